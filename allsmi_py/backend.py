@@ -1,0 +1,86 @@
+"""The Backend base class: the only contract a hardware backend implements.
+
+A backend knows its hardware and nothing else: it returns `DeviceReading`s and never
+imports the UI, the exporter or the remote code. Vendor libraries are imported inside
+`open()` (or lazily later), never at module import, so the tool starts on any machine.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from types import TracebackType
+from typing import ClassVar
+
+from allsmi_py.model import DeviceReading
+
+
+@dataclass(frozen=True, slots=True)
+class Availability:
+    """Whether a backend can run on this machine, and why not."""
+
+    ok: bool
+    reason: str = ""
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+    @classmethod
+    def yes(cls, reason: str = "") -> Availability:
+        """The backend can run."""
+        return cls(True, reason)
+
+    @classmethod
+    def no(cls, reason: str) -> Availability:
+        """The backend cannot run; `reason` says why and, where possible, how to fix it."""
+        return cls(False, reason)
+
+
+class Backend(ABC):
+    """One family of accelerators.
+
+    Life cycle: `available()` (cheap, no init) -> `open()` (init, read static identity)
+    -> `read()` once per tick -> `close()`. `open()` raises `BackendUnavailable` when the
+    hardware or library turns out to be missing; `read()` may raise anything, which the
+    collector turns into the backend's `error` status.
+    """
+
+    name: ClassVar[str] = ""
+    """Entry-point name, shown to users (`--backend NAME`)."""
+
+    vendor: ClassVar[str] = ""
+    """Vendor label shown on devices ("NVIDIA", "AMD", ...)."""
+
+    requirements: ClassVar[str] = ""
+    """What the backend needs, in words (OS, driver, library or tool)."""
+
+    @classmethod
+    def available(cls) -> Availability:
+        """Cheap check, without initialising any library; must finish in milliseconds."""
+        return Availability.yes()
+
+    def open(self) -> None:  # noqa: B027 - optional hook, not abstract on purpose
+        """Initialise the library or tool and read static facts."""
+
+    @abstractmethod
+    def read(self) -> list[DeviceReading]:
+        """Read every device once."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release what open() acquired. Safe to call twice."""
+
+    def status_message(self) -> str:
+        """A short note for the backend's status line when all is well (e.g. data source)."""
+        return ""
+
+    def __enter__(self) -> Backend:
+        self.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()

@@ -1,0 +1,211 @@
+"""The collector: reads every backend and the host in parallel, each with a deadline.
+
+A daemon thread calls `tick()` every interval. Each tick starts one reader thread per
+backend (and one for the host), waits for them until the deadline, builds a `NodeSnapshot`,
+swaps `latest` and hands it to every subscriber. A backend that hangs is marked
+`error: timed out` and is not asked again until its stuck read returns; a backend that
+raises becomes its status. This module is the one place where backend exceptions are caught.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from allsmi_py import __version__
+from allsmi_py.backend import Backend
+from allsmi_py.errors import BackendUnavailable
+from allsmi_py.model import BackendStatus, DeviceReading, HostReading, NodeSnapshot
+
+Subscriber = Callable[[NodeSnapshot], None]
+
+
+@dataclass
+class _Job:
+    """One read running on its own daemon thread."""
+
+    started_at: float
+    done: threading.Event = field(default_factory=threading.Event)
+    result: Any = None
+    error: BaseException | None = None
+
+
+class _Slot:
+    """The collector's bookkeeping for one backend."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.opened = False
+        self.disabled_status: BackendStatus | None = None
+        self.job: _Job | None = None
+
+    def run(self) -> list[DeviceReading]:
+        if not self.opened:
+            self.backend.open()
+            self.opened = True
+        return self.backend.read()
+
+
+def _start(target: Callable[[], Any], name: str) -> _Job:
+    job = _Job(started_at=time.monotonic())
+
+    def work() -> None:
+        try:
+            job.result = target()
+        except BaseException as exc:  # noqa: BLE001 - every failure becomes a status
+            job.error = exc
+        finally:
+            job.done.set()
+
+    threading.Thread(target=work, name=name, daemon=True).start()
+    return job
+
+
+class Collector:
+    """Builds NodeSnapshots from backends and a host reader, on demand or on a timer."""
+
+    def __init__(
+        self,
+        backends: Sequence[Backend],
+        unavailable: Sequence[BackendStatus] = (),
+        host_reader: Callable[[], HostReading] | None = None,
+        interval_s: float = 2.0,
+        deadline_s: float | None = None,
+        hostname: str | None = None,
+    ) -> None:
+        self._slots = [_Slot(b) for b in backends]
+        self._unavailable = tuple(unavailable)
+        self._host_reader = host_reader
+        self._host_job: _Job | None = None
+        self.interval_s = interval_s
+        self.deadline_s = deadline_s if deadline_s is not None else max(0.5, 0.8 * interval_s)
+        self.hostname = hostname or socket.gethostname()
+        self.latest: NodeSnapshot | None = None
+        self._subscribers: list[Subscriber] = []
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._tick_lock = threading.Lock()
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Call `callback(snapshot)` after every tick; returns a function that unsubscribes."""
+        self._subscribers.append(callback)
+        return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
+
+    def tick(self) -> NodeSnapshot:
+        """Read everything once (blocking up to the deadline) and publish the snapshot."""
+        with self._tick_lock:
+            snapshot = self._collect()
+            self.latest = snapshot
+        for callback in list(self._subscribers):
+            try:
+                callback(snapshot)
+            except Exception:  # noqa: BLE001 - a broken consumer must not stop collection
+                pass
+        return snapshot
+
+    def start(self) -> None:
+        """Start the background thread (first tick immediately)."""
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="allsmi-collector", daemon=True)
+        self._thread.start()
+
+    def stop(self, close_backends: bool = True) -> None:
+        """Stop the loop promptly and close the backends."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=self.deadline_s + 1.0)
+            self._thread = None
+        if close_backends:
+            self.close()
+
+    def close(self) -> None:
+        """Close every backend that was opened and is not stuck in a read."""
+        for slot in self._slots:
+            if slot.opened and (slot.job is None or slot.job.done.is_set()):
+                try:
+                    slot.backend.close()
+                except Exception:  # noqa: BLE001 - closing is best effort
+                    pass
+                slot.opened = False
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self.tick()
+            self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
+
+    def _collect(self) -> NodeSnapshot:
+        started = time.monotonic()
+        deadline = started + self.deadline_s
+        active = [s for s in self._slots if s.disabled_status is None]
+        for slot in active:
+            if slot.job is None:
+                slot.job = _start(slot.run, f"allsmi-read-{slot.backend.name}")
+        if self._host_reader is not None and self._host_job is None:
+            self._host_job = _start(self._host_reader, "allsmi-read-host")
+
+        devices: list[DeviceReading] = []
+        statuses: list[BackendStatus] = []
+        for slot in self._slots:
+            if slot.disabled_status is not None:
+                statuses.append(slot.disabled_status)
+                continue
+            status, readings = self._finish(slot, deadline)
+            statuses.append(status)
+            devices.extend(readings)
+        statuses.extend(self._unavailable)
+        host = self._finish_host(deadline)
+        return NodeSnapshot(
+            hostname=self.hostname,
+            taken_at_s=time.time(),
+            devices=tuple(devices),
+            host=host,
+            backends=tuple(statuses),
+            version=__version__,
+        )
+
+    def _finish(self, slot: _Slot, deadline: float) -> tuple[BackendStatus, list[DeviceReading]]:
+        name = slot.backend.name
+        job = slot.job
+        assert job is not None
+        if not job.done.wait(max(0.0, deadline - time.monotonic())):
+            stuck_s = time.monotonic() - job.started_at
+            return BackendStatus(name, "error", f"timed out: no answer after {stuck_s:.1f} s"), []
+        slot.job = None
+        took = time.monotonic() - job.started_at
+        if isinstance(job.error, BackendUnavailable):
+            slot.disabled_status = BackendStatus(name, "unavailable", str(job.error))
+            return slot.disabled_status, []
+        if job.error is not None:
+            message = f"{type(job.error).__name__}: {job.error}".rstrip(": ")
+            return BackendStatus(name, "error", message, read_duration_s=took), []
+        readings = job.result
+        if not isinstance(readings, list | tuple) or not all(
+            isinstance(r, DeviceReading) for r in readings
+        ):
+            message = "read() did not return a list of DeviceReading"
+            return BackendStatus(name, "error", message, read_duration_s=took), []
+        state = "lost" if readings and all(r.state == "lost" for r in readings) else "ok"
+        status = BackendStatus(
+            name,
+            state,
+            slot.backend.status_message(),
+            read_duration_s=took,
+            device_count=len(readings),
+        )
+        return status, list(readings)
+
+    def _finish_host(self, deadline: float) -> HostReading | None:
+        job = self._host_job
+        if job is None or not job.done.wait(max(0.0, deadline - time.monotonic())):
+            return None
+        self._host_job = None
+        if job.error is not None or not isinstance(job.result, HostReading):
+            return None
+        return job.result

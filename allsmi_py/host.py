@@ -1,0 +1,197 @@
+"""Host metrics (CPU, memory, disks, runtime) through psutil.
+
+A host reader rather than a backend: the host is not an accelerator, and every node has
+one. CPU utilization is measured between two reads from psutil's CPU times, never by a
+blocking one-second sample; the very first read waits at most `MIN_SAMPLE_S` after the
+reader was made so that a one-shot `allsmi snapshot` still gets a real figure.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+import psutil
+
+from allsmi_py.model import CpuReading, DiskReading, HostReading, MemoryReading
+
+MIN_SAMPLE_S = 0.05
+
+# File systems that are not storage a user cares about.
+_PSEUDO_FS = frozenset(
+    {"tmpfs", "devtmpfs", "overlay", "squashfs", "proc", "sysfs", "cgroup", "cgroup2",
+     "autofs", "devpts", "mqueue", "debugfs", "tracefs", "securityfs", "pstore", "bpf",
+     "fusectl", "configfs", "hugetlbfs", "nsfs", "ramfs", "efivarfs", "binfmt_misc", ""}
+)
+_CPU_TEMP_SENSORS = ("coretemp", "k10temp", "zenpower", "cpu_thermal", "cpu-thermal", "acpitz")
+
+
+def _busy_and_total(times: object) -> tuple[float, float]:
+    total = float(sum(times))  # type: ignore[call-overload]
+    idle = getattr(times, "idle", 0.0) + getattr(times, "iowait", 0.0)
+    return total - idle, total
+
+
+def _cpu_model() -> str | None:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith(("model name", "Hardware", "Model")):
+                return line.split(":", 1)[1].strip() or None
+    except OSError:
+        pass
+    return platform.processor() or None
+
+
+def _socket_count() -> int | None:
+    try:
+        ids = {
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("physical id")
+        }
+    except OSError:
+        return None
+    return len(ids) or 1
+
+
+def detect_runtime_environment() -> str | None:
+    """Kubernetes, Docker, Podman, LXC or containerd when we run inside one, else None."""
+    if os.environ.get("KUBERNETES_SERVICE_HOST"):
+        return "Kubernetes"
+    if Path("/.dockerenv").exists():
+        return "Docker"
+    if Path("/run/.containerenv").exists():
+        return "Podman"
+    try:
+        cgroup = Path("/proc/1/cgroup").read_text()
+    except OSError:
+        cgroup = ""
+    for marker, name in (("kubepods", "Kubernetes"), ("docker", "Docker"),
+                         ("lxc", "LXC"), ("containerd", "containerd")):
+        if marker in cgroup:
+            return name
+    return None
+
+
+class HostReader:
+    """Reads host metrics; callable, so the collector can run it like a backend."""
+
+    def __init__(self, include_disks: bool = True) -> None:
+        self.include_disks = include_disks
+        self._previous = self._sample()
+        self._previous_at = time.monotonic()
+        self._static = CpuReading(
+            model=_cpu_model(),
+            architecture=platform.machine() or None,
+            core_count=psutil.cpu_count(logical=False),
+            thread_count=psutil.cpu_count(logical=True),
+            socket_count=_socket_count(),
+        )
+        self._runtime = detect_runtime_environment()
+        uname = platform.uname()
+        self._os_name, self._kernel = uname.system or None, uname.release or None
+
+    @staticmethod
+    def _sample() -> list[tuple[float, float]]:
+        return [_busy_and_total(t) for t in psutil.cpu_times(percpu=True)]
+
+    def __call__(self) -> HostReading:
+        return self.read()
+
+    def read(self) -> HostReading:
+        """One reading of CPU, memory, disks; CPU utilization is over the time since the last."""
+        return HostReading(
+            cpu=self._read_cpu(),
+            memory=self._read_memory(),
+            disks=self._read_disks() if self.include_disks else (),
+            uptime_s=max(0.0, time.time() - psutil.boot_time()),
+            runtime_environment=self._runtime,
+            os_name=self._os_name,
+            kernel=self._kernel,
+        )
+
+    def _read_cpu(self) -> CpuReading:
+        waited = time.monotonic() - self._previous_at
+        if waited < MIN_SAMPLE_S:
+            time.sleep(MIN_SAMPLE_S - waited)
+        current = self._sample()
+        per_core: list[float] = []
+        busy_sum = total_sum = 0.0
+        for (busy0, total0), (busy1, total1) in zip(self._previous, current, strict=False):
+            d_total, d_busy = total1 - total0, busy1 - busy0
+            per_core.append(round(min(100.0, max(0.0, 100.0 * d_busy / d_total)), 1)
+                            if d_total > 0 else 0.0)
+            busy_sum += max(0.0, d_busy)
+            total_sum += max(0.0, d_total)
+        self._previous, self._previous_at = current, time.monotonic()
+        freq = _safe(psutil.cpu_freq)
+        load = _safe(os.getloadavg)
+        s = self._static
+        return CpuReading(
+            model=s.model,
+            architecture=s.architecture,
+            utilization_pct=round(100.0 * busy_sum / total_sum, 1) if total_sum > 0 else None,
+            per_core_utilization_pct=tuple(per_core),
+            frequency_mhz=(freq.current or None) if freq else None,
+            frequency_max_mhz=(freq.max or None) if freq else None,
+            core_count=s.core_count,
+            thread_count=s.thread_count,
+            socket_count=s.socket_count,
+            temperature_c=_cpu_temperature(),
+            load_average_1m=load[0] if load else None,
+        )
+
+    @staticmethod
+    def _read_memory() -> MemoryReading:
+        vm = psutil.virtual_memory()
+        swap = psutil.swap_memory()
+        return MemoryReading(
+            total_bytes=vm.total,
+            used_bytes=vm.total - vm.available,
+            available_bytes=vm.available,
+            free_bytes=vm.free,
+            buffers_bytes=getattr(vm, "buffers", None),
+            cached_bytes=getattr(vm, "cached", None),
+            swap_total_bytes=swap.total,
+            swap_used_bytes=swap.used,
+            swap_free_bytes=swap.free,
+        )
+
+    @staticmethod
+    def _read_disks() -> tuple[DiskReading, ...]:
+        disks: list[DiskReading] = []
+        seen_devices: set[str] = set()
+        for part in _safe(psutil.disk_partitions) or []:
+            if part.fstype in _PSEUDO_FS or part.device in seen_devices:
+                continue
+            usage = _safe(lambda p=part.mountpoint: psutil.disk_usage(p))  # type: ignore[misc]
+            if usage is None or usage.total == 0:
+                continue
+            seen_devices.add(part.device)
+            disks.append(DiskReading(
+                mount_point=part.mountpoint, device=part.device or None,
+                filesystem=part.fstype or None, total_bytes=usage.total,
+                used_bytes=usage.used, available_bytes=usage.free,
+            ))
+        return tuple(disks)
+
+
+def _cpu_temperature() -> float | None:
+    sensors_temperatures = getattr(psutil, "sensors_temperatures", None)
+    temps = _safe(sensors_temperatures) if sensors_temperatures else None
+    if not temps:
+        return None
+    for sensor in _CPU_TEMP_SENSORS:
+        entries = [e.current for e in temps.get(sensor, []) if e.current and e.current > 0]
+        if entries:
+            return float(max(entries))
+    return None
+
+
+def _safe(fn):  # type: ignore[no-untyped-def]
+    try:
+        return fn()
+    except (OSError, RuntimeError, AttributeError, NotImplementedError):
+        return None

@@ -1,0 +1,1 @@
+"""Simulated accelerators with realistic platform profiles (`--mock SPEC`)."""
