@@ -1,0 +1,1 @@
+"""One module per `allsmi` subcommand: add_arguments(parser) and run(args, config)."""

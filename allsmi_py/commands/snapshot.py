@@ -1,0 +1,104 @@
+"""`allsmi snapshot`: one reading of this node, printed as JSON, CSV or Prometheus text."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import io
+import json
+import sys
+from typing import Any
+
+from allsmi_py.config import Config
+from allsmi_py.local import add_source_arguments, build_collector
+from allsmi_py.model import NodeSnapshot
+
+FORMATS = ("json", "csv", "prometheus")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `allsmi snapshot`."""
+    parser.add_argument("--format", choices=FORMATS, default="json", help="output format")
+    parser.add_argument("--processes", action="store_true",
+                        help="include per-process metrics in Prometheus output")
+    parser.add_argument("--compact", action="store_true", help="JSON on one line")
+    add_source_arguments(parser)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Read this node once and print it."""
+    seed = config.value("mock", "seed", args.seed)
+    collector = build_collector(args, interval_s=1.0, seed=seed)
+    try:
+        snapshot = collector.tick()
+    finally:
+        collector.close()
+    sys.stdout.write(format_snapshot(snapshot, args.format, compact=args.compact,
+                                     include_processes=args.processes))
+    return 0
+
+
+def format_snapshot(snapshot: NodeSnapshot, fmt: str, compact: bool = False,
+                    include_processes: bool = False) -> str:
+    """The snapshot as text in one of FORMATS."""
+    if fmt == "json":
+        if compact:
+            return json.dumps(snapshot.to_dict(), separators=(",", ":")) + "\n"
+        return json.dumps(snapshot.to_dict(), indent=2) + "\n"
+    if fmt == "csv":
+        return snapshot_csv(snapshot)
+    from allsmi_py.exporter.render import render_prometheus
+    return render_prometheus(snapshot, include_processes=include_processes)
+
+
+def _scalar_fields(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)
+            if f.name not in ("details", "processes", "problems", "mig_instances",
+                              "per_core_utilization_pct", "disks", "cpu", "memory")]
+
+
+def snapshot_csv(snapshot: NodeSnapshot) -> str:
+    """One table: a row per device, one for the host, one per backend status (column `section`)."""
+    from allsmi_py.model import BackendStatus, CpuReading, DeviceReading, MemoryReading
+    device_cols = _scalar_fields(DeviceReading)
+    cpu_cols = [f"cpu_{c}" for c in _scalar_fields(CpuReading)]
+    mem_cols = [f"memory_{c}" for c in _scalar_fields(MemoryReading)]
+    status_cols = ["status_state", "status_message", "read_duration_s", "device_count"]
+    header = ["section", "hostname", "taken_at_s", *device_cols, *cpu_cols, *mem_cols,
+              *status_cols, "details", "problems"]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
+    writer.writeheader()
+    base = {"hostname": snapshot.hostname, "taken_at_s": f"{snapshot.taken_at_s:.3f}"}
+    for device in snapshot.devices:
+        row: dict[str, Any] = {"section": "device", **base}
+        for col in device_cols:
+            row[col] = _cell(getattr(device, col))
+        row["details"] = ";".join(f"{k}={v}" for k, v in device.details.items())
+        row["problems"] = ";".join(device.problems)
+        writer.writerow(row)
+    if snapshot.host is not None:
+        row = {"section": "host", **base}
+        for col in cpu_cols:
+            row[col] = _cell(getattr(snapshot.host.cpu, col.removeprefix("cpu_")))
+        for col in mem_cols:
+            row[col] = _cell(getattr(snapshot.host.memory, col.removeprefix("memory_")))
+        writer.writerow(row)
+    for status in snapshot.backends:
+        assert isinstance(status, BackendStatus)
+        writer.writerow({"section": "backend", **base, "backend": status.name,
+                         "status_state": status.state, "status_message": status.message,
+                         "read_duration_s": _cell(status.read_duration_s),
+                         "device_count": status.device_count})
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

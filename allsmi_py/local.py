@@ -1,0 +1,80 @@
+"""Builds this node's collector from the command line: which backends, which mock devices."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+
+from allsmi_py.backend import Backend
+from allsmi_py.collector import Collector
+from allsmi_py.errors import UsageError
+from allsmi_py.host import HostReader
+from allsmi_py.model import BackendStatus
+from allsmi_py.plugins import backend_names, check_availability, load_backend_class
+
+
+def add_source_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags that choose what a local collector reads: --mock, --backend, --seed."""
+    parser.add_argument("--mock", metavar="SPEC",
+                        help="simulated devices, e.g. h100:8 or h100:4,rngd:2 (see --list-mock)")
+    parser.add_argument("--backend", metavar="NAME", action="append",
+                        help="read only this backend (repeat or comma-separate for several)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the simulated devices (default: config mock.seed, else random)")
+
+
+def requested_backends(values: Sequence[str] | None) -> list[str]:
+    """Flatten repeated and comma-separated --backend values."""
+    names: list[str] = []
+    for value in values or []:
+        names.extend(part.strip() for part in value.split(",") if part.strip())
+    return names
+
+
+def make_mock_backend(spec: str, seed: int | None) -> Backend:
+    """The mock backend for SPEC; UsageError naming the valid profiles when SPEC is wrong."""
+    loaded = load_backend_class("mock")
+    if loaded.backend_class is None:
+        raise UsageError(f"mock backend unavailable: {loaded.status.message if loaded.status else ''}")
+    try:
+        return loaded.backend_class(spec=spec, seed=seed)  # type: ignore[call-arg]
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def open_backends(mock_spec: str | None, names: Sequence[str],
+                  seed: int | None) -> tuple[list[Backend], list[BackendStatus]]:
+    """Backends to read, and the statuses of those that cannot run here."""
+    backends: list[Backend] = []
+    unavailable: list[BackendStatus] = []
+    if mock_spec:
+        backends.append(make_mock_backend(mock_spec, seed))
+    chosen = list(names) if names else ([] if mock_spec else backend_names())
+    for name in chosen:
+        if name == "mock":
+            if not mock_spec:
+                raise UsageError("the mock backend needs devices: use --mock SPEC (see --list-mock)")
+            continue
+        loaded = load_backend_class(name)
+        if loaded.backend_class is None:
+            assert loaded.status is not None
+            unavailable.append(loaded.status)
+            continue
+        availability = check_availability(loaded.backend_class)
+        if not availability:
+            unavailable.append(BackendStatus(name, "unavailable", availability.reason))
+            continue
+        try:
+            backends.append(loaded.backend_class())
+        except Exception as exc:  # noqa: BLE001 - a plugin's constructor must not crash us
+            unavailable.append(BackendStatus(name, "unavailable",
+                                             f"cannot start: {type(exc).__name__}: {exc}"))
+    return backends, unavailable
+
+
+def build_collector(args: argparse.Namespace, interval_s: float, seed: int | None,
+                    include_disks: bool = True) -> Collector:
+    """A collector over the backends that `args` (from add_source_arguments) asks for."""
+    backends, unavailable = open_backends(args.mock, requested_backends(args.backend), seed)
+    return Collector(backends, unavailable, host_reader=HostReader(include_disks=include_disks),
+                     interval_s=interval_s)
