@@ -1,0 +1,1 @@
+"""NVIDIA Jetson (Tegra) SoCs: sysfs, with tegrastats as fallback."""

@@ -1,0 +1,136 @@
+"""Reading Jetson telemetry from sysfs and procfs under a configurable root directory.
+
+Paths follow jetson_stats (`jtop/core/gpu.py`, `power.py`): the GPU is the devfreq device
+whose `of_node/name` is a known iGPU name, thermal zones are chosen by `type` (never by
+number), and power rails come from every INA3221 hwmon channel.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+
+from backends.jetson.parse import (
+    GPU_OF_NODE_NAMES,
+    ina3221_rail_power_w,
+    is_placeholder_sensor,
+    is_real_rail,
+    parse_meminfo,
+)
+
+
+def read_text(path: str) -> str | None:
+    """The stripped text of a sysfs file, or None when it is missing or unreadable."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read().strip().rstrip("\0")
+    except OSError:
+        return None
+
+
+def read_int(path: str) -> int | None:
+    """A sysfs file holding one integer, or None when missing, unreadable or not a number."""
+    text = read_text(path)
+    if text is None:
+        return None
+    try:
+        return int(text.split()[0]) if text else None
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class JetsonSysfsReading:
+    """One pass over Jetson sysfs, in percent, MHz, °C, W and bytes."""
+
+    gpu_load_pct: float | None = None
+    gpu_frequency_mhz: float | None = None
+    gpu_max_frequency_mhz: float | None = None
+    gpu_governor: str | None = None
+    temperatures_c: dict[str, float] = field(default_factory=dict)  # by thermal zone type
+    rails_w: dict[str, float] = field(default_factory=dict)
+    memory_total_bytes: int | None = None
+    memory_used_bytes: int | None = None
+
+
+class JetsonSysfs:
+    """Finds the Jetson GPU's sysfs files under `root` once, then reads them each tick."""
+
+    def __init__(self, root: str = "/") -> None:
+        self.root = root
+        self.devfreq = self._find_gpu_devfreq()
+
+    def _path(self, *parts: str) -> str:
+        return os.path.join(self.root, *parts)
+
+    def _find_gpu_devfreq(self) -> str | None:
+        for devfreq in sorted(glob.glob(self._path("sys/class/devfreq/*"))):
+            name = read_text(os.path.join(devfreq, "device", "of_node", "name"))
+            if name is not None and name in GPU_OF_NODE_NAMES:
+                return devfreq
+        return None
+
+    def model(self) -> str | None:
+        """Board model from the device tree, e.g. 'NVIDIA Jetson AGX Orin Developer Kit'."""
+        return read_text(self._path("proc/device-tree/model"))
+
+    def serial(self) -> str | None:
+        """Board serial number from the device tree, when published."""
+        return read_text(self._path("proc/device-tree/serial-number"))
+
+    def read(self) -> JetsonSysfsReading:
+        """Read GPU load and clocks, temperatures, rails and memory once."""
+        load = freq = max_freq = None
+        governor = None
+        if self.devfreq is not None:
+            # `load` lives on the GPU device and is per mille; devfreq clocks are in Hz.
+            load_permille = read_int(os.path.join(self.devfreq, "device", "load"))
+            load = None if load_permille is None else load_permille / 10.0
+            cur_hz = read_int(os.path.join(self.devfreq, "cur_freq"))
+            max_hz = read_int(os.path.join(self.devfreq, "max_freq"))
+            freq = None if cur_hz is None else cur_hz / 1e6
+            max_freq = None if max_hz is None else max_hz / 1e6
+            governor = read_text(os.path.join(self.devfreq, "governor"))
+        meminfo = read_text(self._path("proc/meminfo"))
+        total, used = parse_meminfo(meminfo) if meminfo else (None, None)
+        return JetsonSysfsReading(
+            gpu_load_pct=load,
+            gpu_frequency_mhz=freq,
+            gpu_max_frequency_mhz=max_freq,
+            gpu_governor=governor,
+            temperatures_c=self._temperatures(),
+            rails_w=self._rails(),
+            memory_total_bytes=total,
+            memory_used_bytes=used,
+        )
+
+    def _temperatures(self) -> dict[str, float]:
+        temps: dict[str, float] = {}
+        pattern = self._path("sys/devices/virtual/thermal/thermal_zone*")
+        for zone in sorted(glob.glob(pattern)):
+            zone_type = read_text(os.path.join(zone, "type"))
+            if not zone_type or is_placeholder_sensor(zone_type):
+                continue
+            # A power-gated sensor fails to read (OSError): it is offline, not at 0 °C.
+            millidegrees = read_int(os.path.join(zone, "temp"))
+            if millidegrees is not None:
+                temps[zone_type] = millidegrees / 1000.0
+        return temps
+
+    def _rails(self) -> dict[str, float]:
+        rails: dict[str, float] = {}
+        for device in sorted(glob.glob(self._path("sys/bus/i2c/devices/*"))):
+            if "ina3221" not in (read_text(os.path.join(device, "name")) or ""):
+                continue
+            for label_path in sorted(glob.glob(os.path.join(device, "hwmon/hwmon*/in*_label"))):
+                label = read_text(label_path)
+                if label is None or not is_real_rail(label):
+                    continue
+                channel = os.path.basename(label_path)[2:].split("_")[0]
+                folder = os.path.dirname(label_path)
+                millivolts = read_int(os.path.join(folder, f"in{channel}_input"))
+                milliamps = read_int(os.path.join(folder, f"curr{channel}_input"))
+                if millivolts is not None and milliamps is not None:
+                    rails[label] = ina3221_rail_power_w(millivolts, milliamps)
+        return rails
