@@ -1,0 +1,1 @@
+"""Tenstorrent NPUs (tt-smi snapshot JSON)."""
