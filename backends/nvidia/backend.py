@@ -1,0 +1,182 @@
+"""NVIDIA GPUs through NVML (the nvidia-ml-py bindings, imported as pynvml, lazily)."""
+
+from __future__ import annotations
+
+import ctypes.util
+import glob
+import os
+import sys
+from typing import Any, ClassVar
+
+from allsmi_py.backend import Availability, Backend
+from allsmi_py.errors import BackendUnavailable
+from allsmi_py.model import DeviceReading
+from backends.nvidia.device import FieldValues, read_device
+from backends.nvidia.identity import Identity, read_identity, system_details
+from backends.nvidia.mig import mig_enabled, read_mig_instances
+from backends.nvidia.nvml import GpuLost, NvmlSession
+from backends.nvidia.processes import HostProcesses, ProcessReader
+
+# Where distributions and the NVIDIA container toolkit put the library; find_library() is
+# the slower fallback (it runs ldconfig).
+LIBRARY_PATHS = (
+    "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",
+    "/usr/lib/aarch64-linux-gnu/libnvidia-ml.so.1",
+    "/usr/lib64/libnvidia-ml.so.1",
+    "/usr/lib/libnvidia-ml.so.1",
+    "/usr/local/nvidia/lib64/libnvidia-ml.so.1",
+    "/usr/lib/wsl/lib/libnvidia-ml.so.1",
+)
+DRIVER_PATHS = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg")
+DEVICE_GLOBS = ("/dev/nvidia[0-9]*", "/proc/driver/nvidia/gpus/*", "/dev/dxg")
+
+
+def _library_present() -> bool:
+    if any(os.path.exists(path) for path in LIBRARY_PATHS):
+        return True
+    return ctypes.util.find_library("nvidia-ml") is not None
+
+
+class NvidiaBackend(Backend):
+    """Every NVIDIA GPU that NVML sees, with processes and MIG instances."""
+
+    name: ClassVar[str] = "nvidia"
+    vendor: ClassVar[str] = "NVIDIA"
+    requirements: ClassVar[str] = (
+        "Linux or Windows with the NVIDIA driver (libnvidia-ml.so.1 / nvml.dll) and the "
+        "nvidia-ml-py package"
+    )
+
+    def __init__(self) -> None:
+        self._session: NvmlSession | None = None
+        self._handles: list[Any] = []
+        self._identities: list[Identity] = []
+        self._lost: dict[int, str] = {}
+        self._fields = FieldValues()
+        self._processes = ProcessReader(HostProcesses())
+
+    @classmethod
+    def available(cls) -> Availability:
+        """Library file, driver and device nodes present; no NVML init."""
+        if sys.platform.startswith("win"):
+            return Availability.yes("Windows: NVML is checked at open")
+        if not sys.platform.startswith("linux"):
+            return Availability.no(f"NVML is not available on {sys.platform}")
+        if not _library_present():
+            return Availability.no(
+                "libnvidia-ml.so.1 not found: install the NVIDIA driver, or start the "
+                "container with the NVIDIA runtime"
+            )
+        if not any(os.path.exists(path) for path in DRIVER_PATHS):
+            return Availability.no("NVIDIA driver not loaded: load the nvidia kernel module")
+        if not any(glob.glob(pattern) for pattern in DEVICE_GLOBS):
+            return Availability.no("no NVIDIA device found")
+        return Availability.yes()
+
+    def open(self) -> None:
+        """Initialise NVML and read every GPU's static identity once."""
+        if self._session is not None:
+            return
+        session = NvmlSession.open()
+        try:
+            count = session.nvml.nvmlDeviceGetCount()
+        except session.nvml.NVMLError as exc:
+            session.close()
+            raise BackendUnavailable(f"NVML cannot count GPUs: {exc}") from exc
+        if count == 0:
+            session.close()
+            raise BackendUnavailable("no NVIDIA device found (NVML reports 0 GPUs)")
+        shared = system_details(session)
+        self._session = session
+        for index in range(count):
+            self._handles.append(None)
+            self._identities.append(Identity(index=index, uuid="", name="NVIDIA GPU"))
+            try:
+                handle = session.nvml.nvmlDeviceGetHandleByIndex(index)
+                self._handles[index] = handle
+                self._identities[index] = read_identity(
+                    index, session.device(index, handle), shared
+                )
+            except GpuLost as exc:
+                self._lost[index] = str(exc)
+            except session.nvml.NVMLError as exc:
+                # GpuIsLost or any other failure to get a handle: keep the row, mark it lost.
+                self._lost[index] = f"nvmlDeviceGetHandleByIndex: {exc}"
+
+    def read(self) -> list[DeviceReading]:
+        """One pass over every GPU; a lost GPU is reported as such, the others as usual."""
+        if self._session is None:
+            self.open()
+        assert self._session is not None
+        self._processes.host.begin_tick()
+        readings = [self._read_one(i) for i in range(len(self._identities))]
+        self._processes.host.end_tick()
+        return readings
+
+    def _read_one(self, index: int) -> DeviceReading:
+        identity = self._identities[index]
+        if index in self._lost:
+            return self._lost_reading(identity, self._lost[index])
+        assert self._session is not None
+        calls = self._session.device(index, self._handles[index])
+        try:
+            values = read_device(identity, calls, self._fields)
+            mig = mig_enabled(calls)
+            instances = read_mig_instances(calls) if mig else ()
+            processes = self._processes.read(calls)
+        except GpuLost as exc:
+            # Stop polling it: a lost GPU only comes back after a reset and a new NVML init.
+            self._lost[index] = str(exc)
+            return self._lost_reading(identity, str(exc))
+        return DeviceReading(
+            backend=self.name,
+            index=identity.index,
+            uuid=identity.uuid,
+            name=identity.name,
+            vendor=self.vendor,
+            temperature_slowdown_c=identity.temperature_slowdown_c,
+            temperature_shutdown_c=identity.temperature_shutdown_c,
+            temperature_max_operating_c=identity.temperature_max_operating_c,
+            temperature_acoustic_c=identity.temperature_acoustic_c,
+            power_limit_default_w=identity.power_limit_default_w,
+            power_limit_max_w=identity.power_limit_max_w,
+            clock_graphics_max_mhz=identity.clock_graphics_max_mhz,
+            clock_sm_max_mhz=identity.clock_sm_max_mhz,
+            clock_memory_max_mhz=identity.clock_memory_max_mhz,
+            pcie_gen_max=identity.pcie_gen_max,
+            pcie_width_max=identity.pcie_width_max,
+            ecc_enabled=identity.ecc_enabled,
+            numa_node=identity.numa_node,
+            mig_mode=mig,
+            mig_instances=instances,
+            details=dict(identity.details),
+            processes=processes,
+            problems=tuple(calls.problems),
+            **values,
+        )
+
+    def _lost_reading(self, identity: Identity, why: str) -> DeviceReading:
+        return DeviceReading(
+            backend=self.name,
+            index=identity.index,
+            uuid=identity.uuid,
+            name=identity.name,
+            vendor=self.vendor,
+            state="lost",
+            details=dict(identity.details),
+            problems=(f"GPU lost: {why}; reset the GPU or reboot",),
+        )
+
+    def close(self) -> None:
+        """Shut NVML down; safe to call twice."""
+        if self._session is not None:
+            self._session.close()
+        self._session = None
+        self._handles, self._identities, self._lost = [], [], {}
+
+    def status_message(self) -> str:
+        """The data source and driver, for the status line."""
+        if self._session is None:
+            return "NVML"
+        driver = self._session.system("nvmlSystemGetDriverVersion")
+        return f"NVML, driver {driver}" if driver else "NVML"
