@@ -1,0 +1,1 @@
+"""Intel Gaudi (Habana) accelerators through a long-running hl-smi CSV stream."""

@@ -1,0 +1,181 @@
+"""Intel Gaudi backend: one long-running `hl-smi -Q ... -l N` whose lines a reader thread keeps.
+
+hl-smi costs hundreds of ms per call, so it runs once, streaming a CSV row per device
+every interval; `read()` hands out the latest row of each device and never blocks on it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import ClassVar
+
+from allsmi_py.backend import Availability, Backend
+from allsmi_py.errors import BackendReadError, BackendUnavailable
+from allsmi_py.model import DeviceReading
+from backends.gaudi.parse import QUERY_FIELDS, HlSmiLineError, parse_line
+
+ACCEL_CLASS = Path("/sys/class/accel")
+HABANA_VENDOR = "0x1da3"
+
+
+def _habana_present() -> bool:
+    if Path("/dev/hl0").exists():
+        return True
+    # /dev/accel is shared with other drivers (TPU v4): check the PCI vendor.
+    try:
+        entries = list(ACCEL_CLASS.iterdir())
+    except OSError:
+        return False
+    for entry in entries:
+        try:
+            if (entry / "device" / "vendor").read_text().strip() == HABANA_VENDOR:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+class GaudiBackend(Backend):
+    """Intel Gaudi 2/3 through a streaming hl-smi query."""
+
+    name: ClassVar[str] = "gaudi"
+    vendor: ClassVar[str] = "Intel"
+    requirements: ClassVar[str] = "Linux, habanalabs driver (/dev/accel, vendor 0x1da3), hl-smi"
+
+    def __init__(
+        self,
+        tool: str | None = None,
+        interval_s: int = 1,
+        first_sample_timeout_s: float = 1.0,
+    ) -> None:
+        self._tool_arg = tool
+        self.interval_s = max(1, int(interval_s))
+        self.first_sample_timeout_s = first_sample_timeout_s
+        self._proc: subprocess.Popen[str] | None = None
+        self._threads: list[threading.Thread] = []
+        self._lock = threading.Lock()
+        self._rows: dict[int, tuple[float, DeviceReading]] = {}
+        self._error: tuple[float, str] | None = None
+        self._stderr: deque[str] = deque(maxlen=5)
+        self._got_line = threading.Event()
+
+    @classmethod
+    def available(cls) -> Availability:
+        """Cheap check: a Habana device node and hl-smi on PATH."""
+        if not _habana_present():
+            return Availability.no("no Habana device (/dev/hl0 or /dev/accel with vendor 0x1da3)")
+        if shutil.which("hl-smi") is None:
+            return Availability.no("hl-smi not found on PATH (install the Intel Gaudi software)")
+        return Availability.yes()
+
+    def open(self) -> None:
+        """Start the streaming hl-smi and its reader threads."""
+        if self._proc is not None:
+            return
+        tool = self._tool_arg or shutil.which("hl-smi")
+        if tool is None:
+            raise BackendUnavailable("hl-smi not found on PATH (install the Intel Gaudi software)")
+        argv = [
+            tool,
+            "-Q",
+            ",".join(QUERY_FIELDS),
+            "-f",
+            "csv,noheader",
+            "-l",
+            str(self.interval_s),
+        ]
+        try:
+            self._proc = subprocess.Popen(
+                argv,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                errors="replace",
+                bufsize=1,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            raise BackendUnavailable(f"cannot run {tool}: {exc.strerror or exc}") from exc
+        self._threads = [
+            threading.Thread(target=self._pump_stdout, name="hl-smi-stdout", daemon=True),
+            threading.Thread(target=self._pump_stderr, name="hl-smi-stderr", daemon=True),
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _pump_stdout(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        for line in self._proc.stdout:
+            if not line.strip():
+                continue
+            now = time.monotonic()
+            try:
+                reading = parse_line(line, self.name)
+            except HlSmiLineError as exc:
+                with self._lock:
+                    self._error = (now, f"hl-smi printed an unexpected line: {exc}")
+            else:
+                with self._lock:
+                    self._rows[reading.index] = (now, reading)
+            self._got_line.set()
+
+    def _pump_stderr(self) -> None:
+        assert self._proc is not None and self._proc.stderr is not None
+        for line in self._proc.stderr:
+            if line.strip():
+                self._stderr.append(line.strip())
+
+    def read(self) -> list[DeviceReading]:
+        """The latest row of every device (bytes, W, °C, percent); BackendReadError if none."""
+        if self._proc is None:
+            self.open()
+        assert self._proc is not None
+        self._got_line.wait(self.first_sample_timeout_s)
+        now = time.monotonic()
+        stale_after = 3 * self.interval_s + 2.0
+        with self._lock:
+            fresh = [r for t, r in self._rows.values() if now - t <= stale_after]
+            newest = max((t for t, _ in self._rows.values()), default=None)
+            error = self._error
+        if error is not None and (newest is None or error[0] >= newest):
+            raise BackendReadError(error[1])
+        if fresh:
+            return sorted(fresh, key=lambda r: r.index)
+        code = self._proc.poll()
+        if code is not None:
+            why = self._stderr[-1] if self._stderr else "no message"
+            raise BackendReadError(f"hl-smi exited with {code}: {why}")
+        if newest is None:
+            raise BackendReadError(
+                f"no output from hl-smi within {self.first_sample_timeout_s:g} s"
+            )
+        raise BackendReadError(f"hl-smi stopped printing ({now - newest:.0f} s since last row)")
+
+    def close(self) -> None:
+        """Kill hl-smi (and anything it started) and join the reader threads."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        for thread in self._threads:
+            thread.join(timeout=2.0)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+        self._threads = []
+
+    def status_message(self) -> str:
+        """Where the readings come from."""
+        return f"hl-smi stream every {self.interval_s} s"
