@@ -1,0 +1,1 @@
+"""Tests of the NVIDIA backend, against a fake pynvml."""
