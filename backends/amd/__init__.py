@@ -1,0 +1,1 @@
+"""AMD GPUs (amdgpu): sysfs and hwmon, with amdsmi as fallback."""

@@ -1,0 +1,139 @@
+"""AMD GPU backend: amdgpu sysfs and hwmon under a configurable root; amdsmi as fallback."""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import ClassVar
+
+from allsmi_py.backend import Availability, Backend
+from allsmi_py.errors import BackendReadError, BackendUnavailable
+from allsmi_py.model import DeviceReading
+from backends.amd import amdsmi_source
+from backends.amd.parse import AMD_VENDOR_ID, device_from_sysfs, parse_uevent
+
+# Device files worth reading each tick; binary ones (pp_table, gpu_metrics) are left alone.
+CARD_FILES = (
+    "vendor", "uevent", "unique_id", "product_name", "serial_number", "vbios_version",
+    "gpu_busy_percent", "mem_busy_percent", "mem_info_vram_used", "mem_info_vram_total",
+    "mem_info_vram_vendor", "mem_info_gtt_used", "mem_info_gtt_total", "pp_dpm_sclk",
+    "pp_dpm_mclk", "current_link_speed", "current_link_width", "max_link_speed",
+    "max_link_width", "numa_node", "power_dpm_force_performance_level",
+)
+_HWMON_SKIP = frozenset({"uevent"})
+
+
+def _read(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read(65536).strip()
+    except OSError:
+        return None  # missing file, or one the ASIC does not support (EINVAL/ENODATA)
+
+
+def find_amd_cards(root: str) -> list[str]:
+    """Device directories (`.../cardN/device`) of amdgpu cards under `root`, card order."""
+    found = []
+    cards = glob.glob(os.path.join(root, "sys/class/drm/card[0-9]*"))
+    for card in sorted(cards, key=lambda p: int(os.path.basename(p)[4:].split("-")[0] or 0)):
+        if "-" in os.path.basename(card):
+            continue  # a connector such as card0-DP-1
+        device = os.path.join(card, "device")
+        if (_read(os.path.join(device, "vendor")) or "").lower() != AMD_VENDOR_ID:
+            continue
+        driver = parse_uevent(_read(os.path.join(device, "uevent"))).get("DRIVER")
+        if driver in (None, "amdgpu"):
+            found.append(device)
+    return found
+
+
+def amdgpu_hwmon_dir(device_dir: str) -> str | None:
+    """The device's hwmon folder (numbering is arbitrary, so glob and check the name)."""
+    folders = sorted(glob.glob(os.path.join(device_dir, "hwmon", "hwmon*")))
+    for folder in folders:
+        if _read(os.path.join(folder, "name")) == "amdgpu":
+            return folder
+    return folders[0] if folders else None
+
+
+def read_card_files(device_dir: str) -> dict[str, str]:
+    """The text of every device file in CARD_FILES that exists."""
+    texts = {}
+    for name in CARD_FILES:
+        text = _read(os.path.join(device_dir, name))
+        if text is not None:
+            texts[name] = text
+    return texts
+
+
+def read_hwmon_files(folder: str | None) -> dict[str, str]:
+    """The text of every plain file in an hwmon folder."""
+    if folder is None:
+        return {}
+    texts = {}
+    for entry in os.scandir(folder):
+        if entry.name not in _HWMON_SKIP and entry.is_file():
+            text = _read(entry.path)
+            if text is not None:
+                texts[entry.name] = text
+    return texts
+
+
+class AmdBackend(Backend):
+    """AMD Radeon and Instinct GPUs driven by amdgpu."""
+
+    name: ClassVar[str] = "amd"
+    vendor: ClassVar[str] = "AMD"
+    requirements: ClassVar[str] = (
+        "Linux with the amdgpu driver (sysfs, no root); optional `amdsmi` from ROCm"
+    )
+
+    def __init__(self, root: str = "/", use_amdsmi: bool = True) -> None:
+        self.root = root
+        self.use_amdsmi = use_amdsmi
+        self._devices: list[str] = []
+        self._amdsmi: amdsmi_source.AmdSmiSource | None = None
+
+    @classmethod
+    def available(cls) -> Availability:
+        """Yes when sysfs shows an amdgpu card (one glob and a few small reads)."""
+        if find_amd_cards("/"):
+            return Availability.yes()
+        return Availability.no(
+            "no AMD GPU: no /sys/class/drm/card*/device with vendor 0x1002 (amdgpu driver)"
+        )
+
+    def open(self) -> None:
+        """Find the cards; without sysfs cards, try amdsmi."""
+        self._devices = find_amd_cards(self.root)
+        if self._devices:
+            return
+        if self.use_amdsmi:
+            self._amdsmi = amdsmi_source.AmdSmiSource.open()
+            return
+        raise BackendUnavailable(f"no amdgpu card under {self.root}sys/class/drm")
+
+    def read(self) -> list[DeviceReading]:
+        """Read every card once."""
+        if self._amdsmi is not None:
+            return self._amdsmi.read()
+        if not self._devices:
+            raise BackendReadError("amd backend read before open()")
+        readings = []
+        for index, device in enumerate(self._devices):
+            card = read_card_files(device)
+            if not card:
+                raise BackendReadError(f"{device} is gone (GPU removed or driver unloaded)")
+            hwmon = read_hwmon_files(amdgpu_hwmon_dir(device))
+            readings.append(device_from_sysfs(index, card, hwmon))
+        return readings
+
+    def close(self) -> None:
+        """Shut amdsmi down if it was used."""
+        if self._amdsmi is not None:
+            self._amdsmi.close()
+            self._amdsmi = None
+
+    def status_message(self) -> str:
+        """Which source feeds the readings."""
+        return "amdsmi" if self._amdsmi is not None else "sysfs"
