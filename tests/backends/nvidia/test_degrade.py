@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import pynvml as real  # noqa: TID251 - the real error codes, to configure the fake
 import pytest
 
@@ -150,7 +152,7 @@ def test_zero_gpus_is_unavailable(monkeypatch) -> None:
 
 
 def test_missing_pynvml_package_is_unavailable(monkeypatch) -> None:
-    monkeypatch.setitem(__import__("sys").modules, "pynvml", None)
+    monkeypatch.setitem(sys.modules, "pynvml", None)
     with pytest.raises(BackendUnavailable, match="nvidia-ml-py"):
         NvidiaBackend().open()
 
