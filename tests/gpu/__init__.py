@@ -1,0 +1,1 @@
+"""Tests that need real hardware; they skip elsewhere."""
