@@ -60,7 +60,8 @@ def load_nvml() -> ModuleType:
         raise BackendUnavailable(
             "the nvidia-ml-py package is not installed: pip install 'allsmi-py[nvidia]'"
         ) from exc
-    return pynvml
+    module: ModuleType = pynvml
+    return module
 
 
 class NvmlSession:
