@@ -1,0 +1,1 @@
+"""FuriosaAI RNGD NPUs through furiosa-smi."""
