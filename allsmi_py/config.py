@@ -129,8 +129,8 @@ def load_config(path: str | Path | None = None,
     sources = dict.fromkeys(values, "default")
     file_path = Path(path) if path is not None else find_config_file(env)
     if file_path is not None:
-        for key, val in _read_file(file_path, explicit=path is not None).items():
-            values[key], sources[key] = val, "file"
+        for setting_key, val in _read_file(file_path, explicit=path is not None).items():
+            values[setting_key], sources[setting_key] = val, "file"
     for (section, key), setting in _all_settings():
         name = f"{ENV_PREFIX}{section.upper()}_{key.upper()}"
         if name in env:
@@ -252,7 +252,8 @@ def _parse_env(name: str, text: str, setting: Setting) -> Any:
 
 def default_file_text() -> str:
     """A commented YAML file holding every setting at its default."""
-    lines = ["# allsmi-py configuration. Precedence: flag > ALLSMI_<SECTION>_<KEY> > this file.", ""]
+    lines = ["# allsmi-py configuration.",
+             "# Precedence: flag > ALLSMI_<SECTION>_<KEY> > this file > default.", ""]
     for section, keys in SCHEMA.items():
         lines.append(f"{section}:")
         for key, setting in keys.items():

@@ -8,15 +8,19 @@ reader was made so that a one-shot `allsmi snapshot` still gets a real figure.
 
 from __future__ import annotations
 
+import functools
 import os
 import platform
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import psutil
 
 from allsmi_py.model import CpuReading, DiskReading, HostReading, MemoryReading
 
+T = TypeVar("T")
 MIN_SAMPLE_S = 0.05
 
 # File systems that are not storage a user cares about.
@@ -166,7 +170,7 @@ class HostReader:
         for part in _safe(psutil.disk_partitions) or []:
             if part.fstype in _PSEUDO_FS or part.device in seen_devices:
                 continue
-            usage = _safe(lambda p=part.mountpoint: psutil.disk_usage(p))  # type: ignore[misc]
+            usage = _safe(functools.partial(psutil.disk_usage, part.mountpoint))
             if usage is None or usage.total == 0:
                 continue
             seen_devices.add(part.device)
@@ -190,7 +194,7 @@ def _cpu_temperature() -> float | None:
     return None
 
 
-def _safe(fn):  # type: ignore[no-untyped-def]
+def _safe(fn: Callable[[], T]) -> T | None:
     try:
         return fn()
     except (OSError, RuntimeError, AttributeError, NotImplementedError):

@@ -20,7 +20,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", metavar="NAME", action="append",
                         help="read only this backend (repeat or comma-separate for several)")
     parser.add_argument("--seed", type=int, default=None,
-                        help="seed of the simulated devices (default: config mock.seed, else random)")
+                        help="seed of simulated devices (default: config mock.seed, else random)")
 
 
 def requested_backends(values: Sequence[str] | None) -> list[str]:
@@ -35,7 +35,8 @@ def make_mock_backend(spec: str, seed: int | None) -> Backend:
     """The mock backend for SPEC; UsageError naming the valid profiles when SPEC is wrong."""
     loaded = load_backend_class("mock")
     if loaded.backend_class is None:
-        raise UsageError(f"mock backend unavailable: {loaded.status.message if loaded.status else ''}")
+        reason = loaded.status.message if loaded.status else "unknown reason"
+        raise UsageError(f"mock backend unavailable: {reason}")
     try:
         return loaded.backend_class(spec=spec, seed=seed)  # type: ignore[call-arg]
     except ValueError as exc:
@@ -53,7 +54,8 @@ def open_backends(mock_spec: str | None, names: Sequence[str],
     for name in chosen:
         if name == "mock":
             if not mock_spec:
-                raise UsageError("the mock backend needs devices: use --mock SPEC (see --list-mock)")
+                raise UsageError(
+                    "the mock backend needs devices: use --mock SPEC (see --list-mock)")
             continue
         loaded = load_backend_class(name)
         if loaded.backend_class is None:

@@ -231,7 +231,7 @@ class NodeSnapshot:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict carrying the SNAPSHOT_FORMAT marker."""
-        plain = to_plain(self)
+        plain: dict[str, Any] = to_plain(self)
         plain["format"] = SNAPSHOT_FORMAT
         return plain
 

@@ -27,7 +27,7 @@ class MockBackend(Backend):
         clock: Callable[[], float] = time.monotonic,
         start_time_s: float | None = None,
     ) -> None:
-        """`node` salts the seed so simulated nodes of one cluster differ; ValueError on bad spec."""
+        """`node` salts the seed so simulated nodes differ; ValueError on a bad spec."""
         self.spec = spec
         self.seed = seed if seed is not None else secrets.randbits(63)
         self._clock = clock
