@@ -1,0 +1,1 @@
+"""Google Cloud TPU chips through the tpu-info CLI."""

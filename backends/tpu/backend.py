@@ -1,0 +1,160 @@
+"""Google TPU backend: a background thread runs `tpu-info` every few seconds; read() hands
+out the latest result, because one tpu-info run (a Python program talking gRPC to libtpu)
+costs seconds, far more than a tick's deadline."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import threading
+from pathlib import Path
+from typing import ClassVar
+
+from allsmi_py.backend import Availability, Backend
+from allsmi_py.errors import BackendReadError, BackendUnavailable
+from allsmi_py.model import DeviceReading
+from backends.tpu.parse import TpuInfoError, parse_tpu_info
+
+PCI_DEVICES = Path("/sys/bus/pci/devices")
+GOOGLE_VENDOR = "0x1ae0"
+INSTALL_HINT = "tpu-info not found on PATH (pip install tpu-info)"
+
+
+def _google_pci_device_present() -> bool:
+    try:
+        entries = list(PCI_DEVICES.iterdir())
+    except OSError:
+        return False
+    for entry in entries:
+        try:
+            if (entry / "vendor").read_text().strip() == GOOGLE_VENDOR:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+class TpuBackend(Backend):
+    """Google Cloud TPU chips (v2-v6e) through tpu-info's tables."""
+
+    name: ClassVar[str] = "tpu"
+    vendor: ClassVar[str] = "Google"
+    requirements: ClassVar[str] = "Cloud TPU VM (PCI vendor 0x1ae0), tpu-info; a libtpu workload"
+
+    def __init__(
+        self,
+        tool: str | None = None,
+        refresh_s: float = 10.0,
+        timeout_s: float = 30.0,
+        first_sample_timeout_s: float = 1.0,
+    ) -> None:
+        self._tool_arg = tool
+        self._tool: str | None = None
+        self.refresh_s = refresh_s
+        self.timeout_s = timeout_s
+        self.first_sample_timeout_s = first_sample_timeout_s
+        self._stop = threading.Event()
+        self._first = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._proc: subprocess.Popen[str] | None = None
+        self._lock = threading.Lock()
+        self._result: list[DeviceReading] | BackendReadError | None = None
+
+    @classmethod
+    def available(cls) -> Availability:
+        """Cheap check: a Google PCI device and tpu-info on PATH."""
+        if not _google_pci_device_present():
+            return Availability.no("no Google TPU on the PCI bus (vendor 0x1ae0): not a TPU VM")
+        if shutil.which("tpu-info") is None:
+            return Availability.no(INSTALL_HINT)
+        return Availability.yes()
+
+    def open(self) -> None:
+        """Start the thread that runs tpu-info every refresh_s seconds."""
+        if self._thread is not None:
+            return
+        self._tool = self._tool_arg or shutil.which("tpu-info")
+        if self._tool is None:
+            raise BackendUnavailable(INSTALL_HINT)
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="tpu-info", daemon=True)
+        self._thread.start()
+
+    def _run_once(self) -> list[DeviceReading] | BackendReadError:
+        assert self._tool is not None
+        # Plain, wide, colourless tables: all-smi's tpu-info runner sets the same.
+        env = {**os.environ, "TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "200"}
+        try:
+            proc = subprocess.Popen(
+                [self._tool],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                errors="replace",
+                env=env,
+                start_new_session=True,
+            )
+        except OSError as exc:
+            return BackendReadError(f"cannot run {self._tool}: {exc.strerror or exc}")
+        self._proc = proc
+        try:
+            out, _ = proc.communicate(timeout=self.timeout_s)
+        except subprocess.TimeoutExpired:
+            self._kill(proc)
+            return BackendReadError(f"tpu-info did not answer within {self.timeout_s:g} s")
+        finally:
+            self._proc = None
+        if self._stop.is_set():
+            return BackendReadError("tpu-info stopped")
+        try:
+            readings = parse_tpu_info(out, self.name, os.environ.get("TPU_ACCELERATOR_TYPE"))
+        except TpuInfoError as exc:
+            tail = (out.strip().splitlines() or ["no output"])[-1][:200]
+            return BackendReadError(f"{exc} (exit {proc.returncode}: {tail})")
+        return readings
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            result = self._run_once()
+            with self._lock:
+                self._result = result
+            self._first.set()
+            self._stop.wait(self.refresh_s)
+
+    @staticmethod
+    def _kill(proc: subprocess.Popen[str]) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+
+    def read(self) -> list[DeviceReading]:
+        """The latest tpu-info result: HBM bytes and duty cycle %; BackendReadError if it failed."""
+        if self._thread is None:
+            self.open()
+        self._first.wait(self.first_sample_timeout_s)
+        with self._lock:
+            result = self._result
+        if result is None:
+            raise BackendReadError("waiting for the first tpu-info result")
+        if isinstance(result, BackendReadError):
+            raise BackendReadError(str(result))
+        return list(result)
+
+    def close(self) -> None:
+        """Stop the thread and kill a running tpu-info."""
+        self._stop.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+        if self._thread is not None:
+            self._thread.join(timeout=5.0)
+        self._thread = None
+
+    def status_message(self) -> str:
+        """Where the readings come from."""
+        return f"tpu-info every {self.refresh_s:g} s"
