@@ -1,0 +1,1 @@
+"""Intel GPUs on the i915 and xe drivers: sysfs, hwmon and DRM fdinfo."""
