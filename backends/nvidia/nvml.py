@@ -58,7 +58,7 @@ def load_nvml() -> ModuleType:
         import pynvml  # noqa: TID251 - the one place the NVIDIA backend imports it
     except ImportError as exc:
         raise BackendUnavailable(
-            "the nvidia-ml-py package is not installed: pip install 'allsmi-py[nvidia]'"
+            "the nvidia-ml-py package (module pynvml) is not installed: pip install nvidia-ml-py"
         ) from exc
     module: ModuleType = pynvml
     return module
