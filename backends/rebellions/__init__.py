@@ -1,0 +1,1 @@
+"""Rebellions ATOM NPUs through rbln-smi (or the older rbln-stat) JSON."""

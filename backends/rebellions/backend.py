@@ -1,0 +1,94 @@
+"""Rebellions backend: runs `rbln-smi -j` (older SDKs: `rbln-stat -j`) once per tick."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+from typing import ClassVar
+
+from allsmi_py.backend import Availability, Backend
+from allsmi_py.errors import BackendReadError, BackendUnavailable
+from allsmi_py.model import DeviceReading
+from backends.rebellions.parse import RblnJsonError, parse_rbln
+
+DEVICE_NODE = Path("/dev/rbln0")
+TOOLS = ("rbln-smi", "rbln-stat")
+INSTALL_HINT = "neither rbln-smi nor rbln-stat on PATH (install the RBLN driver package)"
+
+
+def run_tool(argv: list[str], timeout_s: float) -> str:
+    """Run a tool in its own process group and return stdout; BackendReadError on any failure."""
+    try:
+        proc = subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            errors="replace",
+            start_new_session=True,
+        )
+    except OSError as exc:
+        raise BackendReadError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
+    try:
+        out, err = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        # Kill the whole group: a wrapper script's children would keep the pipes open.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        raise BackendReadError(f"{argv[0]} did not answer within {timeout_s:g} s") from None
+    if proc.returncode != 0:
+        tail = (err.strip().splitlines() or ["no message"])[-1]
+        raise BackendReadError(f"{argv[0]} exited with {proc.returncode}: {tail}")
+    return out
+
+
+def _find_tool() -> str | None:
+    return next((path for tool in TOOLS if (path := shutil.which(tool))), None)
+
+
+class RebellionsBackend(Backend):
+    """Rebellions ATOM cards through rbln-smi's JSON."""
+
+    name: ClassVar[str] = "rebellions"
+    vendor: ClassVar[str] = "Rebellions"
+    requirements: ClassVar[str] = "Linux, RBLN driver (/dev/rbln0), rbln-smi or rbln-stat"
+
+    def __init__(self, tool: str | None = None, timeout_s: float = 5.0) -> None:
+        self._tool_arg = tool
+        self._tool: str | None = None
+        self.timeout_s = timeout_s
+
+    @classmethod
+    def available(cls) -> Availability:
+        """Cheap check: /dev/rbln0 and one of the tools on PATH."""
+        if not DEVICE_NODE.exists():
+            return Availability.no("no /dev/rbln0: Rebellions driver not loaded or no card")
+        if _find_tool() is None:
+            return Availability.no(INSTALL_HINT)
+        return Availability.yes()
+
+    def open(self) -> None:
+        """Resolve rbln-smi (or rbln-stat)."""
+        tool = self._tool_arg or _find_tool()
+        if tool is None:
+            raise BackendUnavailable(INSTALL_HINT)
+        self._tool = tool
+
+    def read(self) -> list[DeviceReading]:
+        """Every ATOM card: °C, W, bytes, percent, processes; one tool run for all of it."""
+        if self._tool is None:
+            self.open()
+        assert self._tool is not None
+        out = run_tool([self._tool, "-j"], self.timeout_s)
+        try:
+            return parse_rbln(out, self.name)
+        except RblnJsonError as exc:
+            raise BackendReadError(str(exc)) from exc
+
+    def status_message(self) -> str:
+        """Where the readings come from."""
+        return f"{Path(self._tool).name if self._tool else 'rbln-smi'} JSON"

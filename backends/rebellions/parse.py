@@ -1,0 +1,167 @@
+"""Pure parser for `rbln-smi -j` / `rbln-stat -j` JSON (Rebellions ATOM).
+
+No real sample is public; the fields follow all-smi's serde structs as listed in our
+backends.md section 8: top-level `KMD_version`, `devices[]` (`npu`, `name`, `sid`, `uuid`,
+`device`, `status`, `fw_ver`, `pci{...}`, `temperature` "45C", `card_power` "35.0W",
+`pstate` "P14", `memory{used,total}` MB strings, `util` "12.5%", `board_info`,
+`location`) and `contexts[]` (`ctx_id`, `npu`, `pid`, `cmd`, `memory`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from allsmi_py.model import DeviceReading, ProcessReading
+from allsmi_py.units import GIB, KIB, MIB
+
+_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*([A-Za-z%°]*)\s*$")
+_MISSING = {"", "N/A", "NA", "-", "null"}
+# rbln-smi prints memory in MB; read as MiB like its MiB variant (the two are used interchangeably).
+_MEMORY_UNIT = {
+    "": MIB,
+    "MB": MIB,
+    "MIB": MIB,
+    "GB": GIB,
+    "GIB": GIB,
+    "KB": KIB,
+    "KIB": KIB,
+    "B": 1,
+}
+
+
+class RblnJsonError(ValueError):
+    """The text is not rbln-smi JSON."""
+
+
+def number(value: Any) -> float | None:
+    """A value such as '45C', '35.2W', '12.5%', 45 as a float; None when absent or N/A."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip()
+    if text in _MISSING:
+        return None
+    match = _NUMBER.match(text)
+    return float(match.group(1)) if match else None
+
+
+def memory_bytes(value: Any) -> int | None:
+    """A memory value ('16096MiB', '512 MB', 16096) in bytes; None when absent."""
+    if value is None or isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(round(value * MIB))
+    match = _NUMBER.match(str(value))
+    if not match:
+        return None
+    scale = _MEMORY_UNIT.get(match.group(2).upper())
+    return None if scale is None else int(round(float(match.group(1)) * scale))
+
+
+def _text(value: Any) -> str | None:
+    if value is None or isinstance(value, Mapping | list):
+        return None
+    text = str(value).strip()
+    return None if text in _MISSING else text
+
+
+def loads(text: str) -> dict[str, Any]:
+    """Decode rbln-smi output; raises RblnJsonError when it is not the expected JSON."""
+    try:
+        doc = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RblnJsonError(f"rbln-smi printed malformed JSON: {exc.msg} at {exc.pos}") from exc
+    if not isinstance(doc, dict) or not isinstance(doc.get("devices"), list):
+        raise RblnJsonError("rbln-smi JSON has no devices list")
+    return doc
+
+
+def _processes(contexts: Any) -> dict[str, list[ProcessReading]]:
+    grouped: dict[str, list[ProcessReading]] = {}
+    for ctx in contexts if isinstance(contexts, list) else ():
+        if not isinstance(ctx, Mapping):
+            continue
+        pid = number(ctx.get("pid"))
+        npu = _text(ctx.get("npu"))
+        if pid is None or npu is None:
+            continue
+        cmd = _text(ctx.get("cmd"))
+        grouped.setdefault(npu, []).append(
+            ProcessReading(
+                pid=int(pid),
+                command=cmd,
+                name=cmd.split()[0].rsplit("/", 1)[-1] if cmd else None,
+                process_type="npu",
+                gpu_memory_bytes=memory_bytes(ctx.get("memory")),
+            )
+        )
+    return grouped
+
+
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
+def _pstate(value: str | None) -> int | None:
+    match = re.fullmatch(r"P(\d+)", value or "")
+    return int(match.group(1)) if match else None
+
+
+def parse_rbln(text: str, backend: str = "rebellions") -> list[DeviceReading]:
+    """Every device in rbln-smi JSON: °C, W, bytes, percent; processes from `contexts`."""
+    doc = loads(text)
+    kmd = _text(doc.get("KMD_version"))
+    processes = _processes(doc.get("contexts"))
+    readings = []
+    for position, dev in enumerate(doc["devices"]):
+        if not isinstance(dev, Mapping):
+            raise RblnJsonError(f"devices[{position}] is not an object")
+        npu = _text(dev.get("npu"))
+        index = int(npu) if npu is not None and npu.isdigit() else position
+        pci = _mapping(dev.get("pci"))
+        memory = _mapping(dev.get("memory"))
+        pstate = _text(dev.get("pstate"))
+        details: dict[str, str] = {}
+        for key, value in (
+            ("firmware_version", dev.get("fw_ver")),
+            ("kmd_version", kmd),
+            ("serial_id", dev.get("sid")),
+            ("status", dev.get("status")),
+            ("pstate", pstate),
+            ("location", dev.get("location")),
+            ("board_info", dev.get("board_info")),
+            ("device_path", dev.get("device")),
+            ("group_id", dev.get("group_id")),
+            ("pci_bus_id", pci.get("bus_id")),
+            ("pci_dev", pci.get("dev")),
+        ):
+            if (cleaned := _text(value)) is not None:
+                details[key] = cleaned
+        uuid = _text(dev.get("uuid")) or f"rbln-{_text(pci.get('bus_id')) or index}"
+        numa = number(pci.get("numa_node"))
+        width = re.search(r"\d+", str(pci.get("link_width", "")))
+        readings.append(
+            DeviceReading(
+                backend=backend,
+                index=index,
+                uuid=uuid,
+                name=_text(dev.get("name")) or "Rebellions NPU",
+                kind="npu",
+                vendor="Rebellions",
+                utilization_pct=number(dev.get("util")),
+                memory_used_bytes=memory_bytes(memory.get("used")),
+                memory_total_bytes=memory_bytes(memory.get("total")),
+                temperature_c=number(dev.get("temperature")),
+                power_w=number(dev.get("card_power")),
+                performance_state=_pstate(pstate),
+                numa_node=int(numa) if numa is not None and numa >= 0 else None,
+                pcie_width_current=int(width.group()) if width else None,
+                details=details,
+                processes=tuple(processes.get(npu or str(index), ())),
+            )
+        )
+    return readings
