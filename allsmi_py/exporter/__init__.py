@@ -1,0 +1,1 @@
+"""The Prometheus exporter: metric schema, renderer, ASGI app and the `allsmi api` server."""

@@ -1,0 +1,253 @@
+"""What a metric's samples are about, and their base labels, for each scope of the schema.
+
+A scope turns a `NodeSnapshot` into items: one `(label values, object)` pair per thing a
+family has a sample for (a device, a process on a device, a disk ...). Label names follow
+all-smi's exporter (`../shared/reference/allsmi-inventory.md` section 3); `gpu_index` is
+the device's position in the snapshot, as in all-smi, not the vendor's own index.
+"""
+
+from __future__ import annotations
+
+import platform
+import re
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from allsmi_py import __version__
+from allsmi_py.model import (
+    CpuReading,
+    DeviceReading,
+    DiskReading,
+    MemoryReading,
+    MigInstanceReading,
+    NodeSnapshot,
+    ProcessReading,
+)
+
+Item = tuple[tuple[str, ...], object]
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# all-smi's caps on process labels (bytes), overflow written as "<prefix>...(N bytes truncated)"
+LABEL_CAPS = {"command": 256, "name": 128, "user": 128}
+
+
+def clean_label_value(value: str) -> str:
+    """A label value all-smi's view can read: no control characters, no '}'.
+
+    The view matches `\\{([^}]+)\\}`, so one '}' inside a value would make it drop the line.
+    """
+    value = _CONTROL.sub("", value)
+    return value.replace("}", ")") if "}" in value else value
+
+
+def cap_label_value(value: str, limit: int) -> str:
+    """`value` cut to `limit` UTF-8 bytes the way all-smi does, noting how much was cut."""
+    raw = value.encode("utf-8")
+    if len(raw) <= limit:
+        return value
+    kept = raw[:limit].decode("utf-8", errors="ignore")
+    return f"{kept}...({len(raw) - len(kept.encode('utf-8'))} bytes truncated)"
+
+
+_LABEL_NAME_BAD = re.compile(r"[^a-z0-9_]")
+
+
+def sanitize_label_name(key: str) -> str:
+    """A detail key as all-smi writes it as a label name: `Power Cap (Max)` -> `power_cap__max_`."""
+    name = _LABEL_NAME_BAD.sub("_", key.lower())
+    if not name.isascii():
+        name = "".join(c if c.isascii() else "_" for c in name)
+    return f"_{name}" if name[:1].isdigit() else name
+
+
+@dataclass(frozen=True, slots=True)
+class NodeItem:
+    """The exporter itself: whether a collection has completed, and what built it."""
+
+    hostname: str
+    up: int
+    version: str
+    os: str
+    arch: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProcessItem:
+    """One process on one device, with the snapshot time its age is measured from."""
+
+    taken_at_s: float
+    device: DeviceReading
+    process: ProcessReading
+
+
+@dataclass(frozen=True, slots=True)
+class MigItem:
+    """One MIG slice of a parent device."""
+
+    device: DeviceReading
+    mig: MigInstanceReading
+
+
+@dataclass(frozen=True, slots=True)
+class CoreItem:
+    """One logical CPU's utilization."""
+
+    cpu: CpuReading
+    utilization_pct: float
+
+
+def node_item(snapshot: NodeSnapshot | None, ready: bool) -> NodeItem:
+    """The exporter-status object: up is 1 only once a snapshot exists and `ready` is true."""
+    return NodeItem(
+        hostname=snapshot.hostname if snapshot is not None else socket.gethostname(),
+        up=1 if (snapshot is not None and ready) else 0,
+        version=(snapshot.version if snapshot is not None and snapshot.version else __version__),
+        os=platform.system().lower(),
+        arch=platform.machine(),
+    )
+
+
+def _node(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    return [((node.hostname, node.hostname), node)]
+
+
+def _devices(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    host = node.hostname
+    return [((d.name, host, d.uuid, str(i)), d) for i, d in enumerate(snapshot.devices)]
+
+
+def _npus(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    host = node.hostname
+    return [((d.name, host, d.uuid, str(i)), d)
+            for i, d in enumerate(snapshot.devices) if d.kind == "npu"]
+
+
+def _mig_devices(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    host = node.hostname
+    return [((str(i), d.uuid, d.name, host, host), d) for i, d in enumerate(snapshot.devices)]
+
+
+def _migs(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    host = node.hostname
+    items: list[Item] = []
+    for i, d in enumerate(snapshot.devices):
+        for j, m in enumerate(d.mig_instances):
+            gi = "" if m.gpu_instance_id is None else str(m.gpu_instance_id)
+            ci = "" if m.compute_instance_id is None else str(m.compute_instance_id)
+            labels = (str(i), d.uuid, d.name, host, host, str(j), m.uuid, m.profile or "", gi, ci)
+            items.append((labels, MigItem(d, m)))
+    return items
+
+
+def _energy(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    host = node.hostname
+    return [((host, "gpu", str(i), d.uuid), d) for i, d in enumerate(snapshot.devices)]
+
+
+def _processes(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    items: list[Item] = []
+    for i, d in enumerate(snapshot.devices):
+        seen: set[int] = set()
+        for p in d.processes:
+            if p.pid in seen:  # one series per (pid, device), as in all-smi
+                continue
+            seen.add(p.pid)
+            labels = (
+                str(p.pid),
+                cap_label_value(p.name or "", LABEL_CAPS["name"]),
+                cap_label_value(p.user or "", LABEL_CAPS["user"]),
+                str(i),
+                str(i),
+                d.uuid,
+                cap_label_value(p.command or "", LABEL_CAPS["command"]),
+            )
+            items.append((labels, ProcessItem(snapshot.taken_at_s, d, p)))
+    return items
+
+
+def _cpu_model(cpu: CpuReading) -> str:
+    return cpu.model or "Unknown"
+
+
+def _cpus(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None:
+        return []
+    cpu = snapshot.host.cpu
+    return [((_cpu_model(cpu), node.hostname, node.hostname, "0"), cpu)]
+
+
+def _cores(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None:
+        return []
+    cpu = snapshot.host.cpu
+    model, host = _cpu_model(cpu), node.hostname
+    # "C": all-smi's core type for a core that is not an Apple S/P/E core
+    return [((model, host, host, str(i), "C"), CoreItem(cpu, pct))
+            for i, pct in enumerate(cpu.per_core_utilization_pct)]
+
+
+def _memory(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None:
+        return []
+    return [((node.hostname, node.hostname, "0"), snapshot.host.memory)]
+
+
+def _disks(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None:
+        return []
+    items: list[Item] = []
+    seen: set[str] = set()
+    for i, disk in enumerate(snapshot.host.disks):
+        if disk.mount_point in seen:
+            continue
+        seen.add(disk.mount_point)
+        items.append(((node.hostname, disk.mount_point, str(i)), disk))
+    return items
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """A kind of thing metrics describe: its base label names and how to list its items."""
+
+    name: str
+    labels: tuple[str, ...]
+    items: Callable[[NodeSnapshot | None, NodeItem], list[Item]]
+    model: type
+
+
+GPU4 = ("gpu", "instance", "gpu_uuid", "gpu_index")
+NPU4 = ("npu", "instance", "npu_uuid", "npu_index")
+CPU4 = ("cpu_model", "instance", "hostname", "index")
+MEM3 = ("instance", "hostname", "index")
+MIG5 = ("gpu_index", "gpu_uuid", "gpu", "instance", "host")
+MIG10 = (*MIG5, "mig_instance", "mig_uuid", "mig_profile", "gpu_instance_id",
+         "compute_instance_id")
+PROCESS7 = ("pid", "name", "user", "device_id", "gpu_index", "device_uuid", "command")
+
+SCOPES: dict[str, Scope] = {s.name: s for s in (
+    Scope("node", ("instance", "hostname"), _node, NodeItem),
+    Scope("device", GPU4, _devices, DeviceReading),
+    Scope("npu", NPU4, _npus, DeviceReading),
+    Scope("mig_device", MIG5, _mig_devices, DeviceReading),
+    Scope("mig", MIG10, _migs, MigItem),
+    Scope("process", PROCESS7, _processes, ProcessItem),
+    Scope("cpu", CPU4, _cpus, CpuReading),
+    Scope("cpu_core", ("cpu_model", "instance", "hostname", "core_id", "core_type"), _cores,
+          CoreItem),
+    Scope("memory", MEM3, _memory, MemoryReading),
+    Scope("disk", ("instance", "mount_point", "index"), _disks, DiskReading),
+    Scope("energy", ("host", "scope", "gpu_index", "gpu_uuid"), _energy, DeviceReading),
+)}
