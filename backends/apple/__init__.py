@@ -1,0 +1,1 @@
+"""Apple Silicon SoCs (macOS arm64): powermetrics, IOReport decoding."""
