@@ -24,6 +24,7 @@ class PlistStream:
         self._latest: bytes | None = None
         self._latest_at = 0.0
         self._ready = threading.Event()
+        self._done = threading.Event()
         self._overflow = False
 
     def start(self) -> None:
@@ -53,6 +54,7 @@ class PlistStream:
             if len(pending) > MAX_PENDING_BYTES:
                 self._overflow = True  # no NUL separator: not the stream we expect
                 break
+        self._done.set()
         self._ready.set()
 
     def latest(self, timeout_s: float) -> bytes:
@@ -63,6 +65,12 @@ class PlistStream:
         if self._overflow:
             raise BackendReadError("powermetrics output has no sample separators")
         code = self._process.poll()
+        if code is None and self._done.is_set():
+            # stdout closed: the child is exiting; give it a moment to be reaped.
+            try:
+                code = self._process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                code = None
         if code is not None:
             raise BackendReadError(f"powermetrics exited with status {code}")
         if self._latest is None:

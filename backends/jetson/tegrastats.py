@@ -24,6 +24,7 @@ class LineStream:
         self._latest: str | None = None
         self._latest_at = 0.0
         self._first_line = threading.Event()
+        self._done = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -49,6 +50,7 @@ class LineStream:
                 self._latest = line.rstrip("\n")
                 self._latest_at = time.monotonic()
                 self._first_line.set()
+        self._done.set()
         self._first_line.set()  # wake a waiting reader: the child has exited
 
     def latest(self, timeout_s: float) -> str:
@@ -58,6 +60,12 @@ class LineStream:
         self._first_line.wait(timeout_s)
         line = self._latest
         code = self._process.poll()
+        if code is None and self._done.is_set():
+            # stdout closed: the child is exiting; give it a moment to be reaped.
+            try:
+                code = self._process.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                code = None
         if code is not None:
             raise BackendReadError(f"{self.argv[0]} exited with status {code}")
         if line is None:

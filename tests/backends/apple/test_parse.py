@@ -37,8 +37,8 @@ def test_plist_m4_max() -> None:
     assert list(sample.clusters) == ["E-Cluster", "P0-Cluster", "P1-Cluster"]
     mhz, busy = sample.clusters["E-Cluster"]
     assert mhz == pytest.approx(1154.44) and busy == pytest.approx(52.968)
-    # P1 is mostly powered down (down_ratio 0.997273), not busy.
-    assert sample.clusters["P1-Cluster"][1] == pytest.approx(0.035493, abs=1e-6)  # 1 - 0.00237207 - 0.997273
+    # P1 is mostly powered down (down_ratio 0.997273), not busy: 1 - 0.00237207 - 0.997273.
+    assert sample.clusters["P1-Cluster"][1] == pytest.approx(0.035493, abs=1e-6)
 
 
 # file: (gpu MHz, gpu %, cpu W, gpu W, combined W, clusters)
