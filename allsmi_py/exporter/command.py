@@ -1,0 +1,76 @@
+"""`allsmi api`: a Prometheus exporter for this node (/metrics, /snapshot, /-/ready, /healthz)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from allsmi_py.config import Config
+from allsmi_py.errors import UsageError
+from allsmi_py.exporter.app import Auth, make_app
+from allsmi_py.exporter.server import bind_socket, check_tls, serve
+from allsmi_py.local import add_source_arguments, build_collector
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `allsmi api`; None means "take the config file's value"."""
+    parser.add_argument("-p", "--port", type=int, default=None,
+                        help="TCP port (default: config api.port, 9090)")
+    parser.add_argument("--bind", metavar="ADDR", default=None,
+                        help="address to listen on (default 0.0.0.0; 127.0.0.1 for local only)")
+    parser.add_argument("-i", "--interval", type=float, default=None, metavar="SECONDS",
+                        help="seconds between collections (default 3)")
+    parser.add_argument("--processes", action=argparse.BooleanOptionalAction, default=None,
+                        help="export per-process metrics (all_smi_process_*)")
+    parser.add_argument("--auth-token", metavar="TOKEN", default=None,
+                        help="require 'Authorization: Bearer TOKEN' (or ALLSMI_API_AUTH_TOKEN)")
+    parser.add_argument("--basic-auth", metavar="USER:PASSWORD", default=None,
+                        help="require HTTP basic auth (or ALLSMI_API_BASIC_AUTH)")
+    parser.add_argument("--tls-cert", metavar="PEM", default=None,
+                        help="serve HTTPS with this certificate")
+    parser.add_argument("--tls-key", metavar="PEM", default=None, help="private key for --tls-cert")
+    add_source_arguments(parser)
+
+
+def auth_from(token: str | None, basic: str | None) -> Auth | None:
+    """The Auth the settings ask for, or None; UsageError when basic auth lacks a ':'."""
+    if not token and not basic:
+        return None
+    user = password = None
+    if basic:
+        if ":" not in basic:
+            raise UsageError("--basic-auth must be USER:PASSWORD")
+        user, _, password = basic.partition(":")
+    return Auth(bearer_token=token or None, basic_user=user, basic_password=password)
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Collect on a background thread and serve the latest snapshot until interrupted."""
+    port = int(config.value("api", "port", args.port))
+    bind = str(config.value("api", "bind", args.bind))
+    interval = float(config.value("api", "interval_s", args.interval))
+    if not interval > 0:
+        raise UsageError(f"--interval must be more than 0 seconds, not {interval}")
+    processes = bool(config.value("api", "processes", args.processes))
+    auth = auth_from(config.value("api", "auth_token", args.auth_token),
+                     config.value("api", "basic_auth", args.basic_auth))
+    tls_cert = config.value("api", "tls_cert", args.tls_cert) or None
+    tls_key = config.value("api", "tls_key", args.tls_key) or None
+    check_tls(tls_cert, tls_key)
+    collector = build_collector(args, interval_s=interval,
+                                seed=config.value("mock", "seed", args.seed))
+    try:
+        sock = bind_socket(bind, port)
+    except UsageError:
+        collector.close()
+        raise
+    app = make_app(lambda: collector.latest, include_processes=processes, auth=auth)
+    scheme = "https" if tls_cert else "http"
+    print(f"allsmi api: serving {scheme}://{bind}:{port}/metrics", file=sys.stderr, flush=True)
+    collector.start()
+    try:
+        serve(app, sock, tls_cert, tls_key)
+    finally:
+        collector.stop()
+        sock.close()
+    return 0
