@@ -1,0 +1,1 @@
+"""Remote mode: read many nodes' exporters into one ClusterSnapshot."""

@@ -1,0 +1,138 @@
+"""A fast tokenizer for the Prometheus text exposition format (version 0.0.4).
+
+It yields `(name, labels, value)` and agrees with prometheus-client's parser on valid input
+(tests/allsmi_py/remote/test_exposition.py holds it to that). Speed comes from two facts of
+exporters like ours and all-smi's: a label block such as
+`{gpu="H100", instance="n1", gpu_uuid="GPU-1", gpu_index="0"}` repeats for every family of a
+device and for every round of a node, so parsed blocks are cached by their text; and most
+lines need only `str.find`, slicing and `float`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from allsmi_py.errors import RemoteError
+
+Sample = tuple[str, Mapping[str, str], float]
+
+_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*\Z")
+_LABEL = re.compile(r'[ \t]*([a-zA-Z_][a-zA-Z0-9_]*)[ \t]*=[ \t]*"((?:[^"\\]|\\.)*)"[ \t]*(?:,|\Z)',
+                    re.S)
+_ESCAPE = re.compile(r'\\[\\n"]')
+_UNESCAPE = {"\\\\": "\\", "\\n": "\n", '\\"': '"'}
+_EMPTY: Mapping[str, str] = {}
+
+# Parsed label blocks by their text. Bounded: emptied when full, since a scrape round brings
+# the same blocks back and the cost of a refill is one round of slow-path parsing.
+_BLOCK_CACHE: dict[str, Mapping[str, str]] = {}
+_BLOCK_CACHE_MAX = 200_000
+_GOOD_NAMES: set[str] = set()
+
+
+class ParseError(RemoteError):
+    """The body is not a Prometheus text exposition we can read."""
+
+
+def parse_samples(text: str | bytes, *, strict: bool = True) -> list[Sample]:
+    """Every sample in an exposition; ParseError on a bad line (strict) or on no sample at all."""
+    if isinstance(text, bytes | bytearray | memoryview):
+        try:
+            text = bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise ParseError(f"body is not UTF-8 (byte {exc.start})") from None
+    out: list[Sample] = []
+    append = out.append
+    cache = _BLOCK_CACHE
+    names = _GOOD_NAMES
+    bad = 0
+    first_bad = ""
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.strip()
+        if not line or line[0] == "#":
+            continue
+        try:
+            brace = line.find("{")
+            if brace < 0:
+                name, rest = _split_name(line)
+                labels = _EMPTY
+            else:
+                close = line.rfind("}")
+                if close < brace:
+                    raise ValueError("unclosed label block")
+                block = line[brace + 1:close]
+                labels = cache.get(block)  # type: ignore[assignment]
+                if labels is None:
+                    labels = _parse_block(block)
+                    if len(cache) >= _BLOCK_CACHE_MAX:
+                        cache.clear()
+                    cache[block] = labels
+                name = line[:brace]
+                if name not in names:
+                    name = _check_name(name.rstrip())
+                rest = line[close + 1:]
+            parts = rest.split()
+            # float() also takes "1_000"; that is not an exposition value.
+            if len(parts) != 1 or "_" in parts[0]:
+                value = _value(parts)
+            else:
+                value = float(parts[0])
+            append((name, labels, value))
+        except ValueError as exc:
+            if strict:
+                raise ParseError(f"line {number}: {exc}") from None
+            bad += 1
+            first_bad = first_bad or f"line {number}: {exc}"
+    if bad and not out:
+        raise ParseError(f"no valid sample ({bad} bad lines; first {first_bad})")
+    return out
+
+
+def _check_name(name: str) -> str:
+    if not _NAME.match(name):
+        raise ValueError(f"bad metric name {name!r}")
+    if len(_GOOD_NAMES) < _BLOCK_CACHE_MAX:
+        _GOOD_NAMES.add(name)
+    return name
+
+
+def _split_name(line: str) -> tuple[str, str]:
+    for i, char in enumerate(line):
+        if char == " " or char == "\t":
+            name = line[:i]
+            return _check_name(name), line[i + 1:]
+    raise ValueError("sample without a value")
+
+
+def _value(parts: list[str]) -> float:
+    if not parts or len(parts) > 2:
+        raise ValueError(f"expected 'value [timestamp]', got {' '.join(parts)!r}")
+    for text in parts:
+        if "_" in text:
+            raise ValueError(f"bad number {text!r}")
+    if len(parts) == 2:
+        float(parts[1])
+    return float(parts[0])
+
+
+def _parse_block(block: str) -> Mapping[str, str]:
+    labels: dict[str, str] = {}
+    pos = 0
+    end = len(block.rstrip())
+    while pos < end:
+        match = _LABEL.match(block, pos)
+        if match is None:
+            raise ValueError(f"bad label block {{{block[:80]}}}")
+        name, raw = match.group(1, 2)
+        if name in labels:
+            raise ValueError(f"duplicate label {name!r}")
+        labels[name] = _ESCAPE.sub(_unescape, raw) if "\\" in raw else raw
+        pos = match.end()
+        if block[pos - 1] != "," and pos < end:
+            raise ValueError(f"bad label block {{{block[:80]}}}")
+    return labels
+
+
+def _unescape(match: re.Match[str]) -> str:
+    return _UNESCAPE[match.group(0)]

@@ -1,0 +1,31 @@
+"""A node's response body to a NodeSnapshot: our JSON `/snapshot`, or `/metrics` text."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from allsmi_py.model import SNAPSHOT_FORMAT, NodeSnapshot
+from allsmi_py.remote.parse import parse_node_text
+
+
+class NotOurs(Exception):
+    """The JSON is valid but not an allsmi-py snapshot (all-smi's schema 1, for one)."""
+
+
+def snapshot_from_json(body: bytes) -> NodeSnapshot:
+    """Our /snapshot document; NotOurs for foreign JSON, ValueError for a broken one of ours."""
+    try:
+        data: Any = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        # A node that answers /snapshot with something else (an HTML page, garbage) may still
+        # serve /metrics; let the text path decide.
+        raise NotOurs(f"not JSON: {exc}") from None
+    if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+        raise NotOurs("JSON without the allsmi-py format marker")
+    return NodeSnapshot.from_dict(data)
+
+
+def snapshot_from_text(body: bytes, address: str) -> NodeSnapshot:
+    """A Prometheus exposition to a NodeSnapshot; ParseError when it is unreadable."""
+    return parse_node_text(body, fallback_hostname=address)
