@@ -1,0 +1,98 @@
+"""The local view: this machine's host metrics, device cards, processes and alerts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Footer
+
+from allsmi_py.model import NodeSnapshot
+from allsmi_py.tui.screens.base import MonitorScreen
+from allsmi_py.tui.widgets.alerts import AlertPanel
+from allsmi_py.tui.widgets.devices import DeviceGrid
+from allsmi_py.tui.widgets.header import HeaderBar
+from allsmi_py.tui.widgets.hostbar import HostBar
+from allsmi_py.tui.widgets.processes import ProcessTable
+from allsmi_py.tui.widgets.status import StatusPanel
+
+if TYPE_CHECKING:
+    from allsmi_py.tui.app import AllSmiApp
+
+
+class LocalScreen(MonitorScreen):
+    """Everything about this machine on one screen."""
+
+    BINDINGS = [
+        Binding("f", "gpu_only", "GPU procs"),
+        Binding("g", "sort('gpu_mem')", "Sort GPU-mem"),
+        Binding("u", "sort('gpu_util')", "GPU%", show=False),
+        Binding("c", "sort('cpu')", "CPU%", show=False),
+        Binding("m", "sort('host_mem')", "Mem", show=False),
+        Binding("p", "sort('pid')", "PID", show=False),
+        Binding("e", "sort('time')", "Time", show=False),
+        Binding("n", "sort('user')", "User", show=False),
+        Binding("a,A", "toggle_alerts", "Alerts"),
+        Binding("escape", "close_panel", "Close", show=False),
+    ]
+
+    def compose(self) -> ComposeResult:
+        """Header, host bar, devices (or why there are none), processes, alerts, footer."""
+        yield HeaderBar(id="header")
+        yield HostBar(id="host")
+        yield StatusPanel(id="status")
+        yield DeviceGrid(id="devices")
+        yield ProcessTable(id="processes")
+        yield AlertPanel(id="alerts")
+        yield self.too_small_notice()
+        yield Footer()
+
+    @property
+    def monitor(self) -> AllSmiApp:
+        """The app, typed."""
+        from allsmi_py.tui.app import AllSmiApp
+        assert isinstance(self.app, AllSmiApp)
+        return self.app
+
+    def on_mount(self) -> None:
+        """Follow the app's snapshot."""
+        self.query_one("#alerts", AlertPanel).display = False
+        self.watch(self.app, "snapshot", self.show, init=True)
+
+    def show(self, snapshot: NodeSnapshot | None) -> None:
+        """Redraw every part from this snapshot."""
+        self.query_one("#status", StatusPanel).show(snapshot)
+        if snapshot is None:
+            return
+        app = self.monitor
+        self.query_one("#header", HeaderBar).show(snapshot)
+        self.query_one("#host", HostBar).show(snapshot.host, app.history)
+        marks = {}
+        for device in snapshot.devices:
+            level, note = app.alert_mark(device.uuid)
+            marks[device.uuid] = (level, note)
+        grid = self.query_one("#devices", DeviceGrid)
+        grid.display = bool(snapshot.devices)
+        grid.show(snapshot.devices, app.history, app.thresholds, marks)
+        table = self.query_one("#processes", ProcessTable)
+        table.display = bool(snapshot.devices)
+        table.show(snapshot)
+        self.query_one("#alerts", AlertPanel).show(app.alerts.history)
+
+    def action_gpu_only(self) -> None:
+        """Toggle the GPU-users-only filter of the process table."""
+        self.query_one("#processes", ProcessTable).toggle_gpu_only()
+
+    def action_sort(self, key: str) -> None:
+        """Sort the process table by column `key` (again: reverse)."""
+        self.query_one("#processes", ProcessTable).sort_by(key)
+
+    def action_toggle_alerts(self) -> None:
+        """Show or hide the alert history."""
+        panel = self.query_one("#alerts", AlertPanel)
+        panel.display = not panel.display
+
+    def action_close_panel(self) -> None:
+        """Esc closes the alert history."""
+        self.query_one("#alerts", AlertPanel).display = False

@@ -1,0 +1,1 @@
+"""Widgets that draw parts of a snapshot; they hold no backend handles and no timers."""
