@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 from pathlib import Path
 from typing import ClassVar
 
-from allsmi_py.backend import Availability, Backend
+from allsmi_py.backend import Availability, Backend, run_tool
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
 from backends.furiosa.parse import (
@@ -24,32 +21,6 @@ from backends.furiosa.parse import (
 MGMT_CLASS = Path("/sys/class/rngd_mgmt")
 INSTALL_HINT = "furiosa-smi not found on PATH (install FuriosaAI's furiosa-smi package)"
 
-
-def run_tool(argv: list[str], timeout_s: float) -> str:
-    """Run a tool in its own process group and return stdout; BackendReadError on any failure."""
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise BackendReadError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
-    try:
-        out, err = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        # Kill the whole group: a wrapper script's children would keep the pipes open.
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise BackendReadError(f"{' '.join(argv)} did not answer within {timeout_s:g} s") from None
-    if proc.returncode != 0:
-        tail = (err.strip().splitlines() or ["no message"])[-1]
-        raise BackendReadError(f"{' '.join(argv)} exited with {proc.returncode}: {tail}")
-    return out
 
 
 class FuriosaBackend(Backend):
