@@ -24,10 +24,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="include per-process metrics in Prometheus output")
     parser.add_argument("--compact", action="store_true", help="JSON on one line")
     add_source_arguments(parser)
+    cluster = parser.add_argument_group("cluster (read remote nodes instead of this one)")
+    cluster.add_argument("--hosts", action="append", metavar="HOSTS",
+                         help="nodes: host, host:port, [v6]:port or URL; comma-separate or repeat")
+    cluster.add_argument("--hostfile", metavar="FILE", help="file with one node per line")
+    cluster.add_argument("--timeout", type=float, default=None, metavar="S",
+                         help="per-node timeout in seconds (default: config view.timeout_s)")
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    """Read this node once and print it."""
+    """Read this node (or, with --hosts/--hostfile, every node of a cluster) once and print it."""
+    if args.hosts or args.hostfile:
+        return _run_cluster(args, config)
     seed = config.value("mock", "seed", args.seed)
     collector = build_collector(args, interval_s=1.0, seed=seed)
     try:
@@ -102,3 +110,21 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _run_cluster(args: argparse.Namespace, config: Config) -> int:
+    """One round over the cluster; exit 0 even when nodes are down (their status says so)."""
+    from allsmi_py.errors import UsageError
+    from allsmi_py.remote.dump import format_cluster, run_once
+
+    if args.format == "prometheus":
+        raise UsageError("--format prometheus is for this node only; use json or csv with --hosts")
+    if args.mock or args.backend:
+        raise UsageError("--mock/--backend read this node; they cannot be combined with --hosts")
+    cluster = run_once(args.hosts or (), args.hostfile,
+                       timeout_s=config.value("view", "timeout_s", args.timeout),
+                       concurrency=config.get("view", "concurrency"),
+                       max_body_bytes=config.get("view", "max_body_bytes"),
+                       auth_token=config.get("view", "auth_token") or None)
+    sys.stdout.write(format_cluster(cluster, args.format, compact=args.compact))
+    return 0

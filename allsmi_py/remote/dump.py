@@ -1,0 +1,95 @@
+"""One round over a cluster, printed for scripts: `allsmi snapshot --hosts/--hostfile`."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import io
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from allsmi_py.errors import UsageError
+from allsmi_py.model import ClusterSnapshot, DeviceReading
+from allsmi_py.remote.aggregate import summarize
+from allsmi_py.remote.poller import ClusterPoller
+
+CLUSTER_FORMATS = ("json", "csv")
+CLUSTER_FORMAT_MARKER = "allsmi-py/cluster/1"
+_STATUS_COLUMNS = ("address", "state", "error", "http_status", "latency_s", "last_ok_at_s",
+                   "source")
+_DEVICE_COLUMNS = tuple(
+    f.name for f in dataclasses.fields(DeviceReading)
+    if f.name not in ("details", "processes", "problems", "mig_instances"))
+
+
+async def poll_cluster(hosts: Sequence[str], hostfile: str | None, *, timeout_s: float,
+                       concurrency: int, max_body_bytes: int,
+                       auth_token: str | None) -> ClusterSnapshot:
+    """One round over the cluster (UsageError when no host is valid)."""
+    async with ClusterPoller(hosts, hostfile, timeout_s=timeout_s, concurrency=concurrency,
+                             max_body_bytes=max_body_bytes, auth_token=auth_token) as poller:
+        for problem in poller.problems:
+            print(f"allsmi: warning: {problem} (skipped)", file=sys.stderr)
+        return await poller.poll_once()
+
+
+def run_once(hosts: Sequence[str], hostfile: str | None, **limits: Any) -> ClusterSnapshot:
+    """poll_cluster from synchronous code."""
+    return asyncio.run(poll_cluster(hosts, hostfile, **limits))
+
+
+def format_cluster(cluster: ClusterSnapshot, fmt: str, compact: bool = False) -> str:
+    """The cluster as JSON (status, latency and snapshot per node, plus totals) or CSV."""
+    if fmt == "json":
+        doc = cluster_dict(cluster)
+        if compact:
+            return json.dumps(doc, separators=(",", ":")) + "\n"
+        return json.dumps(doc, indent=2) + "\n"
+    if fmt == "csv":
+        return cluster_csv(cluster)
+    raise UsageError(f"--format {fmt} is not available for a cluster; use json or csv")
+
+
+def cluster_dict(cluster: ClusterSnapshot) -> dict[str, Any]:
+    """JSON-ready cluster document."""
+    nodes = []
+    for node in cluster.nodes:
+        entry: dict[str, Any] = {k: v for k, v in dataclasses.asdict(node.status).items()
+                                 if v is not None}
+        entry["stale_age_s"] = node.stale_age_s(cluster.taken_at_s)
+        entry["snapshot"] = node.snapshot.to_dict() if node.snapshot is not None else None
+        nodes.append(entry)
+    return {"format": CLUSTER_FORMAT_MARKER, "taken_at_s": cluster.taken_at_s,
+            "summary": dataclasses.asdict(summarize(cluster)), "nodes": nodes}
+
+
+def cluster_csv(cluster: ClusterSnapshot) -> str:
+    """One row per device (with its node's status); a node without devices gets one row."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(("hostname", *(f"node_{c}" for c in _STATUS_COLUMNS), "node_stale",
+                     *_DEVICE_COLUMNS))
+    for node in cluster.nodes:
+        status = [_cell(getattr(node.status, c)) for c in _STATUS_COLUMNS]
+        hostname = node.snapshot.hostname if node.snapshot is not None else ""
+        stale = "" if node.is_live else ("true" if node.snapshot is not None else "")
+        devices = node.snapshot.devices if node.snapshot is not None else ()
+        if not devices:
+            writer.writerow((hostname, *status, stale, *([""] * len(_DEVICE_COLUMNS))))
+        for device in devices:
+            writer.writerow((hostname, *status, stale,
+                             *(_cell(getattr(device, c)) for c in _DEVICE_COLUMNS)))
+    return out.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple):
+        return ";".join(str(v) for v in value)
+    return str(value)
