@@ -21,9 +21,12 @@ from .conftest import mock_snapshot
 VIEW_LINE = re.compile(r"^all_smi_([^\{]+)\{([^}]+)\} ([\d\.]+)$")
 
 
-def _parsed(text: str) -> tuple[dict[str, str], dict[tuple[str, frozenset[tuple[str, str]]], float]]:
+SampleKey = tuple[str, frozenset[tuple[str, str]]]
+
+
+def _parsed(text: str) -> tuple[dict[str, str], dict[SampleKey, float]]:
     types: dict[str, str] = {}
-    samples: dict[tuple[str, frozenset[tuple[str, str]]], float] = {}
+    samples: dict[SampleKey, float] = {}
     for family in text_string_to_metric_families(text):
         types[family.name] = family.type
         for s in family.samples:
