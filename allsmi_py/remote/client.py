@@ -68,7 +68,9 @@ class ScrapeClient:
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self.concurrency,
-                limit_per_host=2,  # one in use plus one being closed; a node is read serially
+                # No per-host cap: nodes behind one reverse proxy share a host:port, and the
+                # poller's semaphore already bounds requests in flight.
+                limit_per_host=0,
                 keepalive_timeout=60.0,
                 ttl_dns_cache=300,
                 force_close=False,

@@ -65,7 +65,7 @@ class FaultServer:
     def target(self, name: str) -> str:
         """URL of a node; a 'down' node points at a port nobody listens on."""
         if self.nodes[name].mode == "down":
-            return f"127.0.0.1:{self.dead_port}"
+            return f"http://127.0.0.1:{self.dead_port}/{name}"
         return f"http://127.0.0.1:{self.port}/{name}"
 
     async def start(self) -> None:
