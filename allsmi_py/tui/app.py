@@ -12,6 +12,7 @@ from typing import Protocol
 
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
@@ -95,7 +96,7 @@ class AllSmiApp(App[None]):
         self.snapshot = snap
 
     def _toast(self, event: AlertEvent) -> None:
-        severity = "error" if event.level == "critical" else (
+        severity: SeverityLevel = "error" if event.level == "critical" else (
             "warning" if event.level == "warn" else "information")
         self.notify(event.describe(), title="Alert" if event.raised else "Alert cleared",
                     severity=severity, timeout=TOAST_SECONDS)

@@ -18,7 +18,7 @@ def too_small_text(width: int, height: int) -> str:
 
 
 class MonitorScreen(Screen[None]):
-    """A screen that hides its content behind a clear notice below MIN_WIDTH x MIN_HEIGHT."""
+    """A screen whose content (in `#main`) gives way to a notice below MIN_WIDTH x MIN_HEIGHT."""
 
     def too_small_notice(self) -> Static:
         """The (hidden until needed) notice widget; put it in compose()."""

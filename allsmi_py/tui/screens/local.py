@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.widgets import Footer
 
 from allsmi_py.model import NodeSnapshot
@@ -39,14 +40,15 @@ class LocalScreen(MonitorScreen):
 
     def compose(self) -> ComposeResult:
         """Header, host bar, devices (or why there are none), processes, alerts, footer."""
-        yield HeaderBar(id="header")
-        yield HostBar(id="host")
-        yield StatusPanel(id="status")
-        yield DeviceGrid(id="devices")
-        yield ProcessTable(id="processes")
-        yield AlertPanel(id="alerts")
+        with Vertical(id="main"):
+            yield HeaderBar(id="header")
+            yield HostBar(id="host")
+            yield StatusPanel(id="status")
+            yield DeviceGrid(id="devices")
+            yield ProcessTable(id="processes")
+            yield AlertPanel(id="alerts")
+            yield Footer()
         yield self.too_small_notice()
-        yield Footer()
 
     @property
     def monitor(self) -> AllSmiApp:
@@ -57,7 +59,6 @@ class LocalScreen(MonitorScreen):
 
     def on_mount(self) -> None:
         """Follow the app's snapshot."""
-        self.query_one("#alerts", AlertPanel).display = False
         self.watch(self.app, "snapshot", self.show, init=True)
 
     def show(self, snapshot: NodeSnapshot | None) -> None:
@@ -72,12 +73,10 @@ class LocalScreen(MonitorScreen):
         for device in snapshot.devices:
             level, note = app.alert_mark(device.uuid)
             marks[device.uuid] = (level, note)
-        grid = self.query_one("#devices", DeviceGrid)
-        grid.display = bool(snapshot.devices)
-        grid.show(snapshot.devices, app.history, app.thresholds, marks)
-        table = self.query_one("#processes", ProcessTable)
-        table.display = bool(snapshot.devices)
-        table.show(snapshot)
+        self.set_class(not snapshot.devices, "-no-devices")
+        self.query_one("#devices", DeviceGrid).show(snapshot.devices, app.history,
+                                                    app.thresholds, marks)
+        self.query_one("#processes", ProcessTable).show(snapshot)
         self.query_one("#alerts", AlertPanel).show(app.alerts.history)
 
     def action_gpu_only(self) -> None:
@@ -90,9 +89,8 @@ class LocalScreen(MonitorScreen):
 
     def action_toggle_alerts(self) -> None:
         """Show or hide the alert history."""
-        panel = self.query_one("#alerts", AlertPanel)
-        panel.display = not panel.display
+        self.toggle_class("-alerts-open")
 
     def action_close_panel(self) -> None:
         """Esc closes the alert history."""
-        self.query_one("#alerts", AlertPanel).display = False
+        self.remove_class("-alerts-open")

@@ -57,7 +57,8 @@ def card_lines(device: DeviceReading, history: History, thresholds: AlertThresho
     bar = max(4, min(30, (width - 18 - len(memory)) // 2))
     out.append("Util ", style=ACCENT)
     out.append_text(gauge(device.utilization_pct, bar))
-    out.append(f" {format_pct(device.utilization_pct):>4}", style=fill_colour(device.utilization_pct))
+    util = device.utilization_pct
+    out.append(f" {format_pct(util):>4}", style=fill_colour(util))
     out.append("  Mem ", style=ACCENT)
     out.append_text(gauge(device.memory_used_pct, bar))
     out.append(f" {memory}\n")

@@ -51,7 +51,7 @@ class StatusPanel(Widget):
     def show(self, snapshot: NodeSnapshot | None) -> None:
         """Update from a snapshot; hides itself when there is nothing to say."""
         self._text = status_text(snapshot)
-        self.display = self._text is not None
+        self.set_class(self._text is None, "-quiet")
         self.refresh(layout=True)
 
     @property
