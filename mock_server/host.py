@@ -1,8 +1,9 @@
 """A simulated host (CPU, memory, disk) for each mock node, seeded like its devices.
 
 The mock backend simulates accelerators only; a node also needs a host, and the real host
-reader would show this machine under every node name. CPU load follows the devices' load,
-because input pipelines keep the CPUs busy while accelerators train.
+reader would show this machine under every node name. The host's CPU load is its own
+bounded random walk: tying it to the devices' readings would make a node's values depend on
+which steps were scraped, and the mock server promises they depend only on the step.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from allsmi_py.model import CpuReading, DeviceReading, DiskReading, HostReading, MemoryReading
+from allsmi_py.model import CpuReading, DiskReading, HostReading, MemoryReading
 from allsmi_py.units import GIB, TIB
 
 
@@ -46,7 +47,7 @@ def host_profile_for(spec: str) -> HostProfile:
 
 
 class HostSimulator:
-    """The evolving host of one node: CPU load tracks the devices, memory drifts, disk fills."""
+    """The evolving host of one node: CPU load wanders, memory drifts, disk fills."""
 
     def __init__(self, profile: HostProfile, seed: str, start_time_s: float) -> None:
         self.profile = profile
@@ -59,14 +60,16 @@ class HostSimulator:
         self.disk_total_bytes = self.rng.choice((2 * TIB, 4 * TIB, 8 * TIB))
         self.disk_used_bytes = int(self.disk_total_bytes * self.rng.uniform(0.1, 0.8))
         self.cpu_pct = self.rng.uniform(5.0, 30.0)
+        self.cpu_target = self.cpu_pct
         self.temperature_c = self.rng.uniform(35.0, 50.0)
         self.uptime_s = self.rng.uniform(3600.0, 90 * 86400.0)
         self.started_s = start_time_s
 
-    def advance(self, dt_s: float, device_load_pct: float) -> None:
-        """Move forward dt_s seconds with the devices at `device_load_pct` mean utilization."""
+    def advance(self, dt_s: float) -> None:
+        """Move forward dt_s seconds of simulated time."""
         rng = self.rng
-        target = 4.0 + 0.45 * device_load_pct + rng.uniform(-6.0, 6.0)
+        self.cpu_target = _clamp(self.cpu_target + rng.uniform(-8.0, 8.0), 2.0, 95.0)
+        target = self.cpu_target + rng.uniform(-4.0, 4.0)
         self.cpu_pct = _clamp(
             self.cpu_pct + (target - self.cpu_pct) * min(1.0, dt_s / 5.0), 0.5, 100.0
         )
@@ -132,12 +135,6 @@ class HostSimulator:
             os_name="Linux",
             kernel="6.8.0-mock",
         )
-
-
-def mean_utilization(devices: list[DeviceReading]) -> float:
-    """Mean device utilization in percent; 0 with no device reporting it."""
-    values = [d.utilization_pct for d in devices if d.utilization_pct is not None]
-    return sum(values) / len(values) if values else 0.0
 
 
 def _clamp(value: float, low: float, high: float) -> float:

@@ -18,7 +18,7 @@ from allsmi_py.exporter.render import TEXT_CONTENT_TYPE
 from allsmi_py.model import BackendStatus, DeviceReading, NodeSnapshot
 from backends.mock.backend import MockBackend
 from mock_server.asgi import call_app
-from mock_server.host import HostSimulator, host_profile_for, mean_utilization
+from mock_server.host import HostSimulator, host_profile_for
 from mock_server.http import Reply, make_reply, text_reply
 from mock_server.plan import Fault, NodePlan
 
@@ -53,7 +53,6 @@ class SimNode:
         self.garbage = random.Random(f"{seed}:{plan.name}:garbage").randbytes(4096)
         self.requests = 0
         self._step = 0
-        self._load_pct = 0.0
         self._snapshot: NodeSnapshot | None = None
         self._replies: dict[tuple[str, str, bool], Reply] = {}
         self.app = make_app(self.snapshot, include_processes=include_processes)
@@ -64,10 +63,9 @@ class SimNode:
         if self._snapshot is None or self._step != step:
             while self._step < step:
                 self.backend.advance(self.interval_s)
-                self.host.advance(self.interval_s, self._load_pct)
+                self.host.advance(self.interval_s)
                 self._step += 1
             devices: list[DeviceReading] = self.backend.readings()
-            self._load_pct = mean_utilization(devices)
             status = BackendStatus(
                 "mock", "ok", self.backend.status_message(), READ_DURATION_S, len(devices)
             )
