@@ -1,0 +1,306 @@
+"""Write dashboards/grafana/*.json from the panel definitions below.
+
+    python dashboards/tools/build_dashboards.py          # rewrite the JSON files
+    python dashboards/tools/build_dashboards.py --check  # exit 1 if they are out of date
+
+The queries assume Prometheus scrapes the exporters with `honor_labels` off (its default,
+as in dashboards/prometheus/prometheus.yml): `instance` is then the scrape target
+(host:port) on every series, including the energy and process families that carry no
+`instance` label of their own, and the exporter's hostname stays visible as
+`exported_instance` (device families) or `hostname` (host families).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from grafana import (  # noqa: E402  (a script next to its helper module)
+    Json,
+    bargauge,
+    dashboard,
+    dashboard_link,
+    datasource_variable,
+    heatmap,
+    layout,
+    piechart,
+    query_variable,
+    row,
+    stat,
+    table,
+    target,
+    timeseries,
+)
+
+OUT = Path(__file__).resolve().parents[1] / "grafana"
+OVERVIEW_UID = "allsmi-cluster-overview"
+DETAIL_UID = "allsmi-node-detail"
+TAGS = ["allsmi", "gpu", "npu"]
+GIB = 1024**3
+
+JOB_VAR = query_variable("job", "Job", "label_values(all_smi_up, job)", multi=False,
+                         include_all=False)
+UP_DOWN = [{"type": "value", "options": {"0": {"text": "DOWN", "color": "red", "index": 0},
+                                         "1": {"text": "UP", "color": "green", "index": 1}}}]
+
+
+def cluster_overview() -> Json:
+    """Cluster overview: many nodes at a glance."""
+    node = 'job=~"$job", instance=~"$instance"'
+    dev = f'{node}, gpu=~"$gpu"'
+    # energy has no `gpu` (model) label: keep the devices of the chosen models by uuid
+    energy = (f"increase(all_smi_energy_consumed_joules_total{{{node}}}[$__range])"
+              f" and on(job, instance, gpu_uuid) all_smi_gpu_info{{{dev}}}")
+    to_node = [{"title": "Node detail", "targetBlank": False,
+                "url": f"/d/{DETAIL_UID}?var-job=$job&var-instance=${{__data.fields.instance}}"
+                       "&${__url_time_range}"}]
+    link_override = [{"matcher": {"id": "byName", "options": "instance"},
+                      "properties": [{"id": "links", "value": to_node}]}]
+    variables = [
+        datasource_variable(),
+        JOB_VAR,
+        query_variable("instance", "Node", 'label_values(all_smi_up{job=~"$job"}, instance)',
+                       multi=True, include_all=True),
+        query_variable("gpu", "Device model",
+                       f"label_values(all_smi_gpu_info{{{node}}}, gpu)",
+                       multi=True, include_all=True),
+    ]
+    items: list[tuple[Json, int, int]] = [
+        (row("Cluster"), 24, 1),
+        (stat("Nodes up", "Exporters that answer and have completed a collection "
+              "(all_smi_up == 1).",
+              [target(f"count(all_smi_up{{{node}}} == 1) or vector(0)", "up")], "none",
+              decimals=0), 3, 4),
+        (stat("Nodes down", "Scrape targets of this job that Prometheus cannot scrape "
+              "(up == 0). The table at the bottom names them.",
+              [target('count(up{job=~"$job"} == 0) or vector(0)', "down")], "none",
+              thresholds=[(None, "green"), (1, "red")], decimals=0), 3, 4),
+        (stat("Devices", "GPUs and NPUs reported by the selected nodes.",
+              [target(f"count(all_smi_gpu_info{{{dev}}})", "devices")], "none",
+              decimals=0), 3, 4),
+        (stat("Mean utilization", "Mean utilization over all selected devices.",
+              [target(f"avg(all_smi_gpu_utilization{{{dev}}})", "utilization")], "percent",
+              thresholds=[(None, "blue"), (30, "green"), (90, "orange")], graph=True), 3, 4),
+        (stat("Device memory used", "Device memory in use, summed over selected devices.",
+              [target(f"sum(all_smi_gpu_memory_used_bytes{{{dev}}})", "used")], "bytes",
+              graph=True), 4, 4),
+        (stat("Power now", "Power drawn by the selected devices now.",
+              [target(f"sum(all_smi_gpu_power_consumption_watts{{{dev}}})", "power")],
+              "watt", graph=True), 4, 4),
+        (stat("Energy in range", "Energy the selected devices used over the dashboard's "
+              "time range (increase of all_smi_energy_consumed_joules_total).",
+              [target(f"sum({energy})", "energy")], "joule"), 4, 4),
+        (heatmap("Utilization by node", "Mean device utilization of each node over time: "
+                 "one row per node.",
+                 [target(f"avg by (instance) (all_smi_gpu_utilization{{{dev}}})",
+                         "{{instance}}")], "percent", calculate=False), 12, 10),
+        (heatmap("Temperature distribution", "How many devices are at each temperature "
+                 "(5 °C buckets) over time.",
+                 [target(f"all_smi_gpu_temperature_celsius{{{dev}}}",
+                         "{{instance}} {{gpu_index}}")], "celsius", calculate=True,
+                 bucket_size=5), 12, 10),
+        (timeseries("Device memory", "Device memory used and installed, summed over the "
+                    "selected devices.",
+                    [target(f"sum(all_smi_gpu_memory_used_bytes{{{dev}}})", "used"),
+                     target(f"sum(all_smi_gpu_memory_total_bytes{{{dev}}})", "total", "B")],
+                    "bytes", min_=0), 8, 8),
+        (timeseries("Device memory used by node", "Share of each node's device memory "
+                    "in use.",
+                    [target(f"100 * sum by (instance) (all_smi_gpu_memory_used_bytes{{{dev}}})"
+                            f" / sum by (instance) (all_smi_gpu_memory_total_bytes{{{dev}}})",
+                            "{{instance}}")], "percent", min_=0, max_=100), 8, 8),
+        (timeseries("Power by node", "Device power of each node, stacked: the top line is "
+                    "the cluster total.",
+                    [target(f"sum by (instance) (all_smi_gpu_power_consumption_watts{{{dev}}})",
+                            "{{instance}}")], "watt", min_=0, stack=True), 8, 8),
+        (bargauge("Energy by node in range", "Energy each node's devices used over the "
+                  "dashboard's time range.",
+                  [target(f"sum by (instance) ({energy})", "{{instance}}", instant=True)],
+                  "joule"), 8, 8),
+        (piechart("Devices by model", "How many devices of each model the selected nodes "
+                  "report.",
+                  [target(f"count by (gpu) (all_smi_gpu_info{{{dev}}})", "{{gpu}}",
+                          instant=True)], "none"), 8, 8),
+        (timeseries("Hottest device per node", "Highest device temperature on each node.",
+                    [target(f"max by (instance) (all_smi_gpu_temperature_celsius{{{dev}}})",
+                            "{{instance}}")], "celsius"), 8, 8),
+        (row("Devices"), 24, 1),
+        (table("Busiest devices", "The 10 devices with the highest mean utilization over "
+               "the time range. Click a node to open its detail.",
+               [target(f"topk(10, avg_over_time(all_smi_gpu_utilization{{{dev}}}"
+                       "[$__range]))", instant=True, table=True)],
+               "percent", rename={"Value": "mean utilization"}, sort_by="mean utilization",
+               overrides=link_override), 12, 9),
+        (table("Idlest devices", "The 10 devices with the lowest mean utilization over the "
+               "time range.",
+               [target(f"bottomk(10, avg_over_time(all_smi_gpu_utilization{{{dev}}}"
+                       "[$__range]))", instant=True, table=True)],
+               "percent", rename={"Value": "mean utilization"}, overrides=link_override),
+         12, 9),
+        (table("Allocated but idle", "Devices holding more than 1 GiB of memory while "
+               "below 1 % utilization: a job that reserved a GPU and does not use it. "
+               "Empty when all is well.",
+               [target(f"all_smi_gpu_memory_used_bytes{{{dev}}} > {GIB}"
+                       f" and on(job, instance, gpu_uuid) all_smi_gpu_utilization{{{dev}}} < 1",
+                       instant=True, table=True)],
+               "bytes", rename={"Value": "memory used"}, overrides=link_override), 12, 8),
+        (table("Nodes down", "Targets Prometheus cannot scrape right now. Empty when all "
+               "is well.",
+               [target('up{job=~"$job"} == 0', instant=True, table=True)], "none",
+               rename={"Value": "up"}), 12, 8),
+        (table("Active alerts", "all-smi alerts (dashboards/prometheus/alerts.yml) that are "
+               "pending or firing. Empty when all is well.",
+               [target('ALERTS{alertname=~"AllSmi.*"}', instant=True, table=True)], "none",
+               hide=("Time", "__name__", "Value")), 24, 8),
+    ]
+    return dashboard(OVERVIEW_UID, "all-smi / Cluster overview",
+                     "Every node and device the all-smi exporters report: health, load, "
+                     "memory, power, energy and temperature.",
+                     variables, layout(items),
+                     [dashboard_link("Node detail", DETAIL_UID)], TAGS)
+
+
+def node_detail() -> Json:
+    """Node detail: one node, each device on its own line."""
+    node = 'job=~"$job", instance="$instance"'
+    dev = f'{node}, gpu_index=~"$gpu"'
+    per_dev = "{{gpu_index}}: {{gpu}}"
+    dashed = {"matcher": {"id": "byRegexp", "options": ".*(limit|slowdown|shutdown|max|total).*"},
+              "properties": [{"id": "custom.lineStyle",
+                              "value": {"fill": "dash", "dash": [10, 10]}}]}
+    variables = [
+        datasource_variable(),
+        JOB_VAR,
+        query_variable("instance", "Node", 'label_values(all_smi_up{job=~"$job"}, instance)',
+                       multi=False, include_all=False),
+        query_variable("gpu", "Device", f"label_values(all_smi_gpu_info{{{node}}}, gpu_index)",
+                       multi=True, include_all=True, sort=3),
+    ]
+    process_units = [
+        {"matcher": {"id": "byName", "options": "Value #A"},
+         "properties": [{"id": "unit", "value": "bytes"},
+                        {"id": "displayName", "value": "device memory"}]},
+        {"matcher": {"id": "byName", "options": "Value #B"},
+         "properties": [{"id": "unit", "value": "percent"},
+                        {"id": "displayName", "value": "CPU"}]},
+        {"matcher": {"id": "byName", "options": "Value #C"},
+         "properties": [{"id": "unit", "value": "s"}, {"id": "displayName", "value": "age"}]},
+    ]
+    items: list[tuple[Json, int, int]] = [
+        (row("Node"), 24, 1),
+        (stat("Exporter", "Whether Prometheus can scrape this node's exporter.",
+              [target('up{job=~"$job", instance="$instance"}', "up")], "none",
+              thresholds=[(None, "red"), (1, "green")], mappings=UP_DOWN), 3, 4),
+        (stat("Devices", "GPUs and NPUs on this node.",
+              [target(f"count(all_smi_gpu_info{{{node}}})", "devices")], "none",
+              decimals=0), 3, 4),
+        (stat("Device power", "Power the devices of this node draw now.",
+              [target(f"sum(all_smi_gpu_power_consumption_watts{{{dev}}})", "power")],
+              "watt", graph=True), 4, 4),
+        (stat("Energy in range", "Energy the devices used over the time range.",
+              [target(f"sum(increase(all_smi_energy_consumed_joules_total{{{dev}}}"
+                      "[$__range]))", "energy")], "joule"), 4, 4),
+        (table("Devices on this node", "Identity of each device (all_smi_gpu_info).",
+               [target(f"all_smi_gpu_info{{{dev}}}", instant=True, table=True)], "none",
+               hide=("Time", "__name__", "job", "Value", "instance", "gpu_uuid")), 10, 4),
+        (row("Devices"), 24, 1),
+        (timeseries("Utilization", "Utilization of each device.",
+                    [target(f"all_smi_gpu_utilization{{{dev}}}", per_dev)], "percent",
+                    min_=0, max_=100), 12, 8),
+        (timeseries("Memory", "Device memory used (solid) and installed (dashed).",
+                    [target(f"all_smi_gpu_memory_used_bytes{{{dev}}}", per_dev),
+                     target(f"all_smi_gpu_memory_total_bytes{{{dev}}}",
+                            "{{gpu_index}}: total", "B")], "bytes", min_=0,
+                    overrides=[dashed]), 12, 8),
+        (timeseries("Temperature against thresholds", "Device temperature, with the "
+                    "slowdown and shutdown thresholds where the device reports them (NVIDIA).",
+                    [target(f"all_smi_gpu_temperature_celsius{{{dev}}}", per_dev),
+                     target(f"all_smi_gpu_temperature_threshold_slowdown_celsius{{{dev}}}",
+                            "{{gpu_index}}: slowdown", "B"),
+                     target(f"all_smi_gpu_temperature_threshold_shutdown_celsius{{{dev}}}",
+                            "{{gpu_index}}: shutdown", "C")], "celsius",
+                    overrides=[dashed]), 12, 8),
+        (timeseries("Power against limit", "Device power, with the enforced power limit "
+                    "where the device reports it.",
+                    [target(f"all_smi_gpu_power_consumption_watts{{{dev}}}", per_dev),
+                     target(f"all_smi_gpu_power_limit_current_watts{{{dev}}}",
+                            "{{gpu_index}}: limit", "B")], "watt", min_=0,
+                    overrides=[dashed]), 12, 8),
+        (timeseries("Clocks", "Graphics (or AI core) clock, with its maximum where "
+                    "reported.",
+                    [target(f"all_smi_gpu_frequency_mhz{{{dev}}}", per_dev),
+                     target(f"all_smi_gpu_clock_graphics_max_mhz{{{dev}}}",
+                            "{{gpu_index}}: max", "B")], "rotmhz", min_=0,
+                    overrides=[dashed]), 12, 8),
+        (bargauge("Energy by device in range", "Energy each device used over the time "
+                  "range.",
+                  [target(f"increase(all_smi_energy_consumed_joules_total{{{dev}}}"
+                          "[$__range])", "{{gpu_index}}", instant=True)], "joule"), 12, 8),
+        (table("Processes", "Processes using the devices, as exported with "
+               "`allsmi api --processes` (empty without it).",
+               [target(f"all_smi_process_memory_used_bytes{{{dev}}}", instant=True,
+                       table=True),
+                target(f"all_smi_process_cpu_percent{{{dev}}}", ref="B", instant=True,
+                       table=True),
+                target(f"all_smi_process_start_time_seconds{{{dev}}}", ref="C",
+                       instant=True, table=True)],
+               "none", hide=("Time", "__name__", "job", "instance", "device_id",
+                             "device_uuid"),
+               overrides=process_units, merge=True), 24, 8),
+        (row("Host"), 24, 1),
+        (timeseries("CPU", "Host CPU utilization.",
+                    [target(f"all_smi_cpu_utilization{{{node}}}", "{{cpu_model}}")],
+                    "percent", min_=0, max_=100), 8, 8),
+        (timeseries("Host memory", "Host memory used and installed.",
+                    [target(f"all_smi_memory_used_bytes{{{node}}}", "used"),
+                     target(f"all_smi_memory_total_bytes{{{node}}}", "total", "B")],
+                    "bytes", min_=0, overrides=[dashed]), 8, 8),
+        (bargauge("Disk used", "Share of each file system in use.",
+                  [target(f"100 * (1 - all_smi_disk_available_bytes{{{node}}}"
+                          f" / all_smi_disk_total_bytes{{{node}}})", "{{mount_point}}",
+                          instant=True)], "percent", max_=100,
+                  thresholds=[(None, "green"), (80, "orange"), (90, "red")]), 8, 8),
+    ]
+    return dashboard(DETAIL_UID, "all-smi / Node detail",
+                     "One node: each device's utilization, memory, temperature against "
+                     "thresholds, power against limit, clocks and processes, and the host.",
+                     variables, layout(items),
+                     [dashboard_link("Cluster overview", OVERVIEW_UID)], TAGS)
+
+
+DASHBOARDS = {"cluster-overview.json": cluster_overview, "node-detail.json": node_detail}
+
+
+def render(build: object) -> str:
+    """The JSON text of one dashboard, as committed."""
+    assert callable(build)
+    return json.dumps(build(), indent=2, ensure_ascii=False) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Write the dashboards, or with --check report which ones differ from the files."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--check", action="store_true", help="only compare, write nothing")
+    args = parser.parse_args(argv)
+    stale = []
+    for name, build in DASHBOARDS.items():
+        path = OUT / name
+        text = render(build)
+        if args.check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(str(path))
+        else:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print("out of date (run dashboards/tools/build_dashboards.py): " + ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
