@@ -54,6 +54,7 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [
         Binding("escape,h,question_mark", "close", "Close help"),
+        Binding("q", "app.quit", "Quit"),  # q quits from anywhere, as in all-smi
     ]
 
     def compose(self) -> ComposeResult:

@@ -123,6 +123,9 @@ async def test_help_opens_and_closes_with_h_question_mark_and_escape() -> None:
         assert isinstance(app.screen, HelpScreen)
         await pilot.press("h")
         assert not isinstance(app.screen, HelpScreen)
+        await pilot.press("h", "q")
+        await pilot.pause()
+        assert app.return_code == 0 and not app.is_running
 
 
 async def test_no_accelerator_says_so_lists_reasons_and_keeps_host_metrics() -> None:
