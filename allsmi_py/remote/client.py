@@ -45,6 +45,7 @@ class _NodeMemory:
     snapshot: NodeSnapshot | None = None
     last_ok_at_s: float | None = None
     last_state: str | None = None
+    body: bytes = b""  # the body `snapshot` was decoded from
 
 
 class ScrapeClient:
@@ -140,7 +141,11 @@ class ScrapeClient:
         if self.prefer_json and memory.source != "text":
             try:
                 body = await self._get(target.snapshot_url, end, json_path=True)
-                return snapshot_from_json(body), "json"
+                if memory.source == "json" and body == memory.body and memory.snapshot:
+                    return memory.snapshot, "json"
+                snapshot = snapshot_from_json(body)
+                memory.body = body
+                return snapshot, "json"
             except _Fallback:
                 pass
             except NotOurs:
@@ -148,8 +153,14 @@ class ScrapeClient:
             except ValueError as exc:
                 raise _Outcome("bad_payload", f"/snapshot: {exc}") from None
         body = await self._get(target.metrics_url, end, json_path=False)
+        # Exporters collect every few seconds and views poll faster: an unchanged body is
+        # the same snapshot, so skip decoding it again.
+        if memory.source == "text" and body == memory.body and memory.snapshot:
+            return memory.snapshot, "text"
         try:
-            return snapshot_from_text(body, target.address), "text"
+            snapshot = snapshot_from_text(body, target.address)
+            memory.body = body
+            return snapshot, "text"
         except ParseError as exc:
             raise _Outcome("bad_payload", f"/metrics: {exc}") from None
 

@@ -71,11 +71,14 @@ async def test_text_and_json_paths_give_the_same_devices(server: FaultServer) ->
 
 async def test_path_that_worked_is_remembered(server: FaultServer) -> None:
     async with ClusterPoller([server.target("asm")]) as poller:
-        await poller.poll_once()
+        first = (await poller.poll_once()).nodes[0].snapshot
         hits = server.nodes["asm"].hits
         assert hits == 2  # /snapshot (not ours), then /metrics
-        await poller.poll_once()
+        second = (await poller.poll_once()).nodes[0].snapshot
         assert server.nodes["asm"].hits == hits + 1  # straight to /metrics
+        assert second is first  # same body: not decoded again
+        server.nodes["asm"].text_body = server.nodes["asm"].text_body.replace(b"} 1\n", b"} 1.0\n")
+        assert (await poller.poll_once()).nodes[0].snapshot is not first
 
 
 async def test_a_node_that_fails_keeps_its_last_snapshot_marked_stale(
