@@ -39,7 +39,8 @@ def rss_bytes(pid: int) -> int:
     return 0
 
 
-def start_mock(nodes: int, interval_s: float, hostfile: str, extra: list[str]) -> subprocess.Popen[str]:
+def start_mock(nodes: int, interval_s: float, hostfile: str,
+               extra: list[str]) -> subprocess.Popen[str]:
     """The mock server in a subprocess, returned once it says every node is ready."""
     cmd = [sys.executable, "-m", "mock_server", "--nodes", str(nodes), "--start-port", "0",
            "--seed", "1", "--interval", str(interval_s), "--hostfile", hostfile, *extra]
