@@ -74,10 +74,7 @@ def parse_samples(text: str | bytes, *, strict: bool = True) -> list[Sample]:
                 rest = line[close + 1:]
             parts = rest.split()
             # float() also takes "1_000"; that is not an exposition value.
-            if len(parts) != 1 or "_" in parts[0]:
-                value = _value(parts)
-            else:
-                value = float(parts[0])
+            value = _value(parts) if len(parts) != 1 or "_" in parts[0] else float(parts[0])
             append((name, labels, value))
         except ValueError as exc:
             if strict:

@@ -20,7 +20,8 @@ from allsmi_py.errors import UsageError
 
 DEFAULT_PORT = 9090
 MAX_HOSTFILE_BYTES = 10_000_000
-_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
 
 
 @dataclass(frozen=True, slots=True)

@@ -40,7 +40,7 @@ def parse_node_text(body: str | bytes, fallback_hostname: str = "") -> NodeSnaps
     cpu: dict[str, Any] = {}
     memory: dict[str, Any] = {}
     disks: dict[str, dict[str, Any]] = {}
-    processes: dict[tuple[str, str], dict[str, Any]] = {}
+    processes: dict[tuple[str, str], dict[str, Any] | None] = {}
     hostname = ""
     known = 0
     for name, labels, value in samples:
@@ -123,9 +123,9 @@ def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
                 details[key] = text
         return
     if rule.label:
-        text = labels.get(rule.label)
-        if text is not None:
-            device[rule.field] = text
+        level = labels.get(rule.label)
+        if level is not None:
+            device[rule.field] = level
         return
     device[rule.field] = rule.convert(value)
 
@@ -141,7 +141,7 @@ def _process_base(labels: Mapping[str, str]) -> dict[str, Any] | None:
 
 def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any],
            memory: dict[str, Any], disks: dict[str, dict[str, Any]],
-           processes: dict[tuple[str, str], dict[str, Any]]) -> NodeSnapshot:
+           processes: dict[tuple[str, str], dict[str, Any] | None]) -> NodeSnapshot:
     by_device: dict[str, list[ProcessReading]] = {}
     for proc in processes.values():
         if proc is None:

@@ -13,7 +13,13 @@ from types import TracebackType
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot
 from allsmi_py.remote.client import DEFAULT_MAX_BODY_BYTES, ScrapeClient
-from allsmi_py.remote.hosts import HostfileWatcher, Target, load_targets, parse_lines, split_hosts_flag
+from allsmi_py.remote.hosts import (
+    HostfileWatcher,
+    Target,
+    load_targets,
+    parse_lines,
+    split_hosts_flag,
+)
 
 AUTH_ENV = "ALLSMI_AUTH_TOKEN"
 

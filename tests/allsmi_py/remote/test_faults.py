@@ -1,4 +1,4 @@
-"""Every fault at once, for many rounds: no exception, right statuses, deadline kept, memory flat."""
+"""Every fault at once, many rounds: no exception, right statuses, deadline kept, memory flat."""
 
 from __future__ import annotations
 
