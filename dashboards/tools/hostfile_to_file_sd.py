@@ -1,7 +1,7 @@
 """Turn the host list `allsmi view --hostfile` reads into a Prometheus file_sd target file.
 
-    python dashboards/tools/hostfile_to_file_sd.py hosts.txt > dashboards/prometheus/targets/allsmi.json
-    python dashboards/tools/hostfile_to_file_sd.py hosts.txt --label cluster=a100-pod -o FILE
+    python dashboards/tools/hostfile_to_file_sd.py hosts.txt > targets/allsmi.json
+    python dashboards/tools/hostfile_to_file_sd.py hosts.txt --label cluster=pod-a -o FILE
 
 The host list is parsed by the view's own parser (`allsmi_py.remote.hosts`), so every form
 it accepts works here: `host`, `host:port` (default port 9090), `[v6addr]:port` and
