@@ -38,8 +38,10 @@ class AlertPanel(Widget):
 
     def show(self, events: Iterable[AlertEvent]) -> None:
         """Draw these events."""
-        self._events = list(events)
-        self.refresh(layout=True)
+        events = list(events)
+        if events != self._events:
+            self._events = events
+            self.refresh(layout=True)
 
     @property
     def message(self) -> str:

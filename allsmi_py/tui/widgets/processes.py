@@ -10,7 +10,7 @@ from rich.text import Text
 from textual.widgets import DataTable
 
 from allsmi_py.model import DeviceReading, NodeSnapshot, ProcessReading
-from allsmi_py.tui.style import MUTED, fill_colour
+from allsmi_py.tui.style import fill_colour
 from allsmi_py.units import NOT_AVAILABLE, format_bytes, format_duration, format_pct
 
 
@@ -108,6 +108,10 @@ def _unique_keys(rows: Sequence[ProcessRow]) -> list[str]:
     return keys
 
 
+def _arrow(descending: bool) -> str:
+    return " ▼" if descending else " ▲"
+
+
 class ProcessTable(DataTable[Any]):
     """Processes on the accelerators; rebuilt from each snapshot, keeping the selected row."""
 
@@ -118,6 +122,7 @@ class ProcessTable(DataTable[Any]):
         self.gpu_only = False
         self._rows: list[ProcessRow] = []
         self.shown: list[ProcessRow] = []
+        self.border_subtitle = "f: GPU users only  p c m g u e n: sort"
 
     def show(self, snapshot: NodeSnapshot) -> None:
         """Take the processes of this snapshot."""
@@ -140,23 +145,30 @@ class ProcessTable(DataTable[Any]):
     def _redraw(self) -> None:
         rows = [r for r in self._rows if uses_gpu(r)] if self.gpu_only else self._rows
         self.shown = sort_rows(rows, self.sort_key, self.descending)
-        selected = None
-        if self.row_count and 0 <= self.cursor_row < len(self.ordered_rows):
-            selected = self.ordered_rows[self.cursor_row].key.value
-        self.clear(columns=True)
-        for column in COLUMNS:
-            label = column.label
-            if column.key == self.sort_key:
-                label += " ▼" if self.descending else " ▲"
-            self.add_column(label, key=column.key, width=column.width)
         keys = _unique_keys(self.shown)
-        for key, row in zip(keys, self.shown, strict=True):
-            self.add_row(*_cells(row), key=key)
-        if selected in keys:
-            self.move_cursor(row=keys.index(selected), animate=False)
+        labels = [c.label + (_arrow(self.descending) if c.key == self.sort_key else "")
+                  for c in COLUMNS]
+        if labels != [str(c.label) for c in self.ordered_columns]:
+            self.clear(columns=True)
+            for column, label in zip(COLUMNS, labels, strict=True):
+                self.add_column(label, key=column.key, width=column.width)
+        current = [row.key.value for row in self.ordered_rows]
+        if keys == current:
+            # Same processes in the same order (the usual tick): change cells in place,
+            # which repaints only this table instead of relaying out the screen.
+            for key, row in zip(keys, self.shown, strict=True):
+                for column, cell in zip(COLUMNS, _cells(row), strict=True):
+                    if self.get_cell(key, column.key) != cell:
+                        self.update_cell(key, column.key, cell)
+        else:
+            selected = current[self.cursor_row] if 0 <= self.cursor_row < len(current) else None
+            self.clear()
+            for key, row in zip(keys, self.shown, strict=True):
+                self.add_row(*_cells(row), key=key)
+            if selected in keys:
+                self.move_cursor(row=keys.index(selected), animate=False)
         what = "GPU memory users" if self.gpu_only else "all"
         self.border_title = f"Processes ({len(self.shown)} {what})"
-        self.border_subtitle = Text("f: GPU users only  p c m g u e n: sort", style=MUTED).plain
 
     def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
         """Clicking a header sorts by it (a second click flips the order)."""

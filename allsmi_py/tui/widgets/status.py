@@ -50,8 +50,11 @@ class StatusPanel(Widget):
 
     def show(self, snapshot: NodeSnapshot | None) -> None:
         """Update from a snapshot; hides itself when there is nothing to say."""
-        self._text = status_text(snapshot)
-        self.set_class(self._text is None, "-quiet")
+        text = status_text(snapshot)
+        if text == self._text:
+            return  # unchanged: spare the terminal a relayout every tick
+        self._text = text
+        self.set_class(text is None, "-quiet")
         self.refresh(layout=True)
 
     @property
