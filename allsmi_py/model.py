@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from allsmi_py.serialize import from_plain, to_plain
+from allsmi_py.serialize import dumps_json, from_plain, loads_json, to_plain
 
 SNAPSHOT_FORMAT = "allsmi-py/snapshot/1"
 """Marker in every serialized NodeSnapshot, so remote mode can tell ours from all-smi's JSON."""
@@ -241,6 +241,18 @@ class NodeSnapshot:
         if data.get("format") != SNAPSHOT_FORMAT:
             raise ValueError(f"not an allsmi-py snapshot (format={data.get('format')!r})")
         return from_plain(cls, data)
+
+    def to_json(self) -> bytes:
+        """to_dict() as compact UTF-8 JSON (the body of an exporter's /snapshot)."""
+        return dumps_json(self.to_dict())
+
+    @classmethod
+    def from_json(cls, body: bytes | str) -> NodeSnapshot:
+        """Inverse of to_json; ValueError for invalid JSON or a document that is not ours."""
+        data = loads_json(body)
+        if not isinstance(data, dict):
+            raise ValueError("not an allsmi-py snapshot (not a JSON object)")
+        return cls.from_dict(data)
 
 
 @dataclass(frozen=True, slots=True)

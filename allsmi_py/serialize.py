@@ -14,6 +14,29 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+
+try:  # orjson parses 4x and writes 10x faster than json: the remote view decodes ~1000
+    import orjson as _orjson  # bodies a round and the mock server encodes as many
+
+    def dumps_json(value: Any) -> bytes:
+        """Compact UTF-8 JSON."""
+        return _orjson.dumps(value)
+
+    def loads_json(data: bytes | str) -> Any:
+        """Parse JSON; ValueError when it is not valid JSON."""
+        return _orjson.loads(data)
+
+except ImportError:  # pragma: no cover - orjson is a dependency; keep working without it
+    import json as _json
+
+    def dumps_json(value: Any) -> bytes:
+        """Compact UTF-8 JSON."""
+        return _json.dumps(value, separators=(",", ":"), allow_nan=False).encode()
+
+    def loads_json(data: bytes | str) -> Any:
+        """Parse JSON; ValueError when it is not valid JSON."""
+        return _json.loads(data)
+
 _NO_DEFAULT = object()
 
 Decoder = Callable[[Any], Any]
@@ -22,13 +45,7 @@ Decoder = Callable[[Any], Any]
 def to_plain(obj: Any) -> Any:
     """Convert a model dataclass (recursively) to dicts, lists and scalars."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out: dict[str, Any] = {}
-        for name, default in _defaults(type(obj)):
-            value = getattr(obj, name)
-            if default is not _NO_DEFAULT and value == default:
-                continue
-            out[name] = to_plain(value)
-        return out
+        return _encoder_for(type(obj))(obj)
     if isinstance(obj, tuple | list):
         return [to_plain(item) for item in obj]
     if isinstance(obj, Mapping):
@@ -46,6 +63,8 @@ def from_plain(cls: type[T], data: Mapping[str, Any]) -> T:
 
 _DEFAULTS: dict[type, tuple[tuple[str, Any], ...]] = {}
 _DECODERS: dict[Any, Decoder] = {}
+_ENCODERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
+_SCALARS = (float, int, str, bool)
 
 
 def _defaults(cls: type) -> tuple[tuple[str, Any], ...]:
@@ -83,10 +102,13 @@ def _build_decoder(tp: Any) -> Decoder:
         decode_inner = _decoder_for(inner[0])
         return lambda v: None if v is None else decode_inner(v)
     if origin is tuple:
+        item_types = _scalar_types(args[0])
+        if item_types is not None:
+            return lambda v: _scalar_tuple(v, item_types)
         decode_item = _decoder_for(args[0])
         return lambda v: tuple(decode_item(item) for item in _as_list(v))
     if origin in (Mapping, dict) or tp in (Mapping, dict):
-        return lambda v: {str(k): str(val) for k, val in _as_dict(v).items()}
+        return _decode_str_mapping
     if tp is float:
         return _decode_float
     if tp is int:
@@ -98,16 +120,96 @@ def _build_decoder(tp: Any) -> Decoder:
     raise TypeError(f"unsupported field type {tp}")
 
 
-def _dataclass_decoder(cls: type) -> Decoder:
+def _encoder_for(cls: type) -> Callable[[Any], dict[str, Any]]:
+    cached = _ENCODERS.get(cls)
+    if cached is None:
+        cached = _ENCODERS[cls] = _build_encoder(cls)
+    return cached
+
+
+def _build_encoder(cls: type) -> Callable[[Any], dict[str, Any]]:
     hints = typing.get_type_hints(cls)
-    field_decoders = {f.name: _decoder_for(hints[f.name]) for f in dataclasses.fields(cls)}
+    # (name, default, how): how is None for scalars, "seq" for tuples of scalars,
+    # "map" for str->str mappings, else to_plain.
+    plan: list[tuple[str, Any, Any]] = []
+    for name, default in _defaults(cls):
+        inner = _strip_optional(hints[name])
+        if inner in _SCALARS:
+            how: Any = None
+        elif typing.get_origin(inner) is tuple and typing.get_args(inner)[0] in _SCALARS:
+            how = "seq"
+        elif inner is Mapping or typing.get_origin(inner) in (Mapping, dict):
+            how = "map"
+        else:
+            how = to_plain
+        plan.append((name, default, how))
 
-    def decode(value: Any) -> Any:
-        data = _as_dict(value)
-        kwargs = {name: dec(data[name]) for name, dec in field_decoders.items() if name in data}
-        return cls(**kwargs)
+    def encode(obj: Any) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, default, how in plan:
+            value = getattr(obj, name)
+            if value is default or (default is not _NO_DEFAULT and value == default):
+                continue
+            if how is None:
+                out[name] = value
+            elif how == "seq":
+                out[name] = list(value)
+            elif how == "map":
+                out[name] = dict(value)
+            else:
+                out[name] = how(value)
+        return out
 
-    return decode
+    return encode
+
+
+def _strip_optional(tp: Any) -> Any:
+    if typing.get_origin(tp) in (typing.Union, types.UnionType):
+        inner = [a for a in typing.get_args(tp) if a is not type(None)]
+        if len(inner) == 1:
+            return inner[0]
+    return tp
+
+
+def _scalar_types(tp: Any) -> tuple[type, ...] | None:
+    """The exact JSON value types a scalar field accepts, or None for non-scalars."""
+    optional = typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in (
+        typing.get_args(tp))
+    inner = _strip_optional(tp)
+    if inner not in _SCALARS:
+        return None
+    accepted: tuple[type, ...] = (float, int) if inner is float else (inner,)
+    return (*accepted, type(None)) if optional else accepted
+
+
+def _dataclass_decoder(cls: type) -> Decoder:
+    # Generated straight-line code: the remote view decodes ~10k devices a round, and a
+    # loop with per-field dict lookups cost twice as much as this.
+    hints = typing.get_type_hints(cls)
+    namespace: dict[str, Any] = {"cls": cls, "MISSING": _NO_DEFAULT}
+    lines = [
+        "def decode(value):",
+        "    if type(value) is not dict:",
+        "        raise TypeError(f'expected an object, got {type(value).__name__}')",
+        "    get = value.get",
+        "    kwargs = {}",
+    ]
+    for i, f in enumerate(dataclasses.fields(cls)):
+        accepted = _scalar_types(hints[f.name])
+        lines += [f"    v = get({f.name!r}, MISSING)", "    if v is not MISSING:"]
+        if accepted is not None:
+            # exact type check: bool is an int subclass but never a number here
+            namespace[f"A{i}"] = accepted
+            lines += [f"        if type(v) not in A{i}:",
+                      f"            raise TypeError({f.name!r} + ': unexpected value ' + repr(v))",
+                      f"        kwargs[{f.name!r}] = v"]
+        else:
+            namespace[f"D{i}"] = _decoder_for(hints[f.name])
+            lines.append(f"        kwargs[{f.name!r}] = D{i}(v)")
+    lines.append("    return cls(**kwargs)")
+    exec("\n".join(lines), namespace)  # noqa: S102 - source built above from field names
+    decoder: Decoder = namespace["decode"]
+    return decoder
 
 
 def _as_dict(value: Any) -> Mapping[str, Any]:
@@ -120,6 +222,24 @@ def _as_list(value: Any) -> list[Any]:
     if not isinstance(value, list | tuple):
         raise TypeError(f"expected a list, got {type(value).__name__}")
     return list(value)
+
+
+def _scalar_tuple(value: Any, item_types: tuple[type, ...]) -> tuple[Any, ...]:
+    if type(value) is not list and type(value) is not tuple:
+        raise TypeError(f"expected a list, got {type(value).__name__}")
+    for item in value:
+        if type(item) not in item_types:
+            raise TypeError(f"unexpected list item {item!r}")
+    return tuple(value)
+
+
+def _decode_str_mapping(value: Any) -> dict[str, str]:
+    if type(value) is not dict:
+        raise TypeError(f"expected an object, got {type(value).__name__}")
+    for key, item in value.items():
+        if type(item) is not str:
+            raise TypeError(f"{key}: expected a string, got {item!r}")
+    return dict(value)
 
 
 def _decode_float(value: Any) -> float:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from allsmi_py.model import SNAPSHOT_FORMAT, NodeSnapshot
+from allsmi_py.serialize import loads_json
 from allsmi_py.remote.parse import parse_node_text
 
 
@@ -16,8 +16,8 @@ class NotOurs(Exception):
 def snapshot_from_json(body: bytes) -> NodeSnapshot:
     """Our /snapshot document; NotOurs for foreign JSON, ValueError for a broken one of ours."""
     try:
-        data: Any = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        data: Any = loads_json(body)
+    except ValueError as exc:  # invalid JSON or UTF-8 (JSONDecodeError is a ValueError)
         # A node that answers /snapshot with something else (an HTML page, garbage) may still
         # serve /metrics; let the text path decide.
         raise NotOurs(f"not JSON: {exc}") from None

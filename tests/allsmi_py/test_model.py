@@ -101,3 +101,13 @@ def test_derived_percentages() -> None:
     unknown = DeviceReading(backend="x", index=0, uuid="u", name="n", memory_total_bytes=0)
     assert unknown.memory_used_pct is None and unknown.power_limit_pct is None
     assert MemoryReading(total_bytes=200, available_bytes=50).used_pct == 75.0
+
+
+def test_json_bytes_round_trip_and_rejections() -> None:
+    snapshot = _rich_snapshot()
+    body = snapshot.to_json()
+    assert isinstance(body, bytes) and b" " not in body[:20]
+    assert NodeSnapshot.from_json(body) == snapshot
+    for bad in (b"[1, 2]", b"{not json", b"\xff\xfe", b'{"schema": 1}'):
+        with pytest.raises(ValueError):
+            NodeSnapshot.from_json(bad)
