@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from allsmi_py.model import SNAPSHOT_FORMAT, NodeSnapshot
-from allsmi_py.serialize import loads_json
 from allsmi_py.remote.parse import parse_node_text
+from allsmi_py.serialize import loads_json
 
 
 class NotOurs(Exception):
