@@ -41,6 +41,13 @@ def test_serves_ready_metrics_snapshot_with_keep_alive(tmp_path: Path) -> None:
             body = response.read()
             assert response.status == 200 and not response.will_close, path
             assert conn.sock is first_sock  # the same TCP connection served every request
+        timings = []
+        for _ in range(11):  # delayed-ACK stalls (no TCP_NODELAY) would cost ~40 ms each
+            started = time.perf_counter()
+            conn.request("GET", "/metrics")
+            conn.getresponse().read()
+            timings.append(time.perf_counter() - started)
+        assert sorted(timings)[5] < 0.03, timings
         conn.close()
         text = httpx.get(api.url + "/metrics").text
         assert text.count("all_smi_gpu_utilization{") == 8
