@@ -76,7 +76,7 @@ def cluster_overview() -> Json:
               [target(f"count(all_smi_up{{{node}}} == 1) or vector(0)", "up")], "none",
               decimals=0), 3, 4),
         (stat("Nodes down", "Scrape targets of this job that Prometheus cannot scrape "
-              "(up == 0). The table at the bottom names them.",
+              "(up == 0). The table 'Unreachable nodes' names them.",
               [target('count(up{job=~"$job"} == 0) or vector(0)', "down")], "none",
               thresholds=[(None, "green"), (1, "red")], decimals=0), 3, 4),
         (stat("Devices", "GPUs and NPUs reported by the selected nodes.",
@@ -128,7 +128,7 @@ def cluster_overview() -> Json:
         (timeseries("Hottest device per node", "Highest device temperature on each node.",
                     [target(f"max by (instance) (all_smi_gpu_temperature_celsius{{{dev}}})",
                             "{{instance}}")], "celsius"), 8, 8),
-        (row("Devices"), 24, 1),
+        (row("Per device"), 24, 1),
         (table("Busiest devices", "The 10 devices with the highest mean utilization over "
                "the time range. Click a node to open its detail.",
                [target(f"topk(10, avg_over_time(all_smi_gpu_utilization{{{dev}}}"
@@ -148,8 +148,8 @@ def cluster_overview() -> Json:
                        f" and on(job, instance, gpu_uuid) all_smi_gpu_utilization{{{dev}}} < 1",
                        instant=True, table=True)],
                "bytes", rename={"Value": "memory used"}, overrides=link_override), 12, 8),
-        (table("Nodes down", "Targets Prometheus cannot scrape right now. Empty when all "
-               "is well.",
+        (table("Unreachable nodes", "The nodes down: targets Prometheus cannot scrape right "
+               "now. Empty when all is well.",
                [target('up{job=~"$job"} == 0', instant=True, table=True)], "none",
                rename={"Value": "up"}), 12, 8),
         (table("Active alerts", "all-smi alerts (dashboards/prometheus/alerts.yml) that are "
@@ -207,7 +207,7 @@ def node_detail() -> Json:
         (table("Devices on this node", "Identity of each device (all_smi_gpu_info).",
                [target(f"all_smi_gpu_info{{{dev}}}", instant=True, table=True)], "none",
                hide=("Time", "__name__", "job", "Value", "instance", "gpu_uuid")), 10, 4),
-        (row("Devices"), 24, 1),
+        (row("Per device"), 24, 1),
         (timeseries("Utilization", "Utilization of each device.",
                     [target(f"all_smi_gpu_utilization{{{dev}}}", per_dev)], "percent",
                     min_=0, max_=100), 12, 8),

@@ -62,6 +62,8 @@ def test_importable_shape(name: str) -> None:
     assert board["title"] and board["panels"]
     ids = [p["id"] for p in all_panels(board)]
     assert len(ids) == len(set(ids)), "panel ids must be unique"
+    titles = [p["title"] for p in all_panels(board)]
+    assert len(titles) == len(set(titles)), "panel titles must be unique"
     for panel in all_panels(board):
         grid = panel["gridPos"]
         assert grid["x"] >= 0 and grid["x"] + grid["w"] <= 24, panel["title"]
