@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hmac
-import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass
 from typing import Any
@@ -71,12 +70,14 @@ class _Cache:
         self.snapshot: NodeSnapshot | None = None
         self.bodies: dict[str, bytes] = {}
 
-    def get(self, snapshot: NodeSnapshot, variant: str, make: Callable[[], str]) -> bytes:
+    def get(self, snapshot: NodeSnapshot, variant: str,
+            make: Callable[[], str | bytes]) -> bytes:
         if snapshot is not self.snapshot:
             self.snapshot, self.bodies = snapshot, {}
         body = self.bodies.get(variant)
         if body is None:
-            body = self.bodies[variant] = make().encode("utf-8")
+            made = make()
+            body = self.bodies[variant] = made.encode("utf-8") if isinstance(made, str) else made
         return body
 
 
@@ -105,7 +106,7 @@ def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
         if snapshot is None:
             body = b'{"error": "no collection cycle has completed yet"}'
             return 503, JSON_CONTENT_TYPE, body, [(b"retry-after", b"1")]
-        body = cache.get(snapshot, "json", lambda: json.dumps(snapshot.to_dict()))
+        body = cache.get(snapshot, "json", snapshot.to_json)
         return 200, JSON_CONTENT_TYPE, body, [(b"cache-control", b"no-store")]
 
     def ready(snapshot: NodeSnapshot | None, headers: dict[bytes, bytes]) -> Response:
