@@ -27,7 +27,7 @@ _LABEL_CACHE_MAX = 16384
 def format_value(value: float | int | bool) -> str | None:
     """A sample value as all-smi's view reads it: plain non-negative decimal, or None to omit."""
     if value.__class__ is int:
-        return str(value) if value >= 0 else None  # type: ignore[operator]
+        return str(value) if value >= 0 else None
     if isinstance(value, bool):
         return "1" if value else "0"
     v = float(value)
