@@ -84,7 +84,8 @@ class Live:
 
     def label_values(self, selector: str, label: str) -> list[str]:
         """What Grafana's `label_values(selector, label)` lists over the run."""
-        params = {"match[]": selector, "start": self.started_at, "end": time.time()}
+        params: dict[str, str | float] = {"match[]": selector, "start": self.started_at,
+                                          "end": time.time()}
         body = httpx.get(f"{self.url}/api/v1/label/{label}/values", params=params,
                          timeout=10.0).json()
         assert body["status"] == "success", f"label_values({selector}, {label}): {body}"
