@@ -8,7 +8,7 @@ that no rule names are ignored, so a newer exporter never breaks an older view.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from allsmi_py.model import (
@@ -20,10 +20,10 @@ from allsmi_py.model import (
     NodeSnapshot,
     ProcessReading,
 )
-from allsmi_py.remote.exposition import ParseError, parse_samples
+from allsmi_py.remote.exposition import ParseError, Sample, parse_samples
 from allsmi_py.remote.rules import CPU_INFO, DEVICE_INFO, Rule, rules
 
-__all__ = ["ParseError", "parse_node_text"]
+__all__ = ["ParseError", "parse_node_text", "snapshot_from_samples"]
 
 _DEVICE_BASE_LABELS = frozenset({"gpu", "npu", "instance", "gpu_uuid", "npu_uuid", "uuid",
                                  "gpu_index", "npu_index", "index", "type", "host", "hostname",
@@ -34,7 +34,11 @@ _MAX_PROCESSES = 50_000
 
 def parse_node_text(body: str | bytes, fallback_hostname: str = "") -> NodeSnapshot:
     """One exposition to a NodeSnapshot; ParseError when it holds no all_smi sample at all."""
-    samples = parse_samples(body, strict=False)
+    return snapshot_from_samples(parse_samples(body, strict=False), fallback_hostname)
+
+
+def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = "") -> NodeSnapshot:
+    """One node's tokenized samples to a NodeSnapshot; ParseError when none is an all_smi one."""
     table = rules()
     devices: dict[str, dict[str, Any]] = {}
     cpu: dict[str, Any] = {}
