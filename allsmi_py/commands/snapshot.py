@@ -28,12 +28,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument("--hosts", action="append", metavar="HOSTS",
                          help="nodes: host, host:port, [v6]:port or URL; comma-separate or repeat")
     cluster.add_argument("--hostfile", metavar="FILE", help="file with one node per line")
+    cluster.add_argument("--prometheus", metavar="URL",
+                         help="read the cluster from this Prometheus server's query API")
     cluster.add_argument("--timeout", type=float, default=None, metavar="S",
                          help="per-node timeout in seconds (default: config view.timeout_s)")
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    """Read this node (or, with --hosts/--hostfile, every node of a cluster) once and print it."""
+    """Read this node (or, with --hosts/--hostfile/--prometheus, a cluster) once and print it."""
+    if args.prometheus:
+        return _run_prometheus(args, config)
     if args.hosts or args.hostfile:
         return _run_cluster(args, config)
     seed = config.value("mock", "seed", args.seed)
@@ -126,5 +130,27 @@ def _run_cluster(args: argparse.Namespace, config: Config) -> int:
                        concurrency=config.get("view", "concurrency"),
                        max_body_bytes=config.get("view", "max_body_bytes"),
                        auth_token=config.get("view", "auth_token") or None)
+    sys.stdout.write(format_cluster(cluster, args.format, compact=args.compact))
+    return 0
+
+
+def _run_prometheus(args: argparse.Namespace, config: Config) -> int:
+    """One round from Prometheus; exit 1 when Prometheus itself does not answer."""
+    import asyncio
+
+    from allsmi_py.errors import UsageError
+    from allsmi_py.remote.dump import format_cluster, poll_prometheus
+
+    if args.hosts or args.hostfile or args.mock or args.backend:
+        raise UsageError("--prometheus reads the cluster from Prometheus; "
+                         "it cannot be combined with --hosts, --hostfile, --mock or --backend")
+    if args.format == "prometheus":
+        raise UsageError("--format prometheus is for this node only; use json or csv "
+                         "with --prometheus")
+    cluster, failure = asyncio.run(poll_prometheus(
+        args.prometheus, timeout_s=config.value("view", "timeout_s", args.timeout)))
+    if failure is not None:
+        print(f"allsmi: error: {failure}", file=sys.stderr)
+        return 1
     sys.stdout.write(format_cluster(cluster, args.format, compact=args.compact))
     return 0

@@ -15,6 +15,7 @@ from allsmi_py.errors import UsageError
 from allsmi_py.model import ClusterSnapshot, DeviceReading
 from allsmi_py.remote.aggregate import summarize
 from allsmi_py.remote.poller import ClusterPoller
+from allsmi_py.remote.prometheus_source import PrometheusSource
 
 CLUSTER_FORMATS = ("json", "csv")
 CLUSTER_FORMAT_MARKER = "allsmi-py/cluster/1"
@@ -34,6 +35,16 @@ async def poll_cluster(hosts: Sequence[str], hostfile: str | None, *, timeout_s:
         for problem in poller.problems:
             print(f"allsmi: warning: {problem} (skipped)", file=sys.stderr)
         return await poller.poll_once()
+
+
+async def poll_prometheus(url: str, *, timeout_s: float) -> tuple[ClusterSnapshot, str | None]:
+    """One round from a Prometheus server: the cluster, and why Prometheus did not answer."""
+    async with PrometheusSource(url, timeout_s=timeout_s) as source:
+        cluster = await source.poll_once()
+        if source.failure is None:
+            for problem in source.problems:
+                print(f"allsmi: warning: {problem}", file=sys.stderr)
+        return cluster, source.failure
 
 
 def run_once(hosts: Sequence[str], hostfile: str | None, **limits: Any) -> ClusterSnapshot:
