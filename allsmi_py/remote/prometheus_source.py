@@ -262,15 +262,14 @@ def group_series(series: list[Any]) -> tuple[dict[Key, float], dict[Key, list[Sa
 
 def exporter_samples(samples: list[Sample], target_labels: frozenset[str]) -> list[Sample]:
     """Samples with the labels their exporter wrote: target labels gone, `exported_*` renamed."""
+    drop = target_labels | {"__name__"}
+    renames = [(_PREFIX + label, label) for label in target_labels]
     out: list[Sample] = []
     for name, labels, value in samples:
-        clean: dict[str, str] = {}
-        for label, text in labels.items():
-            if label == "__name__" or label in target_labels:
-                continue
-            if label.startswith(_PREFIX) and label[len(_PREFIX):] in target_labels:
-                label = label[len(_PREFIX):]
-            clean[label] = text
+        clean = {k: v for k, v in labels.items() if k not in drop}
+        for old, label in renames:
+            if old in clean:
+                clean[label] = clean.pop(old)
         out.append((name, clean, value))
     return out
 
