@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from textual.message import Message
 
-from allsmi_py.model import NodeSnapshot
+from allsmi_py.model import ClusterSnapshot, NodeSnapshot
 
 
 class SnapshotUpdated(Message):
@@ -17,3 +17,16 @@ class SnapshotUpdated(Message):
     def can_replace(self, message: Message) -> bool:
         """Drop this (older) frame when another snapshot is already queued behind it."""
         return isinstance(message, SnapshotUpdated)
+
+
+class ClusterUpdated(Message):
+    """A new round over the cluster (and the source's current problems); latest wins."""
+
+    def __init__(self, cluster: ClusterSnapshot, problems: tuple[str, ...] = ()) -> None:
+        super().__init__()
+        self.cluster = cluster
+        self.problems = problems
+
+    def can_replace(self, message: Message) -> bool:
+        """Drop this (older) round when another is already queued behind it."""
+        return isinstance(message, ClusterUpdated)

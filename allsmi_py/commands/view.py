@@ -1,0 +1,85 @@
+"""`allsmi view`: the terminal UI for a cluster, read from node exporters or from Prometheus."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+from allsmi_py.config import Config
+from allsmi_py.errors import UsageError
+
+if TYPE_CHECKING:
+    from allsmi_py.tui.cluster_app import ClusterSource
+
+THEMES = ("dark", "light")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `allsmi view`."""
+    parser.add_argument("--hosts", action="append", default=None, metavar="HOST",
+                        help="nodes to watch: host, host:port or URL; comma- or space-separated,"
+                             " repeatable (default: config view.hosts)")
+    parser.add_argument("--hostfile", default=None, metavar="FILE",
+                        help="file with one node per line, re-read when it changes "
+                             "(default: config view.hostfile)")
+    parser.add_argument("--prometheus", default=None, metavar="URL",
+                        help="read the cluster from this Prometheus server instead of the nodes")
+    parser.add_argument("--interval", type=float, default=None, metavar="SECONDS",
+                        help="seconds between rounds (default: config view.interval_s, 2)")
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="per-request timeout (default: config view.timeout_s, 5)")
+    parser.add_argument("--concurrency", type=int, default=None, metavar="N",
+                        help="requests in flight at once (default: config view.concurrency)")
+    parser.add_argument("--theme", choices=THEMES, default=None,
+                        help="colour theme (default: config general.theme); NO_COLOR is honoured")
+
+
+def _positive(name: str, value: float) -> float:
+    if not value > 0:
+        raise UsageError(f"{name} must be more than 0, not {value:g}")
+    return value
+
+
+def run(args: argparse.Namespace, config: Config) -> int:
+    """Open the cluster view; usage errors are raised before Textual is even imported."""
+    interval_s = _positive("--interval", float(config.value("view", "interval_s", args.interval)))
+    timeout_s = _positive("--timeout", float(config.value("view", "timeout_s", args.timeout)))
+    concurrency = int(config.value("view", "concurrency", args.concurrency))
+    if concurrency < 1:
+        raise UsageError(f"--concurrency must be at least 1, not {concurrency}")
+    theme = str(config.value("general", "theme", args.theme))
+    if theme.strip().lower() not in THEMES:
+        raise UsageError(f"general.theme must be one of {', '.join(THEMES)}, not {theme!r}")
+    hosts = list(config.value("view", "hosts", args.hosts) or [])
+    hostfile = str(config.value("view", "hostfile", args.hostfile) or "") or None
+    prometheus = str(config.value("view", "prometheus", args.prometheus) or "") or None
+    token = str(config.get("view", "auth_token") or "") or None
+    if prometheus and (args.hosts or args.hostfile):
+        raise UsageError("--prometheus reads every node from Prometheus: "
+                         "give it without --hosts/--hostfile")
+    source: ClusterSource
+    if prometheus:
+        if not prometheus.startswith(("http://", "https://")):
+            raise UsageError(f"--prometheus needs an http:// or https:// URL, not {prometheus!r}")
+        from allsmi_py.remote.prometheus_source import PrometheusSource
+
+        source = PrometheusSource(prometheus, timeout_s=timeout_s, auth_token=token)
+        label = f"prometheus {prometheus}"
+    else:
+        if not hosts and not hostfile:
+            raise UsageError("allsmi view needs nodes: --hosts HOST[,HOST...], --hostfile FILE "
+                             "or --prometheus URL")
+        from allsmi_py.remote.poller import ClusterPoller
+
+        # Raises UsageError for an unreadable hostfile or no valid host at all.
+        source = ClusterPoller(hosts, hostfile, timeout_s=timeout_s, concurrency=concurrency,
+                               max_body_bytes=int(config.get("view", "max_body_bytes")),
+                               auth_token=token)
+        label = f"hostfile {hostfile}" if hostfile else f"{len(hosts)} host args"
+    from allsmi_py.alerts import AlertThresholds
+    from allsmi_py.tui.cluster_app import ClusterApp
+
+    app = ClusterApp(source, interval_s=interval_s, label=label,
+                     thresholds=AlertThresholds.from_config(config), theme=theme)
+    app.run()
+    return 0

@@ -1,0 +1,142 @@
+"""What the cluster view lists, derived once per round from a ClusterSnapshot: pure, no Textual.
+
+Rows are plain tuples-of-references (no copies of readings), so flattening 1024 nodes x 8
+devices and sorting them costs a few milliseconds; widgets draw only the rows on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from allsmi_py.model import ClusterNode, ClusterSnapshot, DeviceReading
+from allsmi_py.tui.filter import DeviceFilter
+
+# Sort keys of the device table: name -> (label, value of a row, descending by default).
+SORTS: dict[str, tuple[str, bool]] = {
+    "node": ("node/index", False),
+    "util": ("utilization", True),
+    "mem": ("memory", True),
+    "temp": ("temperature", True),
+    "power": ("power", True),
+}
+
+
+def node_name(node: ClusterNode) -> str:
+    """How the view names a node: its hostname once known, else its address."""
+    return node.snapshot.hostname if node.snapshot is not None else node.status.address
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceRow:
+    """One device of one node, as the All-devices table shows it."""
+
+    node_pos: int  # position of the node in the ClusterSnapshot (stable order)
+    node: str
+    device: DeviceReading
+    live: bool
+
+
+def device_rows(cluster: ClusterSnapshot) -> list[DeviceRow]:
+    """Every device of every node with a snapshot (stale ones included, marked not live)."""
+    rows: list[DeviceRow] = []
+    append = rows.append
+    for pos, node in enumerate(cluster.nodes):
+        snap = node.snapshot
+        if snap is None:
+            continue
+        live = node.is_live
+        name = snap.hostname
+        for device in snap.devices:
+            append(DeviceRow(pos, name, device, live))
+    return rows
+
+
+def filter_rows(rows: Sequence[DeviceRow], query: DeviceFilter,
+                addresses: Sequence[str]) -> list[DeviceRow]:
+    """The rows that pass `query`; node words match the hostname and the address."""
+    if query.empty:
+        return list(rows)
+    names: dict[int, str] = {}
+    out = []
+    for row in rows:
+        key = names.get(row.node_pos)
+        if key is None:
+            key = names[row.node_pos] = f"{row.node}\n{addresses[row.node_pos]}".lower()
+        if query.matches(key, row.device):
+            out.append(row)
+    return out
+
+
+def _metric(value: Callable[[DeviceReading], float | None]) -> Callable[[DeviceRow], tuple[
+        bool, float]]:
+    def key(row: DeviceRow) -> tuple[bool, float]:
+        v = value(row.device)
+        return (v is not None, 0.0 if v is None else v)
+    return key
+
+
+_KEYS: dict[str, Callable[[DeviceRow], object]] = {
+    "node": lambda r: (r.node_pos, r.device.index),
+    "util": _metric(lambda d: d.utilization_pct),
+    "mem": _metric(lambda d: d.memory_used_pct),
+    "temp": _metric(lambda d: d.temperature_c),
+    "power": _metric(lambda d: d.power_w),
+}
+
+
+def sort_rows(rows: list[DeviceRow], key: str, descending: bool) -> None:
+    """Sort in place by `key`; devices that do not report the value go last either way."""
+    if key not in _KEYS:
+        raise ValueError(f"unknown sort key {key!r}")
+    if key == "node":
+        rows.sort(key=_KEYS[key], reverse=descending)  # type: ignore[arg-type]
+        return
+    metric = _KEYS[key]
+    if descending:
+        rows.sort(key=metric, reverse=True)  # type: ignore[arg-type]
+    else:
+        rows.sort(key=lambda r: (not metric(r)[0], metric(r)[1]))  # type: ignore[index]
+
+
+@dataclass(slots=True)
+class UserUsage:
+    """What one user holds across the cluster."""
+
+    user: str
+    nodes: set[str] = field(default_factory=set)
+    gpus: set[tuple[str, str]] = field(default_factory=set)  # (node, device uuid)
+    processes: int = 0
+    gpu_memory_bytes: int = 0
+    top_command: str = ""
+    top_memory_bytes: int = -1
+
+
+def user_usage(cluster: ClusterSnapshot) -> tuple[list[UserUsage], int, int]:
+    """Users by GPU memory held (most first), with (nodes reporting processes, live nodes)."""
+    users: dict[str, UserUsage] = {}
+    reporting = live = 0
+    for node in cluster.nodes:
+        snap = node.snapshot
+        if not node.is_live or snap is None:
+            continue
+        live += 1
+        seen = False
+        for device in snap.devices:
+            for proc in device.processes:
+                seen = True
+                name = proc.user or "(unknown)"
+                usage = users.get(name)
+                if usage is None:
+                    usage = users[name] = UserUsage(name)
+                usage.nodes.add(snap.hostname)
+                usage.gpus.add((snap.hostname, device.uuid))
+                usage.processes += 1
+                held = proc.gpu_memory_bytes or 0
+                usage.gpu_memory_bytes += held
+                if held > usage.top_memory_bytes:
+                    usage.top_memory_bytes = held
+                    usage.top_command = proc.command or proc.name or str(proc.pid)
+        reporting += seen
+    ordered = sorted(users.values(), key=lambda u: (-u.gpu_memory_bytes, u.user))
+    return ordered, reporting, live

@@ -1,0 +1,125 @@
+"""The cluster view's filter (`/`): words and numeric conditions over devices, pure and UI-free.
+
+A query is terms separated by spaces; a device matches when every term does:
+  word          node name or device name contains it (case-insensitive)
+  util>50       utilization percent        (also >= < <= = == !=)
+  mem>90        memory used, percent of total
+  temp>=80      temperature in C
+  power>300     power draw in W
+A device that does not report a field never matches a condition on it.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from allsmi_py.model import DeviceReading
+
+MAX_QUERY_CHARS = 512
+
+_OPS: dict[str, Callable[[float, float], bool]] = {
+    ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "==": operator.eq,
+    ">": operator.gt, "<": operator.lt, "=": operator.eq,
+}
+FIELDS: dict[str, Callable[[DeviceReading], float | None]] = {
+    "util": lambda d: d.utilization_pct,
+    "mem": lambda d: d.memory_used_pct,
+    "temp": lambda d: d.temperature_c,
+    "power": lambda d: d.power_w,
+}
+_ALIASES = {"utilization": "util", "memory": "mem", "mem_pct": "mem", "temperature": "temp",
+            "pwr": "power"}
+_CONDITION = re.compile(r"^([A-Za-z_]+)\s*(>=|<=|!=|==|>|<|=)\s*(.*)$")
+
+
+class FilterError(ValueError):
+    """The query cannot be read; `column` (1-based) says where."""
+
+    def __init__(self, message: str, column: int) -> None:
+        super().__init__(f"{message} at col {column}")
+        self.column = column
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    """`field op value`, e.g. util > 50."""
+
+    field: str
+    op: str
+    value: float
+
+    def matches(self, device: DeviceReading) -> bool:
+        """True when the device reports the field and it satisfies the condition."""
+        actual = FIELDS[self.field](device)
+        return actual is not None and _OPS[self.op](actual, self.value)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceFilter:
+    """A parsed query: every word and every condition must match."""
+
+    words: tuple[str, ...] = ()
+    conditions: tuple[Condition, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        """True when the query keeps every device."""
+        return not self.words and not self.conditions
+
+    def matches(self, node_names: str, device: DeviceReading) -> bool:
+        """True when the device (on a node known by `node_names`, lower-case) passes."""
+        if self.words:
+            haystack = node_names + "\n" + device.name.lower()
+            if not all(word in haystack for word in self.words):
+                return False
+        return all(c.matches(device) for c in self.conditions)
+
+    def describe(self) -> str:
+        """The query in canonical form, for the status line."""
+        parts = list(self.words)
+        parts += [f"{c.field}{c.op}{c.value:g}" for c in self.conditions]
+        return " ".join(parts)
+
+
+def _tokens(query: str) -> list[tuple[str, int]]:
+    """Terms with their 1-based columns; spaces around an operator stay inside the term."""
+    glued = re.sub(r"\s*(>=|<=|!=|==|>|<|=)\s*", lambda m: m.group(1), query)
+    out: list[tuple[str, int]] = []
+    search_from = 0
+    for token in glued.split():
+        head = re.split(r"(?:>=|<=|!=|==|>|<|=)", token, maxsplit=1)[0] or token
+        column = query.find(head, search_from)
+        column = search_from if column < 0 else column
+        out.append((token, column + 1))
+        search_from = column + len(head)
+    return out
+
+
+def parse_filter(query: str) -> DeviceFilter:
+    """Parse a query; raises FilterError for an unknown field, operator or number."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise FilterError(f"query longer than {MAX_QUERY_CHARS} characters", MAX_QUERY_CHARS)
+    words: list[str] = []
+    conditions: list[Condition] = []
+    for token, column in _tokens(query):
+        match = _CONDITION.match(token)
+        if match is None:
+            if token[0] in "<>=!":
+                raise FilterError(f"operator {token[0]!r} needs a field before it", column)
+            words.append(token.lower())
+            continue
+        name, op, number = match.groups()
+        field = _ALIASES.get(name.lower(), name.lower())
+        if field not in FIELDS:
+            known = ", ".join(FIELDS)
+            raise FilterError(f"unknown field {name!r} (known: {known})", column)
+        try:
+            value = float(number)
+        except ValueError:
+            where = column + len(name) + len(op)
+            raise FilterError(f"{name}{op} needs a number, not {number!r}", where) from None
+        conditions.append(Condition(field, op, value))
+    return DeviceFilter(tuple(words), tuple(conditions))

@@ -1,0 +1,231 @@
+"""The cluster view: overview, node grid, lost nodes, and tabs (All devices, Node, Users)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical, VerticalScroll
+from textual.widgets import Footer, Input, TabbedContent, TabPane
+
+from allsmi_py.model import ClusterNode
+from allsmi_py.tui.cluster_rows import SORTS, filter_rows, sort_rows, user_usage
+from allsmi_py.tui.filter import DeviceFilter, FilterError, parse_filter
+from allsmi_py.tui.screens.base import MonitorScreen
+from allsmi_py.tui.widgets.alerts import AlertPanel
+from allsmi_py.tui.widgets.cluster_overview import ClusterHeader, ClusterOverview, LostPanel
+from allsmi_py.tui.widgets.device_table import DeviceTable, UsersTable
+from allsmi_py.tui.widgets.line_table import LineTable
+from allsmi_py.tui.widgets.node_detail import NodeDetail
+from allsmi_py.tui.widgets.node_grid import NodeGrid
+
+if TYPE_CHECKING:
+    from allsmi_py.tui.cluster_app import ClusterApp, ClusterState
+
+TABS = ("tab-all", "tab-node", "tab-users")
+FILTER_HINT = "filter: words match node or device name; util>50 temp>=80 mem>90 power>300"
+
+
+class ClusterScreen(MonitorScreen):
+    """Every node of the cluster on one screen."""
+
+    BINDINGS = [
+        Binding("slash", "open_filter", "Filter"),
+        Binding("d", "sort('node')", "Sort node"),
+        Binding("u", "sort('util')", "Util"),
+        Binding("g,m", "sort('mem')", "Mem"),
+        Binding("t", "sort('temp')", "Temp"),
+        Binding("p", "sort('power')", "Power"),
+        Binding("right_square_bracket", "tab(1)", "Next tab"),
+        Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False),
+        Binding("V", "show_tab('tab-users')", "Users", show=False),
+        Binding("a,A", "toggle_alerts", "Alerts"),
+        Binding("escape", "escape", "Close", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.query_filter = DeviceFilter()
+        self.sort_key = "node"
+        self.sort_descending = False
+        self.selected: str | None = None  # address of the node in the Node tab
+
+    def compose(self) -> ComposeResult:
+        """Header, overview, grid, lost nodes, tabs, filter bar, alerts, footer."""
+        with Vertical(id="main"):
+            yield ClusterHeader(self.monitor.label, id="header")
+            yield ClusterOverview(id="overview")
+            yield NodeGrid(id="grid")
+            yield LostPanel(id="lost")
+            with TabbedContent(id="tabs", initial="tab-all"):
+                with TabPane("All devices", id="tab-all"):
+                    yield DeviceTable(id="device-table")
+                with TabPane("Node", id="tab-node"), VerticalScroll(id="node-scroll"):
+                    yield NodeDetail(id="node-detail")
+                with TabPane("Users", id="tab-users"):
+                    yield UsersTable(id="users-table")
+            yield Input(placeholder=FILTER_HINT, id="filter")
+            yield AlertPanel(id="alerts")
+            yield Footer()
+        yield self.too_small_notice()
+
+    @property
+    def monitor(self) -> ClusterApp:
+        """The app, typed."""
+        from allsmi_py.tui.cluster_app import ClusterApp
+        assert isinstance(self.app, ClusterApp)
+        return self.app
+
+    def on_mount(self) -> None:
+        """Follow the app's cluster state."""
+        self.query_one("#grid", NodeGrid).border_title = "Nodes"
+        self.query_one("#users-table", UsersTable).border_title = "Users"
+        self._title_table(0, 0)
+        self.watch(self.app, "state", self.show, init=True)
+        self.query_one("#device-table", DeviceTable).focus()
+
+    def show(self, state: ClusterState | None) -> None:
+        """Redraw from this round: O(nodes + devices) to derive, O(visible rows) to draw."""
+        if state is None:
+            return
+        app = self.monitor
+        self.query_one("#header", ClusterHeader).show(state.cluster)
+        self.query_one("#overview", ClusterOverview).show(state.summary, app.history,
+                                                          state.problems)
+        self.query_one("#grid", NodeGrid).show(state.cluster.nodes)
+        self.query_one("#lost", LostPanel).show(state.cluster)
+        self._show_devices(state)
+        self._show_active_tab(state)
+        if self.has_class("-alerts-open"):
+            self.query_one("#alerts", AlertPanel).show(app.alerts.history)
+
+    def _show_devices(self, state: ClusterState) -> None:
+        rows = filter_rows(state.rows, self.query_filter, state.addresses)
+        sort_rows(rows, self.sort_key, self.sort_descending)
+        table = self.query_one("#device-table", DeviceTable)
+        table.show(rows, state.levels, self.monitor.thresholds)
+        self._title_table(len(rows), len(state.rows))
+
+    def _title_table(self, shown: int, total: int) -> None:
+        table = self.query_one("#device-table", DeviceTable)
+        arrow = "↓" if self.sort_descending else "↑"
+        title = f"{shown} of {total} devices · sort {SORTS[self.sort_key][0]} {arrow}"
+        if not self.query_filter.empty:
+            title += f" · filter {self.query_filter.describe()}"
+        table.border_title = title
+
+    def _show_active_tab(self, state: ClusterState) -> None:
+        active = self.query_one("#tabs", TabbedContent).active
+        if active == "tab-node":
+            self.query_one("#node-detail", NodeDetail).show(
+                self._selected_node(state), state.cluster.taken_at_s, self.monitor.history,
+                self.monitor.thresholds)
+        elif active == "tab-users":
+            users, reporting, live = user_usage(state.cluster)
+            table = self.query_one("#users-table", UsersTable)
+            table.set_rows(users)
+            table.border_title = (f"Users: {len(users)} · process data from {reporting} of "
+                                  f"{live} live nodes")
+
+    def _selected_node(self, state: ClusterState) -> ClusterNode | None:
+        if self.selected is None:
+            return None
+        for node in state.cluster.nodes:
+            if node.status.address == self.selected:
+                return node
+        return None
+
+    def _redraw(self) -> None:
+        if self.monitor.state is not None:
+            self.show(self.monitor.state)
+
+    def open_node(self, position: int) -> None:
+        """Show the node at `position` of the latest round in the Node tab."""
+        state = self.monitor.state
+        if state is None or not 0 <= position < len(state.cluster.nodes):
+            return
+        self.selected = state.cluster.nodes[position].status.address
+        self.action_show_tab("tab-node")
+
+    def on_node_grid_picked(self, message: NodeGrid.Picked) -> None:
+        """A node picked in the grid opens in the Node tab."""
+        self.open_node(message.position)
+
+    def on_line_table_chosen(self, message: LineTable.Chosen) -> None:
+        """Enter on a device row opens its node."""
+        if isinstance(message.table, DeviceTable):
+            row = message.table.current
+            if row is not None:
+                self.open_node(row.node_pos)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        """Fill the tab that just opened."""
+        self._redraw()
+
+    def action_show_tab(self, tab: str) -> None:
+        """Switch to a tab."""
+        self.query_one("#tabs", TabbedContent).active = tab
+        self._redraw()
+
+    def action_tab(self, step: int) -> None:
+        """The next (or previous) tab."""
+        active = self.query_one("#tabs", TabbedContent).active
+        index = TABS.index(active) if active in TABS else 0
+        self.action_show_tab(TABS[(index + step) % len(TABS)])
+
+    def action_sort(self, key: str) -> None:
+        """Sort devices by `key`; the same key again reverses."""
+        if key == self.sort_key:
+            self.sort_descending = not self.sort_descending
+        else:
+            self.sort_key, self.sort_descending = key, SORTS[key][1]
+        self._redraw()
+        self._title_table(len(self.query_one("#device-table", DeviceTable).rows),
+                          len(self.monitor.state.rows) if self.monitor.state else 0)
+
+    def action_open_filter(self) -> None:
+        """Show the filter bar with the current query."""
+        self.add_class("-filtering")
+        bar = self.query_one("#filter", Input)
+        bar.value = self.query_filter.describe()
+        bar.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Apply the query as it is typed; a query that cannot be read says why."""
+        bar = event.input
+        try:
+            self.query_filter = parse_filter(event.value)
+        except FilterError as exc:
+            bar.border_subtitle = f"parse error: {exc}"
+            bar.add_class("-error")
+            return
+        bar.border_subtitle = ""
+        bar.remove_class("-error")
+        self._redraw()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter keeps the query and goes back to the table."""
+        self.remove_class("-filtering")
+        self.query_one("#device-table", DeviceTable).focus()
+
+    def action_escape(self) -> None:
+        """Esc closes the filter bar (clearing an unreadable query), then the alert panel,
+        then clears the filter."""
+        bar = self.query_one("#filter", Input)
+        if self.has_class("-filtering"):
+            self.remove_class("-filtering")
+            if bar.has_class("-error"):
+                bar.value = ""
+            self.query_one("#device-table", DeviceTable).focus()
+        elif self.has_class("-alerts-open"):
+            self.remove_class("-alerts-open")
+        elif not self.query_filter.empty:
+            bar.value = ""
+            self.query_filter = DeviceFilter()
+            self._redraw()
+
+    def action_toggle_alerts(self) -> None:
+        """Show or hide the alert history."""
+        self.toggle_class("-alerts-open")
+        self.query_one("#alerts", AlertPanel).show(self.monitor.alerts.history)

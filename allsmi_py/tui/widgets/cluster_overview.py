@@ -1,0 +1,183 @@
+"""The cluster's header line, its overview with history, and the connection-lost panel."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from allsmi_py.model import ClusterNode, ClusterSnapshot
+from allsmi_py.remote.aggregate import ClusterSummary
+from allsmi_py.tui.cluster_rows import node_name
+from allsmi_py.tui.format import used_of_total
+from allsmi_py.tui.history import History
+from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour
+from allsmi_py.tui.widgets.bars import sparkline
+
+# History keys of the cluster-wide series (the app records them once per round).
+SERIES = (("cluster:util", "util", 0.0, 100.0), ("cluster:mem", "mem", 0.0, 100.0),
+          ("cluster:temp", "temp", 20.0, 100.0), ("cluster:power", "power", 0.0, 0.0))
+LOST_LINES = 5
+
+
+def ago(seconds: float | None) -> str:
+    """'12 s ago', '3 min ago', '2.1 h ago', or 'never'."""
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds:.0f} s ago"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min ago"
+    return f"{seconds / 3600:.1f} h ago"
+
+
+def cluster_header_text(cluster: ClusterSnapshot | None, source: str) -> Text:
+    """The top line: tool, where the data comes from, time of the round."""
+    text = Text("allsmi-py", style=ACCENT)
+    text.append(f"  cluster view  {source}  ")
+    if cluster is None:
+        text.append("first round…", style=MUTED)
+    else:
+        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cluster.taken_at_s))
+        text.append(stamp, style=MUTED)
+    return text
+
+
+def overview_text(summary: ClusterSummary | None, history: History, width: int,
+                  problems: Sequence[str]) -> Text:
+    """Totals on the first line, history sparklines on the second, problems after."""
+    if summary is None:
+        return Text("Waiting for the first round over the cluster…", style=MUTED)
+    s = summary
+    out = Text()
+    down = s.nodes_total - s.nodes_live
+    out.append("Nodes ", style=MUTED)
+    out.append(f"{s.nodes_live}/{s.nodes_total}", style=LEVEL_STYLE["warn"] if down else ACCENT)
+    if down:
+        out.append(f" ({down} down)", style=LEVEL_STYLE["critical"])
+    out.append("  Devices ", style=MUTED)
+    out.append(str(s.device_count), style=ACCENT)
+    out.append("  Memory ", style=MUTED)
+    out.append(used_of_total(s.memory_used_bytes, s.memory_total_bytes or None))
+    if s.memory_used_pct is not None:
+        out.append(f" {s.memory_used_pct:.0f}%", style=fill_colour(s.memory_used_pct))
+    out.append("  Util ", style=MUTED)
+    if s.utilization_mean_pct is None:
+        out.append("N/A", style=MUTED)
+    else:
+        out.append(f"{s.utilization_mean_pct:.1f}%", style=fill_colour(s.utilization_mean_pct))
+    out.append("  Temp ", style=MUTED)
+    if s.temperature_mean_c is None:
+        out.append("N/A", style=MUTED)
+    else:
+        out.append(f"{s.temperature_mean_c:.1f} ±{s.temperature_stdev_c or 0.0:.1f}°C")
+        out.append(f" (max {s.temperature_max_c or 0.0:.0f})", style=MUTED)
+    out.append("  Power ", style=MUTED)
+    power = s.power_total_w
+    out.append(f"{power / 1000:.1f} kW" if power >= 1000 else f"{power:.0f} W", style=ACCENT)
+    out.append("\n")
+    spark_w = max(4, (width - 4 * 12) // 4)
+    for key, label, low, high in SERIES:
+        values = history.values(key, last=spark_w)
+        top = high or max([v for v in values if v is not None] or [1.0]) * 1.1
+        out.append(f"{label} ", style=MUTED)
+        out.append_text(sparkline(values, spark_w, low, top))
+        out.append("   ")
+    for problem in problems:
+        out.append("\n⚠ ", style=LEVEL_STYLE["warn"])
+        out.append(problem)
+    return out
+
+
+class ClusterHeader(Widget):
+    """One line at the top of the cluster view."""
+
+    def __init__(self, source: str = "", id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.source = source
+        self._cluster: ClusterSnapshot | None = None
+
+    def show(self, cluster: ClusterSnapshot) -> None:
+        """Draw for this round."""
+        self._cluster = cluster
+        self.refresh()
+
+    def render(self) -> RenderableType:
+        """The line."""
+        return cluster_header_text(self._cluster, self.source)
+
+
+class ClusterOverview(Widget):
+    """Totals, means and spread, with history, and the source's problems."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._summary: ClusterSummary | None = None
+        self._history = History()
+        self._problems: tuple[str, ...] = ()
+
+    def show(self, summary: ClusterSummary, history: History, problems: Sequence[str]) -> None:
+        """Draw this round's summary; relayout only when the problem lines change."""
+        relayout = tuple(problems) != self._problems
+        self._summary, self._history, self._problems = summary, history, tuple(problems)
+        self.refresh(layout=relayout)
+
+    @property
+    def message(self) -> str:
+        """The text shown, as plain text."""
+        return overview_text(self._summary, self._history, self.size.width, self._problems).plain
+
+    def render(self) -> RenderableType:
+        """The overview."""
+        return overview_text(self._summary, self._history, self.size.width, self._problems)
+
+
+def lost_text(down: Sequence[ClusterNode], now_s: float) -> Table:
+    """CONNECTION LOST: each down node with its error and time since last contact."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(style=LEVEL_STYLE["critical"], no_wrap=True)
+    table.add_column(no_wrap=True)
+    table.add_column(no_wrap=True, style=MUTED)
+    table.add_column(overflow="ellipsis", no_wrap=True)
+    for node in down[:LOST_LINES]:
+        status = node.status
+        last = None if status.last_ok_at_s is None else now_s - status.last_ok_at_s
+        where = node_name(node)
+        if where != status.address:
+            where += f" ({status.address})"
+        table.add_row("✕", where, f"last contact {ago(last)}",
+                      f"{status.state}: {status.error or 'no answer'}")
+    if len(down) > LOST_LINES:
+        table.add_row("", f"… and {len(down) - LOST_LINES} more (✕ in the grid)", "", "")
+    return table
+
+
+class LostPanel(Widget):
+    """Down nodes, shown only while there are some."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.down: tuple[ClusterNode, ...] = ()
+        self._now_s = 0.0
+
+    def show(self, cluster: ClusterSnapshot) -> None:
+        """Update from a round; hidden when every node answered."""
+        down = tuple(n for n in cluster.nodes if not n.is_live)
+        changed = [n.status.address for n in down] != [n.status.address for n in self.down]
+        self.down, self._now_s = down, cluster.taken_at_s
+        self.set_class(not down, "-none")
+        self.border_title = f"CONNECTION LOST: {len(down)} node{'s' if len(down) != 1 else ''}"
+        self.refresh(layout=changed)
+
+    @property
+    def message(self) -> str:
+        """Names of the down nodes shown, one a line."""
+        return "\n".join(node_name(n) for n in self.down[:LOST_LINES])
+
+    def render(self) -> RenderableType:
+        """The list."""
+        return lost_text(self.down, self._now_s)

@@ -1,0 +1,91 @@
+"""The All-devices table and the Users table of the cluster view, both line-API tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from allsmi_py.alerts import AlertThresholds
+from allsmi_py.tui.cluster_rows import DeviceRow, UserUsage
+from allsmi_py.tui.format import used_of_total
+from allsmi_py.tui.style import LEVEL_STYLE, MUTED, fill_colour, temperature_level
+from allsmi_py.tui.widgets.line_table import Cell, Column, LineTable
+from allsmi_py.units import format_bytes
+
+NA = "N/A"
+
+
+def _pct(value: float | None) -> Cell:
+    return (NA, MUTED) if value is None else (f"{value:.0f}%", fill_colour(value))
+
+
+class DeviceTable(LineTable[DeviceRow]):
+    """Every device of the cluster; the screen sorts and filters the rows it is given."""
+
+    COLUMNS = (
+        Column("NODE", 18), Column("#", 3, right=True), Column("DEVICE", 24),
+        Column("UTIL", 5, right=True), Column("MEMORY", 17, right=True),
+        Column("MEM%", 5, right=True), Column("TEMP", 6, right=True),
+        Column("POWER", 10, right=True), Column("STATE", 12),
+    )
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.thresholds = AlertThresholds()
+        self.levels: Mapping[str, str] = {}
+
+    def show(self, rows: Sequence[DeviceRow], levels: Mapping[str, str],
+             thresholds: AlertThresholds) -> None:
+        """Draw these rows (already filtered and sorted), marking devices with alerts."""
+        self.levels = levels
+        self.thresholds = thresholds
+        self.set_rows(rows)
+
+    def cells(self, row: DeviceRow) -> list[Cell]:
+        """One device's cells; a stale node's devices are muted."""
+        d = row.device
+        if d.temperature_c is None:
+            temp: Cell = (NA, MUTED)
+        else:
+            temp = (f"{d.temperature_c:.0f}°C",
+                    LEVEL_STYLE[temperature_level(d, self.thresholds)])
+        if d.power_w is None:
+            power: Cell = (NA, MUTED)
+        elif d.power_limit_w:
+            power = (f"{d.power_w:.0f}/{d.power_limit_w:.0f}W", "")
+        else:
+            power = (f"{d.power_w:.0f}W", "")
+        level = self.levels.get(d.uuid, "ok")
+        if not row.live:
+            state: Cell = ("stale", MUTED)
+        elif level != "ok":
+            state = (f"⚠ {level}", LEVEL_STYLE[level])
+        elif d.state != "ok":
+            state = (d.state, LEVEL_STYLE["warn"])
+        else:
+            state = ("ok", MUTED)
+        cells = [
+            (row.node, "" if row.live else MUTED), (str(d.index), MUTED), (d.name, ""),
+            _pct(d.utilization_pct), (used_of_total(d.memory_used_bytes, d.memory_total_bytes), ""),
+            _pct(d.memory_used_pct), temp, power, state,
+        ]
+        if not row.live:
+            return [(text, MUTED) for text, _ in cells]
+        return cells
+
+
+class UsersTable(LineTable[UserUsage]):
+    """Who holds which GPUs across the cluster, most GPU memory first."""
+
+    COLUMNS = (
+        Column("USER", 16), Column("NODES", 6, right=True), Column("GPUS", 6, right=True),
+        Column("PROCS", 6, right=True), Column("GPU MEM", 11, right=True),
+        Column("TOP COMMAND (by GPU memory)", 48),
+    )
+
+    def cells(self, row: UserUsage) -> list[Cell]:
+        """One user's totals."""
+        return [
+            (row.user, "bold"), (str(len(row.nodes)), ""), (str(len(row.gpus)), ""),
+            (str(row.processes), ""), (format_bytes(row.gpu_memory_bytes), ""),
+            (row.top_command, MUTED),
+        ]

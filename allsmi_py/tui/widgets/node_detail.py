@@ -1,0 +1,113 @@
+"""One node of the cluster in detail: host metrics, devices, processes, or why it is lost."""
+
+from __future__ import annotations
+
+from rich.console import Group, RenderableType
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+from textual.widget import Widget
+
+from allsmi_py.alerts import AlertThresholds
+from allsmi_py.model import ClusterNode, NodeSnapshot
+from allsmi_py.tui.cluster_rows import node_name
+from allsmi_py.tui.history import History
+from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED
+from allsmi_py.tui.widgets.cluster_overview import ago
+from allsmi_py.tui.widgets.devices import card_lines, card_title
+from allsmi_py.tui.widgets.hostbar import host_lines
+from allsmi_py.units import format_bytes, format_pct
+
+MAX_PROCESSES = 50
+NO_NODE = "Pick a node: Enter on the node grid or on a row of All devices (or click one)."
+
+
+def lost_box(node: ClusterNode, now_s: float) -> Panel:
+    """The red CONNECTION LOST box of a down node."""
+    status = node.status
+    last = None if status.last_ok_at_s is None else now_s - status.last_ok_at_s
+    body = Text()
+    body.append("Node: ", style=MUTED)
+    body.append(f"{node_name(node)}  ({status.address})\n", style=ACCENT)
+    body.append("Error: ", style=MUTED)
+    http = f" (HTTP {status.http_status})" if status.http_status else ""
+    body.append(f"{status.state}{http}: {status.error or 'no answer'}\n")
+    body.append("Last contact: ", style=MUTED)
+    body.append(ago(last))
+    if node.snapshot is not None:
+        body.append("\nThe readings below are the last ones received.", style=MUTED)
+    return Panel(body, title="CONNECTION LOST", border_style=LEVEL_STYLE["critical"],
+                 title_align="left", width=72)
+
+
+def processes_table(snap: NodeSnapshot) -> Table | Text:
+    """The node's GPU processes, most GPU memory first."""
+    procs = [(d, p) for d in snap.devices for p in d.processes]
+    if not procs:
+        return Text("No processes exported by this node (its exporter may run without "
+                    "--processes).", style=MUTED)
+    procs.sort(key=lambda dp: -(dp[1].gpu_memory_bytes or 0))
+    table = Table(box=None, header_style="bold underline", pad_edge=False, expand=False)
+    for title, justify in (("PID", "right"), ("USER", "left"), ("DEV", "right"),
+                           ("GPU MEM", "right"), ("GPU%", "right"), ("COMMAND", "left")):
+        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
+    for device, proc in procs[:MAX_PROCESSES]:
+        table.add_row(str(proc.pid), proc.user or "?", str(device.index),
+                      format_bytes(proc.gpu_memory_bytes), format_pct(proc.gpu_utilization_pct),
+                      proc.command or proc.name or "")
+    if len(procs) > MAX_PROCESSES:
+        table.add_row("", f"… {len(procs) - MAX_PROCESSES} more", "", "", "", "")
+    return table
+
+
+def node_view(node: ClusterNode | None, now_s: float, history: History,
+              thresholds: AlertThresholds, width: int) -> RenderableType:
+    """Everything the Node tab shows for `node`."""
+    if node is None:
+        return Text(NO_NODE, style=MUTED)
+    parts: list[RenderableType] = []
+    status = node.status
+    if not node.is_live:
+        parts.append(lost_box(node, now_s))
+    snap = node.snapshot
+    if snap is None:
+        return Group(*parts)
+    title = Text(f"{snap.hostname}", style=ACCENT)
+    title.append(f"  {status.address}", style=MUTED)
+    if status.latency_s is not None:
+        title.append(f"  answered in {status.latency_s * 1000:.0f} ms", style=MUTED)
+    if snap.version:
+        title.append(f"  allsmi v{snap.version}", style=MUTED)
+    parts.append(title)
+    parts.append(host_lines(snap.host, History(), width))
+    for device in snap.devices:
+        line = Text(card_title(device), style=ACCENT)
+        line.append("\n")
+        line.append_text(card_lines(device, history, thresholds, width))
+        parts.append(line)
+    parts.append(Text(""))
+    parts.append(processes_table(snap))
+    return Group(*parts)
+
+
+class NodeDetail(Widget):
+    """The Node tab's content."""
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.node: ClusterNode | None = None
+        self._now_s = 0.0
+        self._history = History()
+        self._thresholds = AlertThresholds()
+
+    def show(self, node: ClusterNode | None, now_s: float, history: History,
+             thresholds: AlertThresholds) -> None:
+        """Draw this node as of `now_s`."""
+        self.node, self._now_s = node, now_s
+        self._history, self._thresholds = history, thresholds
+        self.refresh(layout=True)
+
+    def render(self) -> RenderableType:
+        """The node."""
+        return node_view(self.node, self._now_s, self._history, self._thresholds,
+                         self.content_size.width)

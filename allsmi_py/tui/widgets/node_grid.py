@@ -1,0 +1,158 @@
+"""One cell per node, coloured by utilization, on the line API: 1000+ nodes in a few lines."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from allsmi_py.model import ClusterNode
+from allsmi_py.tui.cluster_rows import node_name
+
+LIVE, EMPTY, DOWN = "■", "□", "✕"
+# all-smi's LED grid buckets: idle grey, then green, yellow, red by mean utilization.
+UTIL_STEPS: tuple[tuple[float, str], ...] = ((80.0, "red"), (50.0, "yellow"),
+                                             (20.0, "green"), (0.0, "grey50"))
+DOWN_STYLE = "bold red"
+# Two cells per node while that keeps the grid within this many lines; then one.
+ROOMY_LINES = 4
+
+
+@dataclass(frozen=True, slots=True)
+class Cell:
+    """What one node's cell shows."""
+
+    glyph: str
+    style: str
+
+
+def node_cell(node: ClusterNode) -> Cell:
+    """The glyph and colour of a node: its mean utilization, or the down mark."""
+    if not node.is_live:
+        return Cell(DOWN, DOWN_STYLE)
+    snap = node.snapshot
+    utils = [d.utilization_pct for d in snap.devices if d.utilization_pct is not None] \
+        if snap is not None else []
+    if not utils:
+        return Cell(EMPTY, "grey50")
+    mean = sum(utils) / len(utils)
+    colour = next(c for bound, c in UTIL_STEPS if mean >= bound)
+    return Cell(LIVE, colour)
+
+
+class NodeGrid(ScrollView, can_focus=True):
+    """The node grid: arrows move the cursor, Enter or a click picks a node."""
+
+    BINDINGS = [
+        Binding("left", "move(-1)", show=False), Binding("right", "move(1)", show=False),
+        Binding("up", "move_line(-1)", show=False), Binding("down", "move_line(1)", show=False),
+        Binding("enter", "pick", "Node detail", show=False),
+    ]
+
+    class Picked(Message):
+        """A node was picked (position in the ClusterSnapshot)."""
+
+        def __init__(self, position: int) -> None:
+            super().__init__()
+            self.position = position
+
+    def __init__(self, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.nodes: Sequence[ClusterNode] = ()
+        self._cells: list[Cell] = []
+        self.cursor = 0
+
+    def show(self, nodes: Sequence[ClusterNode]) -> None:
+        """Draw these nodes (one cell each is computed here: O(nodes), no widgets)."""
+        self.nodes = nodes
+        self._cells = [node_cell(n) for n in nodes]
+        self.cursor = max(0, min(self.cursor, len(nodes) - 1))
+        self._resize_virtual()
+        self.refresh()
+
+    @property
+    def cell_width(self) -> int:
+        """Cells per node: 2 (glyph and gap) while the grid is short, else 1."""
+        width = max(1, self.size.width)
+        return 2 if len(self._cells) <= (width // 2) * ROOMY_LINES else 1
+
+    @property
+    def per_line(self) -> int:
+        """Nodes on one line."""
+        return max(1, self.size.width // self.cell_width)
+
+    def _resize_virtual(self) -> None:
+        lines = -(-len(self._cells) // self.per_line) if self._cells else 1
+        self.virtual_size = Size(self.size.width, lines)
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Re-flow the cells for the new width."""
+        self._resize_virtual()
+
+    def render_line(self, y: int) -> Strip:
+        """One line of cells."""
+        base = self.rich_style
+        per_line, cw = self.per_line, self.cell_width
+        start = (int(self.scroll_y) + y) * per_line
+        segments = []
+        focus = self.has_focus
+        for pos in range(start, min(start + per_line, len(self._cells))):
+            cell = self._cells[pos]
+            style = base + Style.parse(cell.style)
+            if pos == self.cursor and focus:
+                style += Style(reverse=True)
+            segments.append(Segment(cell.glyph + " " * (cw - 1), style))
+        return Strip(segments).extend_cell_length(self.size.width, base)
+
+    def action_move(self, delta: int) -> None:
+        """Move the cursor along the grid."""
+        if not self._cells:
+            return
+        self.cursor = max(0, min(len(self._cells) - 1, self.cursor + delta))
+        line = self.cursor // self.per_line
+        self.scroll_to_region_line(line)
+        self.refresh()
+
+    def action_move_line(self, delta: int) -> None:
+        """Move the cursor one line up or down."""
+        self.action_move(delta * self.per_line)
+
+    def scroll_to_region_line(self, line: int) -> None:
+        """Scroll so that grid line `line` is visible."""
+        if line < self.scroll_y:
+            self.scroll_to(y=line, animate=False)
+        elif line >= self.scroll_y + self.size.height:
+            self.scroll_to(y=line - self.size.height + 1, animate=False)
+
+    def action_pick(self) -> None:
+        """Open the node under the cursor."""
+        if self._cells:
+            self.post_message(self.Picked(self.cursor))
+
+    def on_click(self, event: events.Click) -> None:
+        """A click picks the node under the pointer."""
+        pos = (int(self.scroll_y) + event.y) * self.per_line + event.x // self.cell_width
+        if 0 <= pos < len(self._cells) and event.x < self.per_line * self.cell_width:
+            self.cursor = pos
+            self.refresh()
+            self.action_pick()
+
+    def tooltip_for(self, pos: int) -> str:
+        """The name of the node at a position (for the status line)."""
+        return node_name(self.nodes[pos]) if 0 <= pos < len(self.nodes) else ""
+
+    def on_focus(self) -> None:
+        """Show the cursor."""
+        self.refresh()
+
+    def on_blur(self) -> None:
+        """Hide the cursor."""
+        self.refresh()
