@@ -68,6 +68,7 @@ class ClusterApp(AllSmiApp):
         self.cluster_source = source
         self.interval_s = interval_s
         self.label = label
+        self.detail_address: str | None = None  # the node whose devices keep a history
 
     def on_mount(self) -> None:
         """Start polling (AllSmiApp.on_mount, which Textual also calls, opens the screen)."""
@@ -96,7 +97,7 @@ class ClusterApp(AllSmiApp):
         summary = summarize(cluster)
         rows = device_rows(cluster)
         live: list[DeviceReading] = [r.device for r in rows if r.live]
-        self._record(summary, live)
+        self._record(summary, cluster)
         where: dict[str, str] = {}
         events = self.alerts.update(live, cluster.taken_at_s)
         if events:
@@ -107,26 +108,38 @@ class ClusterApp(AllSmiApp):
                                   tuple(n.status.address for n in cluster.nodes),
                                   message.problems, levels)
 
-    def _record(self, summary: ClusterSummary, live: list[DeviceReading]) -> None:
+    def _record(self, summary: ClusterSummary, cluster: ClusterSnapshot) -> None:
         history = self.history
         history.push("cluster:util", summary.utilization_mean_pct)
         history.push("cluster:mem", summary.memory_used_pct)
         history.push("cluster:temp", summary.temperature_mean_c)
         history.push("cluster:power", summary.power_total_w if summary.device_count else None)
-        for device in live:
-            history.push(utilization_key(device.uuid), device.utilization_pct)
-        if len(history) > 2 * (len(live) + len(SERIES_KEYS)):
-            # Devices of nodes that left the hostfile: forget them now and then, not per round.
-            history.keep_only([utilization_key(d.uuid) for d in live] + list(SERIES_KEYS))
+        # Device history only for the node in the Node tab: 8192 pushes a round would cost
+        # the UI ~5 ms for sparklines nobody sees.
+        keep = list(SERIES_KEYS)
+        for node in cluster.nodes:
+            if node.status.address == self.detail_address and node.snapshot is not None:
+                for device in node.snapshot.devices:
+                    key = utilization_key(device.uuid)
+                    history.push(key, device.utilization_pct if node.is_live else None)
+                    keep.append(key)
+        if len(history) > len(keep):
+            history.keep_only(keep)
 
     def _toasts(self, events: list[AlertEvent], where: dict[str, str]) -> None:
-        for event in events[:MAX_TOASTS_PER_ROUND]:
+        if len(events) > MAX_TOASTS_PER_ROUND:
+            # A cluster can flip dozens of alerts in one round: one toast, not a wall of them.
+            raised = sum(1 for e in events if e.raised)
+            worst: SeverityLevel = "error" if any(e.level == "critical" for e in events) \
+                else "warning"
+            self.notify(f"{raised} alerts raised, {len(events) - raised} lowered or cleared "
+                        "this round (a: alert history)", title="Alerts", severity=worst,
+                        timeout=5.0)
+            return
+        for event in events:
             node = where.get(event.uuid, "?")
             severity: SeverityLevel = "error" if event.level == "critical" else (
                 "warning" if event.level == "warn" else "information")
             self.notify(f"{node}: {event.describe()}",
                         title="Alert" if event.raised else "Alert cleared",
                         severity=severity, timeout=5.0)
-        if len(events) > MAX_TOASTS_PER_ROUND:
-            self.notify(f"… and {len(events) - MAX_TOASTS_PER_ROUND} more alert changes "
-                        "(press a for the history)", severity="warning", timeout=5.0)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot, DeviceReading
 from allsmi_py.tui.filter import DeviceFilter
@@ -27,9 +28,8 @@ def node_name(node: ClusterNode) -> str:
     return node.snapshot.hostname if node.snapshot is not None else node.status.address
 
 
-@dataclass(frozen=True, slots=True)
-class DeviceRow:
-    """One device of one node, as the All-devices table shows it."""
+class DeviceRow(NamedTuple):
+    """One device of one node, as the All-devices table shows it (a tuple: 8192 a round)."""
 
     node_pos: int  # position of the node in the ClusterSnapshot (stable order)
     node: str

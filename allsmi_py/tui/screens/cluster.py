@@ -146,6 +146,7 @@ class ClusterScreen(MonitorScreen):
         if state is None or not 0 <= position < len(state.cluster.nodes):
             return
         self.selected = state.cluster.nodes[position].status.address
+        self.monitor.detail_address = self.selected
         self.action_show_tab("tab-node")
 
     def on_node_grid_picked(self, message: NodeGrid.Picked) -> None:
