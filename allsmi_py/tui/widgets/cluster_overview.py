@@ -6,7 +6,6 @@ import time
 from collections.abc import Sequence
 
 from rich.console import RenderableType
-from rich.table import Table
 from rich.text import Text
 from textual.widget import Widget
 
@@ -78,7 +77,8 @@ def overview_text(summary: ClusterSummary | None, history: History, width: int,
         out.append(f" (max {s.temperature_max_c or 0.0:.0f})", style=MUTED)
     out.append("  Power ", style=MUTED)
     power = s.power_total_w
-    out.append(f"{power / 1000:.1f} kW" if power >= 1000 else f"{power:.0f} W", style=ACCENT)
+    out.append(f"{power / 1e6:.2f} MW" if power >= 1e6 else f"{power / 1000:.1f} kW"
+               if power >= 1000 else f"{power:.0f} W", style=ACCENT)
     out.append("\n")
     spark_w = max(4, (width - 4 * 12) // 4)
     for key, label, low, high in SERIES:
@@ -122,7 +122,7 @@ class ClusterOverview(Widget):
 
     def show(self, summary: ClusterSummary, history: History, problems: Sequence[str]) -> None:
         """Draw this round's summary; relayout only when the problem lines change."""
-        relayout = tuple(problems) != self._problems
+        relayout = self._summary is None or tuple(problems) != self._problems
         self._summary, self._history, self._problems = summary, history, tuple(problems)
         self.refresh(layout=relayout)
 
@@ -136,24 +136,22 @@ class ClusterOverview(Widget):
         return overview_text(self._summary, self._history, self.size.width, self._problems)
 
 
-def lost_text(down: Sequence[ClusterNode], now_s: float) -> Table:
-    """CONNECTION LOST: each down node with its error and time since last contact."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(style=LEVEL_STYLE["critical"], no_wrap=True)
-    table.add_column(no_wrap=True)
-    table.add_column(no_wrap=True, style=MUTED)
-    table.add_column(overflow="ellipsis", no_wrap=True)
+def lost_text(down: Sequence[ClusterNode], now_s: float) -> Text:
+    """CONNECTION LOST: each down node with the time since last contact and its error."""
+    out = Text()
     for node in down[:LOST_LINES]:
         status = node.status
         last = None if status.last_ok_at_s is None else now_s - status.last_ok_at_s
-        where = node_name(node)
-        if where != status.address:
-            where += f" ({status.address})"
-        table.add_row("✕", where, f"last contact {ago(last)}",
-                      f"{status.state}: {status.error or 'no answer'}")
+        out.append("✕ ", style=LEVEL_STYLE["critical"])
+        out.append(node_name(node), style=ACCENT)
+        if node_name(node) != status.address:
+            out.append(f" {status.address}", style=MUTED)
+        out.append(f"  last contact {ago(last)}  ", style=MUTED)
+        out.append(f"{status.state}: {status.error or 'no answer'}\n")
     if len(down) > LOST_LINES:
-        table.add_row("", f"… and {len(down) - LOST_LINES} more (✕ in the grid)", "", "")
-    return table
+        out.append(f"… and {len(down) - LOST_LINES} more (✕ in the node grid)\n", style=MUTED)
+    out.rstrip()
+    return out
 
 
 class LostPanel(Widget):
