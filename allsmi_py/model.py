@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from allsmi_py.serialize import dumps_json, from_plain, loads_json, to_plain
+from allsmi_py.serialize import decode_json_as, dumps_json, from_plain, to_plain
 
 SNAPSHOT_FORMAT = "allsmi-py/snapshot/1"
 """Marker in every serialized NodeSnapshot, so remote mode can tell ours from all-smi's JSON."""
@@ -249,10 +249,20 @@ class NodeSnapshot:
     @classmethod
     def from_json(cls, body: bytes | str) -> NodeSnapshot:
         """Inverse of to_json; ValueError for invalid JSON or a document that is not ours."""
-        data = loads_json(body)
-        if not isinstance(data, dict):
-            raise ValueError("not an allsmi-py snapshot (not a JSON object)")
-        return cls.from_dict(data)
+        marker = json_format_marker(body)
+        if marker != SNAPSHOT_FORMAT:
+            raise ValueError(f"not an allsmi-py snapshot (format={marker!r})")
+        return decode_json_as(cls, body)
+
+
+@dataclass(frozen=True, slots=True)
+class _FormatMarker:
+    format: str | None = None
+
+
+def json_format_marker(body: bytes | str) -> str | None:
+    """The `format` member of a JSON document; ValueError when it is not a JSON object."""
+    return decode_json_as(_FormatMarker, body).format
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from allsmi_py.model import SNAPSHOT_FORMAT, NodeSnapshot
+from allsmi_py.model import SNAPSHOT_FORMAT, NodeSnapshot, json_format_marker
 from allsmi_py.remote.parse import parse_node_text
-from allsmi_py.serialize import loads_json
 
 
 class NotOurs(Exception):
@@ -16,14 +13,14 @@ class NotOurs(Exception):
 def snapshot_from_json(body: bytes) -> NodeSnapshot:
     """Our /snapshot document; NotOurs for foreign JSON, ValueError for a broken one of ours."""
     try:
-        data: Any = loads_json(body)
-    except ValueError as exc:  # invalid JSON or UTF-8 (JSONDecodeError is a ValueError)
+        marker = json_format_marker(body)
+    except ValueError as exc:
         # A node that answers /snapshot with something else (an HTML page, garbage) may still
         # serve /metrics; let the text path decide.
-        raise NotOurs(f"not JSON: {exc}") from None
-    if not isinstance(data, dict) or data.get("format") != SNAPSHOT_FORMAT:
+        raise NotOurs(f"not a JSON object: {exc}") from None
+    if marker != SNAPSHOT_FORMAT:
         raise NotOurs("JSON without the allsmi-py format marker")
-    return NodeSnapshot.from_dict(data)
+    return NodeSnapshot.from_json(body)
 
 
 def snapshot_from_text(body: bytes, address: str) -> NodeSnapshot:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import pytest
 
@@ -111,3 +112,27 @@ def test_json_bytes_round_trip_and_rejections() -> None:
     for bad in (b"[1, 2]", b"{not json", b"\xff\xfe", b'{"schema": 1}'):
         with pytest.raises(ValueError):
             NodeSnapshot.from_json(bad)
+
+
+@pytest.mark.parametrize("without_msgspec", [False, True])
+def test_typed_json_decoding_agrees_with_the_plain_path(
+        without_msgspec: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from allsmi_py import serialize
+    if without_msgspec:
+        monkeypatch.setitem(sys.modules, "msgspec", None)
+    monkeypatch.setattr(serialize, "_TYPED_DECODERS", {})
+    spec = "h100:2,m3max,orin,n300:1,atom:1,rngd:1,gaudi3:1,mi300x:1,rtx4090:1"
+    devices = tuple(MockBackend(spec=spec, seed=3, start_time_s=1e9).readings())
+    snapshot = NodeSnapshot(hostname="h", taken_at_s=1.0, devices=devices,
+                            host=_rich_snapshot().host, backends=_rich_snapshot().backends)
+    body = snapshot.to_json()
+    assert NodeSnapshot.from_json(body) == snapshot
+    assert NodeSnapshot.from_dict(json.loads(body)) == snapshot
+    broken = json.loads(body)
+    broken["devices"][0]["index"] = True
+    with pytest.raises(ValueError):
+        NodeSnapshot.from_json(json.dumps(broken))
+    broken["devices"][0]["index"] = 0
+    broken["devices"][0]["details"] = {"driver_version": 590}
+    with pytest.raises(ValueError):
+        NodeSnapshot.from_json(json.dumps(broken))
