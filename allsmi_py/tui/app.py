@@ -13,7 +13,7 @@ from typing import Protocol
 from textual.app import App
 from textual.binding import Binding
 from textual.notifications import SeverityLevel
-from textual.reactive import reactive
+from textual.reactive import var
 from textual.screen import Screen
 
 from allsmi_py.alerts import AlertEngine, AlertEvent, AlertThresholds
@@ -50,7 +50,8 @@ class AllSmiApp(App[None]):
         Binding("T", "toggle_theme", "Theme", show=False),
     ]
 
-    snapshot: reactive[NodeSnapshot | None] = reactive(None, always_update=True, init=False)
+    # A var, not a reactive: a reactive on the App repaints the whole screen on every set.
+    snapshot: var[NodeSnapshot | None] = var(None, always_update=True, init=False)
 
     def __init__(self, source: SnapshotSource | None = None,
                  thresholds: AlertThresholds | None = None, theme: str = "dark",

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from rich.console import RenderableType
 from rich.text import Text
 from textual.containers import ScrollableContainer
-from textual.widget import Widget
 
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import DeviceReading
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.history import History
 from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour, temperature_level
-from allsmi_py.tui.widgets.bars import gauge, sparkline
+from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, gauge_spans, spark_span, to_text
 from allsmi_py.units import NOT_AVAILABLE, format_number, format_pct
 
 WIDE_GRID_MIN_WIDTH = 110  # two columns of cards from here on
@@ -46,50 +44,46 @@ def _of(value: float | None, limit: float | None, unit: str) -> str:
     return f"{value:.0f}/{limit:.0f} {unit}"
 
 
-def card_lines(device: DeviceReading, history: History, thresholds: AlertThresholds,
-               width: int) -> Text:
-    """The three lines inside a device card."""
+def card_spans(device: DeviceReading, history: History, thresholds: AlertThresholds,
+               width: int) -> list[Line]:
+    """The three lines inside a device card, as spans."""
     if device.state == "lost":
         problem = "; ".join(device.problems) or "the driver reports it as lost"
-        return Text(f"DEVICE LOST: {problem}", style=LEVEL_STYLE["critical"])
-    out = Text()
+        return [((f"DEVICE LOST: {problem}", LEVEL_STYLE["critical"]),)]
     memory = used_of_total(device.memory_used_bytes, device.memory_total_bytes)
     bar = max(4, min(30, (width - 18 - len(memory)) // 2))
-    out.append("Util ", style=ACCENT)
-    out.append_text(gauge(device.utilization_pct, bar))
     util = device.utilization_pct
-    out.append(f" {format_pct(util):>4}", style=fill_colour(util))
-    out.append("  Mem ", style=ACCENT)
-    out.append_text(gauge(device.memory_used_pct, bar))
-    out.append(f" {memory}\n")
+    first = (("Util ", ACCENT), *gauge_spans(util, bar), (f" {format_pct(util):>4}",
+             fill_colour(util)), ("  Mem ", ACCENT), *gauge_spans(device.memory_used_pct, bar),
+             (f" {memory}", ""))
     level = temperature_level(device, thresholds)
-    out.append("Temp ", style=ACCENT)
-    out.append(format_number(device.temperature_c, "°C"), style=LEVEL_STYLE[level])
-    out.append("  Pwr ", style=ACCENT)
-    out.append(_of(device.power_w, device.power_limit_w, "W"),
-               style=fill_colour(device.power_limit_pct))
-    out.append("  Clk ", style=ACCENT)
-    out.append(_of(device.clock_graphics_mhz, device.clock_memory_mhz, "MHz"))
-    out.append("  Fan ", style=ACCENT)
-    out.append(format_pct(device.fan_pct) if device.fan_rpm is None or device.fan_pct is not None
-               else format_number(device.fan_rpm, "rpm"))
+    fan = (format_pct(device.fan_pct) if device.fan_rpm is None or device.fan_pct is not None
+           else format_number(device.fan_rpm, "rpm"))
     pstate = NOT_AVAILABLE if device.performance_state is None else f"P{device.performance_state}"
-    out.append(f"  {pstate}")
+    second: list[Span] = [
+        ("Temp ", ACCENT), (format_number(device.temperature_c, "°C"), LEVEL_STYLE[level]),
+        ("  Pwr ", ACCENT), (_of(device.power_w, device.power_limit_w, "W"),
+                             fill_colour(device.power_limit_pct)),
+        ("  Clk ", ACCENT), (_of(device.clock_graphics_mhz, device.clock_memory_mhz, "MHz"), ""),
+        ("  Fan ", ACCENT), (fan, ""), (f"  {pstate}", ""),
+    ]
     driver = device.details.get("driver_version")
     if driver:
-        out.append("  Drv ", style=ACCENT)
-        out.append(driver)
-    out.append("\n")
-    out.append("Hist ", style=ACCENT)
+        second += [("  Drv ", ACCENT), (driver, "")]
     procs = len(device.processes)
     tail = f"  {procs} proc{'s' if procs != 1 else ''}"
-    out.append_text(sparkline(history.values(utilization_key(device.uuid)),
-                              max(4, width - 5 - len(tail))))
-    out.append(tail, style=MUTED)
-    return out
+    third = (("Hist ", ACCENT), spark_span(history.values(utilization_key(device.uuid)),
+                                           max(4, width - 5 - len(tail))), (tail, MUTED))
+    return [first, tuple(second), third]
 
 
-class DeviceCard(Widget):
+def card_lines(device: DeviceReading, history: History, thresholds: AlertThresholds,
+               width: int) -> Text:
+    """`card_spans` as Rich Text (the cluster view's node detail)."""
+    return to_text(card_spans(device, history, thresholds, width))
+
+
+class DeviceCard(LineWidget):
     """One device: gauges, readings, a utilization history; marked while an alert is on."""
 
     def __init__(self, device: DeviceReading) -> None:
@@ -105,16 +99,20 @@ class DeviceCard(Widget):
         """Draw this reading; `alert_level` (ok/warn/critical) marks the card."""
         self.device, self._history, self._thresholds = device, history, thresholds
         self.alert_level = alert_level
-        self.border_title = card_title(device)
-        self.border_subtitle = alert_note
+        # Setting a border title repaints the whole card even when it is the same text.
+        title = card_title(device)
+        if title != self.border_title:
+            self.border_title = title
+        if alert_note != (self.border_subtitle or ""):
+            self.border_subtitle = alert_note
         self.set_class(alert_level == "warn", "-warn")
         self.set_class(alert_level == "critical", "-critical")
         self.set_class(device.state == "lost", "-lost")
-        self.refresh()
+        self.redraw()
 
-    def render(self) -> RenderableType:
-        """The card body at the current width."""
-        return card_lines(self.device, self._history, self._thresholds, self.content_size.width)
+    def build(self, width: int) -> list[Line]:
+        """The card body at this width."""
+        return card_spans(self.device, self._history, self._thresholds, width)
 
 
 class DeviceGrid(ScrollableContainer):

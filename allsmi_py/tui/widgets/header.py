@@ -4,35 +4,40 @@ from __future__ import annotations
 
 import time
 
-from rich.console import RenderableType
-from rich.table import Table
-from rich.text import Text
-from textual.widget import Widget
+from rich.cells import cell_len
 
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.tui.style import ACCENT, MUTED, RUNTIME_BADGE
+from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, cut_spans
 
 
-def header_text(snapshot: NodeSnapshot | None) -> tuple[Text, Text]:
+def header_spans(snapshot: NodeSnapshot | None) -> tuple[list[Span], list[Span]]:
     """(left, right) parts of the header for a snapshot (or for 'waiting')."""
-    left = Text("allsmi-py", style=ACCENT)
+    left: list[Span] = [("allsmi-py", "")]
     if snapshot is None:
-        left.append("  reading this machine…", style=MUTED)
-        return left, Text("")
-    left.append(f"  {snapshot.hostname}  ")
+        return [(text, f"{ACCENT} {style}") for text, style in
+                [*left, ("  reading this machine…", MUTED)]], []
     stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(snapshot.taken_at_s))
-    left.append(stamp, style=MUTED)
+    left += [(f"  {snapshot.hostname}  ", ""), (stamp, MUTED)]
     runtime = snapshot.host.runtime_environment if snapshot.host else None
     if runtime:
-        left.append("  ")
-        left.append(f" {runtime} ", style=RUNTIME_BADGE)
+        left += [("  ", ""), (f" {runtime} ", RUNTIME_BADGE)]
     count = len(snapshot.devices)
-    right = Text(f"{count} device{'s' if count != 1 else ''}  ", style=MUTED)
-    right.append(f"v{snapshot.version or '?'}")
-    return left, right
+    # The left part is all bold, the right part all muted (each on top of its own style).
+    right = [(f"{count} device{'s' if count != 1 else ''}  v{snapshot.version or '?'}", MUTED)]
+    return [(text, f"{ACCENT} {style}".strip()) for text, style in left], right
 
 
-class HeaderBar(Widget):
+def header_line(snapshot: NodeSnapshot | None, width: int) -> Line:
+    """Left part, then the right part flush with the right edge; the left is cut first."""
+    left, right = header_spans(snapshot)
+    right_len = sum(cell_len(text) for text, _ in right)
+    left = cut_spans(left, max(0, width - right_len))
+    left_len = sum(cell_len(text) for text, _ in left)
+    return (*left, (" " * max(0, width - left_len - right_len), ""), *right)
+
+
+class HeaderBar(LineWidget):
     """One line at the top of every screen."""
 
     def __init__(self, id: str | None = None) -> None:
@@ -42,13 +47,8 @@ class HeaderBar(Widget):
     def show(self, snapshot: NodeSnapshot) -> None:
         """Draw this snapshot."""
         self._snapshot = snapshot
-        self.refresh()
+        self.redraw()
 
-    def render(self) -> RenderableType:
+    def build(self, width: int) -> list[Line]:
         """Left and right parts on one line."""
-        left, right = header_text(self._snapshot)
-        grid = Table.grid(expand=True)
-        grid.add_column(no_wrap=True, overflow="ellipsis")
-        grid.add_column(justify="right", no_wrap=True)
-        grid.add_row(left, right)
-        return grid
+        return [header_line(self._snapshot, width)]

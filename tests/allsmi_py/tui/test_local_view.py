@@ -55,7 +55,7 @@ async def test_devices_and_processes_appear_with_default_sort_by_gpu_memory() ->
         cards = app.screen.query(DeviceCard)
         assert len(cards) == 4
         assert cards.first().border_title == "NVIDIA GPU 0 · NVIDIA H100 80GB HBM3"
-        memory = [r.process.gpu_memory_bytes for r in _table(app).shown]
+        memory = [r.process.gpu_memory_bytes or 0 for r in _table(app).shown]
         assert memory == sorted(memory, reverse=True) and len(memory) == 4
         assert _table(app).row_count == 4
 
@@ -143,7 +143,7 @@ async def test_no_accelerator_says_so_lists_reasons_and_keeps_host_metrics() -> 
         assert "allsmi local --mock h100:8" in status.message
         assert not app.screen.query_one("#devices", DeviceGrid).display
         assert not _table(app).display
-        host = _plain(app.screen.query_one("#host", HostBar).render())
+        host = app.screen.query_one("#host", HostBar).plain
         assert "CPU" in host and "38%" in host and "Docker" not in host
         assert "300.0/512.0 GiB" not in host and "212.0/512.0 GiB" in host
         # Devices appear: the panel goes away.
