@@ -87,6 +87,32 @@ def _detail_info(name: str, help: str, label: str, keys: tuple[str, ...],
     return _info(name, help, "npu", (label,), extra)
 
 
+def _detail_number(name: str, help: str, key: str, when: Callable[[DeviceReading], bool],
+                   scope: str = "npu", parse: Callable[[str], Value] = float) -> MetricSpec:
+    """A gauge read from the number a backend keeps as text in detail `key`."""
+    def read(d: DeviceReading) -> Value:
+        text = d.details.get(key) if when(d) else None
+        if not text:
+            return None
+        try:
+            return parse(text)
+        except ValueError:
+            return None
+    return MetricSpec(name, help, "gauge", scope, read)
+
+
+def _detail_state(name: str, help: str, key: str, healthy: str,
+                  when: Callable[[DeviceReading], bool]) -> MetricSpec:
+    """1 when detail `key` says `healthy`, else 0; the state itself is the `status` label."""
+    def extra(d: DeviceReading) -> ExtraLabels:
+        state = d.details.get(key) if when(d) else None
+        return (("status", state),) if state else None
+
+    def value(d: DeviceReading) -> Value:
+        return int(d.details.get(key, "").lower() == healthy)
+    return MetricSpec(name, help, "gauge", "npu", value, extra_labels=("status",), extra=extra)
+
+
 def _vendor(*words: str) -> Callable[[DeviceReading], bool]:
     """all-smi picks an NPU's vendor family by words in its name; we also look at `vendor`."""
     lowered = tuple(w.lower() for w in words)
@@ -102,6 +128,7 @@ is_rebellions = _vendor("Rebellions")
 is_furiosa = _vendor("Furiosa", "RNGD", "Warboy")
 is_gaudi = _vendor("Gaudi", "HL-")
 is_tpu = _vendor("TPU", "Google")
+is_apple = _vendor("Apple", "Metal")
 
 
 def device_type(d: DeviceReading) -> str:
@@ -166,6 +193,35 @@ def _gaudi_device(d: DeviceReading) -> ExtraLabels:
     return () if is_gaudi(d) else None
 
 
+def _gaudi_power_pct(d: DeviceReading) -> Value:
+    if not is_gaudi(d) or d.power_w is None or not d.power_limit_max_w:
+        return None
+    return 100.0 * d.power_w / d.power_limit_max_w
+
+
+def _tt_board(d: DeviceReading) -> ExtraLabels:
+    board = d.details.get("board_type") if is_tenstorrent(d) else None
+    if not board:
+        return None
+    # all-smi writes "unknown" for an architecture it cannot tell; the same for a board id
+    return (("board_type", board), ("board_id", d.details.get("board_id") or "unknown"),
+            ("architecture", d.details.get("architecture") or "unknown"))
+
+
+def _rbln_device(d: DeviceReading) -> ExtraLabels:
+    sid = d.details.get("serial_id") if is_rebellions(d) else None
+    if not sid:
+        return None
+    # rbln-smi's `name` is the product code (RBLN-CA22): it is the model
+    return (("model", d.name), ("sid", sid), ("location", d.details.get("location", "")))
+
+
+def _rbln_kmd(devices: Sequence[DeviceReading]) -> ExtraLabels:
+    version = next((d.details["kmd_version"] for d in devices
+                    if is_rebellions(d) and d.details.get("kmd_version")), None)
+    return None if version is None else (("version", version),)
+
+
 D = "device"
 _DEVICE: tuple[MetricSpec, ...] = (
     _g("all_smi_gpu_utilization", "GPU utilization percentage", D, "utilization_pct"),
@@ -181,6 +237,8 @@ _DEVICE: tuple[MetricSpec, ...] = (
     _g("all_smi_ane_power_watts", "ANE power in watts", D, "ane_power_w"),
     MetricSpec("all_smi_thermal_pressure_info", "Thermal pressure level", "gauge", D,
                lambda d: 1, extra_labels=("level",), extra=_thermal_pressure),
+    _detail_number("all_smi_combined_power_watts", "CPU + GPU + ANE power in watts",
+                   "combined_power_w", is_apple, scope=D),
     MetricSpec("all_smi_gpu_info", "GPU device information", "gauge", D, lambda d: 1,
                extra_labels=GPU_INFO_LABELS, extra=_gpu_info_labels, dynamic_labels=True),
     _g("all_smi_gpu_pcie_gen_current", "Current PCIe generation", D, "pcie_gen_current"),
@@ -225,27 +283,67 @@ _MIG: tuple[MetricSpec, ...] = (
 N = "npu"
 _NPU: tuple[MetricSpec, ...] = (
     _detail_info("all_smi_npu_firmware_info", "NPU firmware version", "firmware",
-                 ("firmware",), lambda d: True),
+                 ("firmware", "firmware_version", "fw_bundle_version"), lambda d: True),
     _detail_info("all_smi_tenstorrent_arc_firmware_info", "ARC firmware version", "version",
-                 ("arc_firmware", "arc_fw_version"), is_tenstorrent),
+                 ("arc_fw_version",), is_tenstorrent),
     _detail_info("all_smi_tenstorrent_eth_firmware_info", "Ethernet firmware version", "version",
-                 ("eth_firmware", "eth_fw_version"), is_tenstorrent),
+                 ("eth_fw_version",), is_tenstorrent),
+    _detail_info("all_smi_tenstorrent_firmware_date_info", "Firmware build date", "date",
+                 ("fw_date",), is_tenstorrent),
+    _detail_info("all_smi_tenstorrent_ddr_firmware_info", "DDR firmware version", "version",
+                 ("ddr_fw_version",), is_tenstorrent),
     _g("all_smi_tenstorrent_asic_temperature_celsius", "ASIC temperature in celsius", N,
        "temperature_c", when=is_tenstorrent),
     _g("all_smi_tenstorrent_aiclk_mhz", "AI clock in MHz", N, "clock_graphics_mhz",
        when=is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_axiclk_mhz", "AXI clock in MHz", "axiclk_mhz",
+                   is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_arcclk_mhz", "ARC clock in MHz", "arcclk_mhz",
+                   is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_voltage_volts", "Core voltage in volts", "voltage",
+                   is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_current_amperes", "Core current in amperes", "current",
+                   is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_tdp_limit_watts", "TDP limit in watts", "tdp_limit",
+                   is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_tdc_limit_amperes", "TDC limit in amperes", "tdc_limit",
+                   is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_thermal_limit_celsius", "Thermal limit in celsius",
+                   "thermal_limit", is_tenstorrent),
+    # all-smi types it a counter, but counters end in _total here; a gauge reads the same
+    _detail_number("all_smi_tenstorrent_heartbeat", "ARC firmware heartbeat", "heartbeat",
+                   is_tenstorrent),
+    _detail_number("all_smi_tenstorrent_ddr_status", "DDR status register", "ddr_status",
+                   is_tenstorrent, parse=lambda text: int(text, 16)),
     _g("all_smi_tenstorrent_fan_speed_percent", "Fan speed percentage", N, "fan_pct",
        when=is_tenstorrent),
     _g("all_smi_tenstorrent_fan_rpm", "Fan speed in RPM", N, "fan_rpm", when=is_tenstorrent),
+    _info("all_smi_tenstorrent_board_info", "Tenstorrent board", N,
+          ("board_type", "board_id", "architecture"), _tt_board),
+    _detail_info("all_smi_tenstorrent_collection_method_info", "How the values were read",
+                 "method", ("collection_method",), is_tenstorrent),
+    _detail_info("all_smi_tenstorrent_pcie_address_info", "PCIe address", "address",
+                 ("pcie_address",), is_tenstorrent),
     _g("all_smi_tenstorrent_pcie_generation", "PCIe generation", N, "pcie_gen_current",
        when=is_tenstorrent),
     _g("all_smi_tenstorrent_pcie_width", "PCIe link width", N, "pcie_width_current",
        when=is_tenstorrent),
+    _detail_info("all_smi_tenstorrent_dram_info", "DRAM speed", "speed", ("dram_speed",),
+                 is_tenstorrent),
     _detail_info("all_smi_rebellions_firmware_info", "Rebellions firmware version", "firmware",
-                 ("firmware_version", "Firmware Version"), is_rebellions),
+                 ("firmware_version",), is_rebellions),
+    MetricSpec("all_smi_rebellions_kmd_info", "Rebellions kernel driver version", "gauge",
+               "instance", lambda devices: 1, extra_labels=("version",), extra=_rbln_kmd),
+    _info("all_smi_rebellions_device_info", "Rebellions device", N, ("model", "sid", "location"),
+          _rbln_device),
     _detail_info("all_smi_rebellions_pstate_info", "Rebellions performance state", "pstate",
-                 ("pstate", "performance_state", "Performance State"), is_rebellions),
-    _detail_info("all_smi_furiosa_chip_info", "Furiosa chip", "chip", ("chip",), is_furiosa),
+                 ("pstate",), is_rebellions),
+    _detail_state("all_smi_rebellions_status", "1 when the device status is normal", "status",
+                  "normal", is_rebellions),
+    _detail_info("all_smi_furiosa_device_info", "Furiosa device name", "device_name",
+                 ("device_name",), is_furiosa),
+    _detail_info("all_smi_furiosa_chip_info", "Furiosa chip", "chip", ("architecture",),
+                 is_furiosa),
     _detail_info("all_smi_furiosa_driver_info", "Furiosa driver version", "version",
                  ("driver_version",), is_furiosa),
     _detail_info("all_smi_furiosa_firmware_info", "Furiosa firmware version", "version",
@@ -260,12 +358,15 @@ _NPU: tuple[MetricSpec, ...] = (
        when=is_furiosa),
     _g("all_smi_furiosa_memory_clock_mhz", "NPU memory clock in MHz", N, "clock_memory_mhz",
        when=is_furiosa),
+    # furiosa-smi's health word is its `Liveness` column, "alive" when the device answers
+    _detail_state("all_smi_furiosa_status", "1 when the device is alive", "liveness", "alive",
+                  is_furiosa),
     MetricSpec("all_smi_gaudi_device_info", "Intel Gaudi device", "gauge", N, lambda d: 1,
                extra=_gaudi_device),
     _detail_info("all_smi_gaudi_internal_name_info", "Gaudi internal name", "internal_name",
                  ("internal_name",), is_gaudi),
     _detail_info("all_smi_gaudi_driver_info", "Gaudi driver version", "version",
-                 ("lib_version", "driver_version"), is_gaudi),
+                 ("driver_version",), is_gaudi),
     _g("all_smi_gaudi_aip_utilization_percent", "AIP utilization percentage", N,
        "utilization_pct", when=is_gaudi),
     _g("all_smi_gaudi_memory_used_bytes", "Memory used in bytes", N, "memory_used_bytes",
@@ -277,6 +378,8 @@ _NPU: tuple[MetricSpec, ...] = (
     _g("all_smi_gaudi_power_draw_watts", "Power draw in watts", N, "power_w", when=is_gaudi),
     _g("all_smi_gaudi_power_max_watts", "Maximum power in watts", N, "power_limit_max_w",
        when=is_gaudi),
+    MetricSpec("all_smi_gaudi_power_utilization_percent", "Power draw as percent of maximum",
+               "gauge", N, _gaudi_power_pct),
     _g("all_smi_gaudi_temperature_celsius", "Temperature in celsius", N, "temperature_c",
        when=is_gaudi),
     _g("all_smi_tpu_utilization_percent", "TPU duty cycle percentage", N, "utilization_pct",
@@ -285,6 +388,12 @@ _NPU: tuple[MetricSpec, ...] = (
        when=is_tpu),
     _g("all_smi_tpu_memory_total_bytes", "TPU memory total in bytes", N, "memory_total_bytes",
        when=is_tpu),
+    MetricSpec("all_smi_tpu_memory_utilization_percent", "TPU memory used percentage", "gauge",
+               N, lambda d: d.memory_used_pct if is_tpu(d) else None),
+    _detail_info("all_smi_tpu_chip_version_info", "TPU chip version", "version",
+                 ("chip_version",), is_tpu),
+    _detail_info("all_smi_tpu_accelerator_type_info", "TPU accelerator type", "type",
+                 ("accelerator_type",), is_tpu),
     _g("all_smi_tpu_power_max_watts", "TPU maximum power in watts", N, "power_limit_max_w",
        when=is_tpu),
 )

@@ -112,6 +112,13 @@ def _node(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     return [((node.hostname, node.hostname), node)]
 
 
+def _instance(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    # host-wide facts drawn from the devices (all-smi's rebellions_kmd_info): one item
+    if snapshot is None or not snapshot.devices:
+        return []
+    return [((node.hostname,), snapshot.devices)]
+
+
 def _devices(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None:
         return []
@@ -239,6 +246,7 @@ PROCESS7 = ("pid", "name", "user", "device_id", "gpu_index", "device_uuid", "com
 
 SCOPES: dict[str, Scope] = {s.name: s for s in (
     Scope("node", ("instance", "hostname"), _node, NodeItem),
+    Scope("instance", ("instance",), _instance, tuple),
     Scope("device", GPU4, _devices, DeviceReading),
     Scope("npu", NPU4, _npus, DeviceReading),
     Scope("mig_device", MIG5, _mig_devices, DeviceReading),
