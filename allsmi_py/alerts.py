@@ -91,51 +91,80 @@ def _level(value: float | None, current: str, steps: list[tuple[str, float]],
 
 
 class AlertEngine:
-    """Tracks the alert level of every (device, rule) and remembers the transitions."""
+    """Tracks the alert level of every (device, rule) and remembers the transitions.
+
+    Only levels above ok are stored: at 8192 devices a round, a device with no alert whose
+    values are below every threshold is skipped without allocating anything.
+    """
 
     def __init__(self, thresholds: AlertThresholds | None = None,
                  history_size: int = HISTORY_SIZE) -> None:
         self.thresholds = thresholds or AlertThresholds()
-        self._levels: dict[tuple[str, str], str] = {}
+        self._levels: dict[str, dict[str, str]] = {}  # uuid -> rule -> level (never ok)
         self.history: deque[AlertEvent] = deque(maxlen=history_size)
 
     def level(self, uuid: str) -> str:
         """The worst current level over every rule of one device."""
-        worst = "ok"
-        for (key_uuid, _rule), level in self._levels.items():
-            if key_uuid == uuid and _RANK[level] > _RANK[worst]:
-                worst = level
-        return worst
+        rules = self._levels.get(uuid)
+        if not rules:
+            return "ok"
+        return max(rules.values(), key=_RANK.__getitem__)
+
+    def worst_levels(self) -> dict[str, str]:
+        """uuid -> worst level, for every device with an alert (a fresh dict)."""
+        return {uuid: max(rules.values(), key=_RANK.__getitem__)
+                for uuid, rules in self._levels.items()}
 
     def active(self) -> list[tuple[str, str, str]]:
         """(uuid, rule, level) of every alert not at ok."""
-        return [(u, r, lv) for (u, r), lv in sorted(self._levels.items()) if lv != "ok"]
+        return sorted((u, r, lv) for u, rules in self._levels.items() for r, lv in rules.items())
 
     def update(self, devices: Iterable[DeviceReading], now_s: float) -> list[AlertEvent]:
         """Evaluate every rule on these devices; return the transitions, oldest rule first."""
         t = self.thresholds
+        temp_floor = min(t.temp_warn_c, t.temp_crit_c)
+        temp_steps = [("warn", t.temp_warn_c), ("critical", t.temp_crit_c)]
+        power_steps = [("warn", t.power_warn_pct)]
+        levels = self._levels
         events: list[AlertEvent] = []
-        seen: set[tuple[str, str]] = set()
+        unseen = set(levels)  # devices with alerts that this round has not shown yet
         for device in devices:
-            checks = [
-                ("temperature", device.temperature_c,
-                 [("warn", t.temp_warn_c), ("critical", t.temp_crit_c)], t.hysteresis_c),
-                ("power", device.power_limit_pct,
-                 [("warn", t.power_warn_pct)], t.power_hysteresis_pct),
-            ]
-            for rule, value, steps, hysteresis in checks:
-                key = (device.uuid, rule)
-                seen.add(key)
-                previous = self._levels.get(key, "ok")
-                new, threshold = _level(value, previous, steps, hysteresis)
-                if new == previous:
+            temp = device.temperature_c
+            power = device.power_limit_pct
+            rules = levels.get(device.uuid)
+            if rules is None:
+                # No alert yet: nothing can change unless a value reaches a threshold.
+                if (temp is None or temp < temp_floor) and (
+                        power is None or power < t.power_warn_pct):
                     continue
-                self._levels[key] = new
-                event = AlertEvent(now_s, device.uuid, device_label(device), rule, new,
-                                   previous, value, threshold)
-                events.append(event)
-                self.history.append(event)
+                rules = {}
+            else:
+                unseen.discard(device.uuid)
+            self._check(device, rules, "temperature", temp, temp_steps, t.hysteresis_c,
+                        now_s, events)
+            self._check(device, rules, "power", power, power_steps, t.power_hysteresis_pct,
+                        now_s, events)
+            if rules:
+                levels[device.uuid] = rules
+            else:
+                levels.pop(device.uuid, None)
         # A device that vanished takes its alerts with it, without a "back to normal" event.
-        for key in [k for k in self._levels if k not in seen]:
-            del self._levels[key]
+        for uuid in unseen:
+            del levels[uuid]
         return events
+
+    def _check(self, device: DeviceReading, rules: dict[str, str], rule: str,
+               value: float | None, steps: list[tuple[str, float]], hysteresis: float,
+               now_s: float, events: list[AlertEvent]) -> None:
+        previous = rules.get(rule, "ok")
+        new, threshold = _level(value, previous, steps, hysteresis)
+        if new == previous:
+            return
+        if new == "ok":
+            del rules[rule]
+        else:
+            rules[rule] = new
+        event = AlertEvent(now_s, device.uuid, device_label(device), rule, new, previous,
+                           value, threshold)
+        events.append(event)
+        self.history.append(event)

@@ -80,6 +80,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     from allsmi_py.tui.cluster_app import ClusterApp
 
     app = ClusterApp(source, interval_s=interval_s, label=label,
-                     thresholds=AlertThresholds.from_config(config), theme=theme)
+                     thresholds=AlertThresholds.from_config(config), theme=theme,
+                     tune_gc=True)
     app.run()
     return 0

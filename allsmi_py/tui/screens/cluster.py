@@ -10,7 +10,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from allsmi_py.model import ClusterNode
-from allsmi_py.tui.cluster_rows import SORTS, filter_rows, sort_rows, user_usage
+from allsmi_py.tui.cluster_model import ViewParams, view_rows
+from allsmi_py.tui.cluster_rows import SORTS, DeviceRow, user_usage
 from allsmi_py.tui.filter import DeviceFilter, FilterError, parse_filter
 from allsmi_py.tui.screens.base import MonitorScreen
 from allsmi_py.tui.widgets.alerts import AlertPanel
@@ -21,7 +22,8 @@ from allsmi_py.tui.widgets.node_detail import NodeDetail
 from allsmi_py.tui.widgets.node_grid import NodeGrid
 
 if TYPE_CHECKING:
-    from allsmi_py.tui.cluster_app import ClusterApp, ClusterState
+    from allsmi_py.tui.cluster_app import ClusterApp
+    from allsmi_py.tui.cluster_model import ClusterState
 
 TABS = ("tab-all", "tab-node", "tab-users")
 FILTER_HINT = "filter: words match node or device name; util>50 temp>=80 mem>90 power>300"
@@ -50,6 +52,9 @@ class ClusterScreen(MonitorScreen):
         self.sort_key = "node"
         self.sort_descending = False
         self.selected: str | None = None  # address of the node in the Node tab
+        # The rows last shown, and for which state and params: a redraw without a new round
+        # or a new sort/filter (a tab switch, the alert panel) reuses them.
+        self._view: tuple[ClusterState, ViewParams, list[DeviceRow]] | None = None
 
     def compose(self) -> ComposeResult:
         """Header, overview, grid, lost nodes, tabs, filter bar, alerts, footer."""
@@ -85,24 +90,44 @@ class ClusterScreen(MonitorScreen):
         self.watch(self.app, "state", self.show, init=True)
         self.query_one("#device-table", DeviceTable).focus()
 
+    @property
+    def params(self) -> ViewParams:
+        """What the device table and tabs show now; the derive thread prepares rows for it."""
+        tabs = next(iter(self.query("#tabs").results(TabbedContent)), None)  # before compose
+        return ViewParams(self.sort_key, self.sort_descending, self.query_filter,
+                          tabs is not None and tabs.active == "tab-users")
+
     def show(self, state: ClusterState | None) -> None:
-        """Redraw from this round: O(nodes + devices) to derive, O(visible rows) to draw."""
+        """Redraw from a derived round: O(visible rows) to draw, plus O(nodes) references."""
         if state is None:
             return
         app = self.monitor
         self.query_one("#header", ClusterHeader).show(state.cluster)
         self.query_one("#overview", ClusterOverview).show(state.summary, app.history,
                                                           state.problems)
-        self.query_one("#grid", NodeGrid).show(state.cluster.nodes)
-        self.query_one("#lost", LostPanel).show(state.cluster)
+        self.query_one("#grid", NodeGrid).show(state.cluster.nodes, state.cells)
+        self.query_one("#lost", LostPanel).show(state.cluster, state.down)
         self._show_devices(state)
         self._show_active_tab(state)
         if self.has_class("-alerts-open"):
-            self.query_one("#alerts", AlertPanel).show(app.alerts.history)
+            self.query_one("#alerts", AlertPanel).show(state.alert_history)
+
+    def shown_rows(self, state: ClusterState) -> list[DeviceRow]:
+        """The device rows for the current sort and filter: derived with the round when the
+        params have not changed since, else filtered and sorted here (once per change)."""
+        params = self.params
+        view = self._view
+        if view is not None and view[0] is state and view[1] == params:
+            return view[2]
+        if state.shown is not None and state.params == params:
+            rows = state.shown
+        else:
+            rows = view_rows(state.rows, params, state.addresses)
+        self._view = (state, params, rows)
+        return rows
 
     def _show_devices(self, state: ClusterState) -> None:
-        rows = filter_rows(state.rows, self.query_filter, state.addresses)
-        sort_rows(rows, self.sort_key, self.sort_descending)
+        rows = self.shown_rows(state)
         table = self.query_one("#device-table", DeviceTable)
         table.show(rows, state.levels, self.monitor.thresholds)
         self._title_table(len(rows), len(state.rows))
@@ -122,7 +147,7 @@ class ClusterScreen(MonitorScreen):
                 self._selected_node(state), state.cluster.taken_at_s, self.monitor.history,
                 self.monitor.thresholds)
         elif active == "tab-users":
-            users, reporting, live = user_usage(state.cluster)
+            users, reporting, live = state.users or user_usage(state.cluster)
             table = self.query_one("#users-table", UsersTable)
             table.set_rows(users)
             table.border_title = (f"Users: {len(users)} · process data from {reporting} of "
@@ -229,4 +254,5 @@ class ClusterScreen(MonitorScreen):
     def action_toggle_alerts(self) -> None:
         """Show or hide the alert history."""
         self.toggle_class("-alerts-open")
-        self.query_one("#alerts", AlertPanel).show(self.monitor.alerts.history)
+        state = self.monitor.state
+        self.query_one("#alerts", AlertPanel).show(state.alert_history if state else ())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -9,6 +11,8 @@ from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
+
+HelpMode = Literal["local", "cluster"]
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("q", "quit"),
@@ -29,6 +33,30 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("T", "switch between dark and light theme"),
 )
 
+CLUSTER_KEYS: tuple[tuple[str, str], ...] = (
+    ("q", "quit"),
+    ("h  ?", "open or close this help"),
+    ("d", "sort devices by node, then index (again: reverse)"),
+    ("u", "sort devices by utilization (most first; again: reverse)"),
+    ("g  m", "sort devices by memory used"),
+    ("t", "sort devices by temperature"),
+    ("p", "sort devices by power draw"),
+    ("/", "filter devices; Enter keeps the query, Esc closes the bar"),
+    ("", "words match the node name, address or device name: gpu-0012 h100"),
+    ("", "conditions: util>50 mem>90 temp>=80 power>300 (> >= < <= = !=)"),
+    ("", "every term must match; a device not reporting a field never matches it"),
+    ("[  ]", "previous / next tab: All devices, Node, Users"),
+    ("V", "Users tab: who holds which GPUs across the cluster"),
+    ("Enter", "on a device row or a node in the grid: open that node in the Node tab"),
+    ("click", "a node in the grid opens it; a double click on a row opens its node"),
+    ("↑ ↓ PgUp PgDn", "move in the device table; ← → ↑ ↓ in the node grid"),
+    ("Home End", "first / last device"),
+    ("Tab", "move focus between the node grid and the device table"),
+    ("a  A", "show or hide the alert history"),
+    ("Esc", "close the filter bar, then the alert panel, then clear the filter"),
+    ("T", "switch between dark and light theme"),
+)
+
 LEGEND = (
     "Gauges: green busy, orange above 60%, red above 80%. Temperatures turn orange 5 °C "
     "below the device's slowdown point and red 2 °C below shutdown (config [alerts] when the "
@@ -36,35 +64,50 @@ LEGEND = (
     "N/A means the device does not report that value."
 )
 
+CLUSTER_LEGEND = (
+    "Node grid: one cell per node, coloured by its mean utilization (grey idle, green above "
+    "20%, yellow above 50%, red above 80%); ✕ marks a node that did not answer this round, "
+    "listed under CONNECTION LOST with its error and the time since last contact. A stale "
+    "node's devices stay in the table, greyed, marked stale. STATE shows ⚠ warn or critical "
+    "for a device with an alert (thresholds from the [alerts] section of the config). "
+    "N/A means the device does not report that value."
+)
 
-def help_text() -> Table:
-    """The key table with the legend under it."""
+
+def help_text(mode: HelpMode = "local") -> Table:
+    """The key table of a view (local or cluster) with its legend under it."""
+    keys, legend = (CLUSTER_KEYS, CLUSTER_LEGEND) if mode == "cluster" else (KEYS, LEGEND)
     table = Table.grid(padding=(0, 2))
     table.add_column(style="bold", no_wrap=True)
     table.add_column()
-    for key, action in KEYS:
+    for key, action in keys:
         table.add_row(key, action)
     table.add_row("", "")
-    table.add_row("", Text(LEGEND))
+    table.add_row("", Text(legend))
     return table
 
 
 class HelpScreen(ModalScreen[None]):
-    """Keys and legend, over the current view."""
+    """Keys and legend of the view it opens over (local: the default, or cluster)."""
 
     BINDINGS = [
         Binding("escape,h,question_mark", "close", "Close help"),
         Binding("q", "app.quit", "Quit"),  # q quits from anywhere, as in all-smi
     ]
 
+    def __init__(self, mode: HelpMode = "local") -> None:
+        super().__init__()
+        self.mode: HelpMode = mode
+
     def compose(self) -> ComposeResult:
         """One scrolling panel."""
         with VerticalScroll(id="help-panel"):
-            yield Static(help_text(), id="help-text")
+            yield Static(help_text(self.mode), id="help-text")
 
     def on_mount(self) -> None:
         """Title the panel."""
-        self.query_one("#help-panel").border_title = "allsmi-py help"
+        title = "cluster view" if self.mode == "cluster" else "local view"
+        self.query_one("#help-panel").border_title = f"allsmi-py help: {title}"
 
     def action_close(self) -> None:
         """Back to the view."""

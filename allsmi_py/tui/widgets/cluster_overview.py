@@ -162,9 +162,11 @@ class LostPanel(Widget):
         self.down: tuple[ClusterNode, ...] = ()
         self._now_s = 0.0
 
-    def show(self, cluster: ClusterSnapshot) -> None:
-        """Update from a round; hidden when every node answered."""
-        down = tuple(n for n in cluster.nodes if not n.is_live)
+    def show(self, cluster: ClusterSnapshot,
+             down: tuple[ClusterNode, ...] | None = None) -> None:
+        """Update from a round (and its down nodes, when known); hidden when all answered."""
+        if down is None:
+            down = tuple(n for n in cluster.nodes if not n.is_live)
         changed = [n.status.address for n in down] != [n.status.address for n in self.down]
         self.down, self._now_s = down, cluster.taken_at_s
         self.set_class(not down, "-none")

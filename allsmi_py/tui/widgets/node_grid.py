@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style
@@ -15,37 +14,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from allsmi_py.model import ClusterNode
+from allsmi_py.tui.cluster_model import GridCell, node_cell
 from allsmi_py.tui.cluster_rows import node_name
 
-LIVE, EMPTY, DOWN = "■", "□", "✕"
-# all-smi's LED grid buckets: idle grey, then green, yellow, red by mean utilization.
-UTIL_STEPS: tuple[tuple[float, str], ...] = ((80.0, "red"), (50.0, "yellow"),
-                                             (20.0, "green"), (0.0, "grey50"))
-DOWN_STYLE = "bold red"
 # Two cells per node while that keeps the grid within this many lines; then one.
 ROOMY_LINES = 4
-
-
-@dataclass(frozen=True, slots=True)
-class Cell:
-    """What one node's cell shows."""
-
-    glyph: str
-    style: str
-
-
-def node_cell(node: ClusterNode) -> Cell:
-    """The glyph and colour of a node: its mean utilization, or the down mark."""
-    if not node.is_live:
-        return Cell(DOWN, DOWN_STYLE)
-    snap = node.snapshot
-    utils = [d.utilization_pct for d in snap.devices if d.utilization_pct is not None] \
-        if snap is not None else []
-    if not utils:
-        return Cell(EMPTY, "grey50")
-    mean = sum(utils) / len(utils)
-    colour = next(c for bound, c in UTIL_STEPS if mean >= bound)
-    return Cell(LIVE, colour)
+Cell = GridCell
 
 
 class NodeGrid(ScrollView, can_focus=True):
@@ -67,13 +41,13 @@ class NodeGrid(ScrollView, can_focus=True):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.nodes: Sequence[ClusterNode] = ()
-        self._cells: list[Cell] = []
+        self._cells: Sequence[Cell] = ()
         self.cursor = 0
 
-    def show(self, nodes: Sequence[ClusterNode]) -> None:
-        """Draw these nodes (one cell each is computed here: O(nodes), no widgets)."""
+    def show(self, nodes: Sequence[ClusterNode], cells: Sequence[Cell] | None = None) -> None:
+        """Draw these nodes, with their cells when derived already (else computed here)."""
         self.nodes = nodes
-        self._cells = [node_cell(n) for n in nodes]
+        self._cells = cells if cells is not None else [node_cell(n) for n in nodes]
         self.cursor = max(0, min(self.cursor, len(nodes) - 1))
         self._resize_virtual()
         self.refresh()
