@@ -63,3 +63,28 @@ def test_history_is_bounded() -> None:
     _feed(engine, [85, 70, 85, 70, 85])
     assert len(engine.history) == 3
     assert engine.history[-1].level == "warn" and engine.history[-1].raised
+
+
+def test_quiet_devices_leave_no_state_and_worst_levels_names_only_alerts() -> None:
+    engine = AlertEngine(AlertThresholds(temp_warn_c=80, temp_crit_c=90, power_warn_pct=95))
+    quiet = [replace(BASE, uuid=f"GPU-{i}", temperature_c=60.0) for i in range(100)]
+    hot = replace(BASE, uuid="GPU-hot", temperature_c=91.0, power_w=390.0)
+    assert engine.update(quiet, now_s=1.0) == [] and engine.active() == []
+    events = engine.update([*quiet, hot], now_s=2.0)
+    assert [(e.uuid, e.rule, e.level) for e in events] == [
+        ("GPU-hot", "temperature", "critical"), ("GPU-hot", "power", "warn")]
+    assert engine.worst_levels() == {"GPU-hot": "critical"}
+    cooler = replace(hot, temperature_c=85.0, power_w=100.0)
+    assert [(e.rule, e.level) for e in engine.update([cooler], now_s=3.0)] == [
+        ("temperature", "warn"), ("power", "ok")]
+    assert engine.worst_levels() == {"GPU-hot": "warn"}
+    assert engine.active() == [("GPU-hot", "temperature", "warn")]
+
+
+def test_a_device_that_returns_after_vanishing_starts_from_ok() -> None:
+    engine = AlertEngine(AlertThresholds(temp_warn_c=80, hysteresis_c=2))
+    engine.update([replace(BASE, temperature_c=85.0)], now_s=1.0)
+    engine.update([], now_s=2.0)
+    # At 79 a device still in warn would hold (hysteresis); one that left starts again at ok.
+    assert engine.update([replace(BASE, temperature_c=79.0)], now_s=3.0) == []
+    assert engine.level("GPU-a") == "ok"
