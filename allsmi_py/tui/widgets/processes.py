@@ -6,11 +6,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.text import Text
-from textual.widgets import DataTable
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.strip import Strip
 
 from allsmi_py.model import DeviceReading, NodeSnapshot, ProcessReading
 from allsmi_py.tui.style import fill_colour
+from allsmi_py.tui.widgets.line_table import Cell, Column, LineTable, fit
 from allsmi_py.units import NOT_AVAILABLE, format_bytes, format_duration, format_pct
 
 
@@ -23,31 +26,36 @@ class ProcessRow:
     age_s: float | None
 
 
+COMMAND_WIDTH = 200  # the last column runs to the edge and is cut there
+
+
 @dataclass(frozen=True, slots=True)
-class Column:
-    """A column: its header, width (None: the rest), sort key, and default direction."""
+class SortColumn:
+    """A column: its key, header, width, sort key, default direction, alignment."""
 
     key: str
     label: str
-    width: int | None
+    width: int
     sort_value: Callable[[ProcessRow], Any]
     descending: bool = True
+    right: bool = True
 
 
-COLUMNS: tuple[Column, ...] = (
-    Column("pid", "PID", 8, lambda r: r.process.pid, descending=False),
-    Column("user", "USER", 10, lambda r: r.process.user, descending=False),
-    Column("device", "DEV", 6, lambda r: r.device, descending=False),
-    Column("gpu_mem", "GPU-MEM", 10, lambda r: r.process.gpu_memory_bytes),
-    Column("gpu_util", "GPU%", 5, lambda r: r.process.gpu_utilization_pct),
-    Column("cpu", "CPU%", 6, lambda r: r.process.cpu_pct),
-    Column("host_mem", "HOST-MEM", 10, lambda r: r.process.host_memory_bytes),
-    Column("time", "TIME", 10, lambda r: r.age_s),
-    Column("command", "COMMAND", None, lambda r: r.process.command or r.process.name,
-           descending=False),
+COLUMNS: tuple[SortColumn, ...] = (
+    SortColumn("pid", "PID", 8, lambda r: r.process.pid, descending=False, right=False),
+    SortColumn("user", "USER", 10, lambda r: r.process.user, descending=False, right=False),
+    SortColumn("device", "DEV", 6, lambda r: r.device, descending=False, right=False),
+    SortColumn("gpu_mem", "GPU-MEM", 10, lambda r: r.process.gpu_memory_bytes),
+    SortColumn("gpu_util", "GPU%", 6, lambda r: r.process.gpu_utilization_pct),
+    SortColumn("cpu", "CPU%", 6, lambda r: r.process.cpu_pct),
+    SortColumn("host_mem", "HOST-MEM", 10, lambda r: r.process.host_memory_bytes),
+    SortColumn("time", "TIME", 10, lambda r: r.age_s),
+    SortColumn("command", "COMMAND", COMMAND_WIDTH,
+               lambda r: r.process.command or r.process.name, descending=False, right=False),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 DEFAULT_SORT = "gpu_mem"
+HEADER_STYLE = Style(bold=True, underline=True)
 
 
 def device_tag(device: DeviceReading, several_backends: bool) -> str:
@@ -82,51 +90,32 @@ def sort_rows(rows: Sequence[ProcessRow], key: str, descending: bool) -> list[Pr
     return known + unknown
 
 
-def _cells(row: ProcessRow) -> list[Text | str]:
-    p = row.process
-    return [
-        str(p.pid),
-        p.user or NOT_AVAILABLE,
-        row.device,
-        Text(format_bytes(p.gpu_memory_bytes), justify="right"),
-        Text(format_pct(p.gpu_utilization_pct), style=fill_colour(p.gpu_utilization_pct),
-             justify="right"),
-        Text(format_pct(p.cpu_pct), justify="right"),
-        Text(format_bytes(p.host_memory_bytes), justify="right"),
-        Text(format_duration(row.age_s), justify="right"),
-        p.command or p.name or NOT_AVAILABLE,
-    ]
-
-
-def _unique_keys(rows: Sequence[ProcessRow]) -> list[str]:
-    seen: dict[str, int] = {}
-    keys = []
-    for row in rows:
-        base = f"{row.process.pid}@{row.device}"
-        seen[base] = seen.get(base, 0) + 1
-        keys.append(base if seen[base] == 1 else f"{base}#{seen[base]}")
-    return keys
+def row_key(row: ProcessRow) -> tuple[int, str]:
+    """What identifies a row across snapshots (the cursor follows it when the order changes)."""
+    return row.process.pid, row.device
 
 
 def _arrow(descending: bool) -> str:
     return " ▼" if descending else " ▲"
 
 
-class ProcessTable(DataTable[Any]):
-    """Processes on the accelerators; rebuilt from each snapshot, keeping the selected row."""
+class ProcessTable(LineTable[ProcessRow]):
+    """Processes on the accelerators, drawn on the line API (only the rows on screen)."""
+
+    COLUMNS = tuple(Column(c.label, c.width, right=c.right) for c in COLUMNS)
 
     def __init__(self, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        super().__init__(id=id)
         self.sort_key = DEFAULT_SORT
         self.descending = COLUMN_BY_KEY[DEFAULT_SORT].descending
         self.gpu_only = False
-        self._rows: list[ProcessRow] = []
+        self._all: list[ProcessRow] = []
         self.shown: list[ProcessRow] = []
         self.border_subtitle = "f: GPU users only  p c m g u e n: sort"
 
     def show(self, snapshot: NodeSnapshot) -> None:
         """Take the processes of this snapshot."""
-        self._rows = process_rows(snapshot)
+        self._all = process_rows(snapshot)
         self._redraw()
 
     def sort_by(self, key: str) -> None:
@@ -135,43 +124,72 @@ class ProcessTable(DataTable[Any]):
             self.descending = not self.descending
         else:
             self.sort_key, self.descending = key, COLUMN_BY_KEY[key].descending
-        self._redraw()
+        self._redraw(force=True)
 
     def toggle_gpu_only(self) -> None:
         """Show only processes holding GPU memory, or all again."""
         self.gpu_only = not self.gpu_only
-        self._redraw()
+        self._redraw(force=True)
 
-    def _redraw(self) -> None:
-        rows = [r for r in self._rows if uses_gpu(r)] if self.gpu_only else self._rows
-        self.shown = sort_rows(rows, self.sort_key, self.descending)
-        keys = _unique_keys(self.shown)
-        labels = [c.label + (_arrow(self.descending) if c.key == self.sort_key else "")
-                  for c in COLUMNS]
-        if labels != [str(c.label) for c in self.ordered_columns]:
-            self.clear(columns=True)
-            for column, label in zip(COLUMNS, labels, strict=True):
-                self.add_column(label, key=column.key, width=column.width)
-        current = [row.key.value for row in self.ordered_rows]
-        if keys == current:
-            # Same processes in the same order (the usual tick): change cells in place,
-            # which repaints only this table instead of relaying out the screen.
-            for key, row in zip(keys, self.shown, strict=True):
-                for column, cell in zip(COLUMNS, _cells(row), strict=True):
-                    if self.get_cell(key, column.key) != cell:
-                        self.update_cell(key, column.key, cell)
-        else:
-            selected = current[self.cursor_row] if 0 <= self.cursor_row < len(current) else None
-            self.clear()
-            for key, row in zip(keys, self.shown, strict=True):
-                self.add_row(*_cells(row), key=key)
-            if selected in keys:
-                self.move_cursor(row=keys.index(selected), animate=False)
+    @property
+    def labels(self) -> list[str]:
+        """The column headers as shown, the sort column with its arrow."""
+        return [c.label + (_arrow(self.descending) if c.key == self.sort_key else "")
+                for c in COLUMNS]
+
+    def _redraw(self, force: bool = False) -> None:
+        rows = [r for r in self._all if uses_gpu(r)] if self.gpu_only else self._all
+        shown = sort_rows(rows, self.sort_key, self.descending)
+        current = self.current
+        if current is not None:
+            keys = [row_key(r) for r in shown]
+            if row_key(current) in keys:
+                self.cursor = keys.index(row_key(current))
+        if force or shown != self.shown:
+            self.shown = shown
+            self.set_rows(shown)
         what = "GPU memory users" if self.gpu_only else "all"
-        self.border_title = f"Processes ({len(self.shown)} {what})"
+        title = f"Processes ({len(shown)} {what})"
+        if title != self.border_title:
+            self.border_title = title
 
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        """Clicking a header sorts by it (a second click flips the order)."""
-        event.stop()
-        if event.column_key.value in COLUMN_BY_KEY:
-            self.sort_by(event.column_key.value)
+    def cells(self, row: ProcessRow) -> list[Cell]:
+        """One process's cells."""
+        p = row.process
+        return [
+            (str(p.pid), ""), (p.user or NOT_AVAILABLE, ""), (row.device, ""),
+            (format_bytes(p.gpu_memory_bytes), ""),
+            (format_pct(p.gpu_utilization_pct), fill_colour(p.gpu_utilization_pct)),
+            (format_pct(p.cpu_pct), ""), (format_bytes(p.host_memory_bytes), ""),
+            (format_duration(row.age_s), ""), (p.command or p.name or NOT_AVAILABLE, ""),
+        ]
+
+    def render_line(self, y: int) -> Strip:
+        """The header (with the sort arrow), or a row."""
+        if y:
+            return super().render_line(y)
+        base = self.rich_style
+        text = "".join(fit(label, column) for label, column in zip(self.labels, self.COLUMNS,
+                                                                   strict=True))
+        scroll_x = int(self.scroll_x)
+        return Strip([Segment(text, base + HEADER_STYLE)]).crop_extend(
+            scroll_x, scroll_x + self.size.width, base)
+
+    def on_click(self, event: events.Click) -> None:
+        """A click on a header sorts by it (again: reverse order); on a row, selects the row."""
+        event.prevent_default()  # the base handler does not allow for our border
+        offset = event.get_content_offset(self)
+        if offset is None:
+            return
+        if offset.y == 0:
+            x = offset.x + int(self.scroll_x)
+            for column, spec in zip(COLUMNS, self.COLUMNS, strict=True):
+                if x < spec.width + 1:
+                    self.sort_by(column.key)
+                    return
+                x -= spec.width + 1
+            return
+        index = int(self.scroll_y) + offset.y - 1
+        if 0 <= index < len(self.rows):
+            self.cursor = index
+            self.refresh()

@@ -41,9 +41,14 @@ def _pids(app: AllSmiApp) -> list[int]:
     return [row.process.pid for row in _table(app).shown]
 
 
-def _cell_texts(app: AllSmiApp, column: int) -> list[str]:
+def _screen_lines(app: AllSmiApp) -> list[str]:
+    """The table's lines as drawn: the header, then one line per row on screen."""
     table = _table(app)
-    return [str(table.get_row_at(i)[column]) for i in range(table.row_count)]
+    return [table.render_line(y).text for y in range(1 + len(table.visible_rows()))]
+
+
+def _cell_texts(app: AllSmiApp, column: int) -> list[str]:
+    return [line.split()[column] for line in _screen_lines(app)[1:]]
 
 
 async def test_devices_and_processes_appear_with_default_sort_by_gpu_memory() -> None:
@@ -57,7 +62,7 @@ async def test_devices_and_processes_appear_with_default_sort_by_gpu_memory() ->
         assert cards.first().border_title == "NVIDIA GPU 0 · NVIDIA H100 80GB HBM3"
         memory = [r.process.gpu_memory_bytes or 0 for r in _table(app).shown]
         assert memory == sorted(memory, reverse=True) and len(memory) == 4
-        assert _table(app).row_count == 4
+        assert len(_screen_lines(app)) == 1 + 4
 
 
 async def test_sort_keys_and_second_press_reverses() -> None:
@@ -75,8 +80,8 @@ async def test_sort_keys_and_second_press_reverses() -> None:
         assert _cell_texts(app, 0) == ["10", "20", "30"]
         await pilot.press("n")
         assert [r.process.user for r in _table(app).shown] == ["alice", "bob", "carol"]
-        labels = [str(c.label) for c in _table(app).ordered_columns]
-        assert "USER ▲" in labels and "CPU%" in labels
+        header = _screen_lines(app)[0]
+        assert "USER ▲" in header and "CPU% " in header and "▼" not in header
 
 
 async def test_clicking_a_header_sorts_by_that_column() -> None:
@@ -87,13 +92,38 @@ async def test_clicking_a_header_sorts_by_that_column() -> None:
             for i in range(3))))
         assert _pids(app) == [100, 101, 102]  # by GPU memory
         table = _table(app)
-        x = 1 + sum(c.get_render_width(table) for c in table.ordered_columns[:5]) + 2
+        x = 1 + _screen_lines(app)[0].index("CPU%") + 2  # left border, then the header text
         await pilot.click("#processes", offset=(x, 1))  # border row is 0, headers row 1
         await pilot.pause()
         assert table.sort_key == "cpu" and _pids(app) == [102, 101, 100]
         await pilot.click("#processes", offset=(x, 1))
         await pilot.pause()
         assert _pids(app) == [100, 101, 102]
+
+
+async def test_cursor_moves_with_keys_and_stays_on_its_process_when_the_order_changes() -> None:
+    app = AllSmiApp()
+    async with app.run_test(size=(120, 40)) as pilot:
+        procs = [ProcessReading(pid=200 + i, gpu_memory_bytes=(i + 1) * GIB) for i in range(3)]
+        await _send(pilot, snapshot(device(0, processes=tuple(procs))))
+        table = _table(app)
+        table.focus()
+        await pilot.press("down")
+        assert table.current is not None and table.current.process.pid == 201
+        def highlighted(y: int) -> bool:
+            return any(seg.style is not None and seg.style.reverse
+                       for seg in table.render_line(y))
+        assert table.render_line(2).text.startswith("201") and highlighted(2)
+        assert not highlighted(1) and not highlighted(3)
+        await pilot.press("p")  # by PID: 200, 201, 202
+        assert _pids(app) == [200, 201, 202] and table.cursor == 1
+        await pilot.press("p", "end")
+        assert table.current is not None and table.current.process.pid == 200
+        # The next snapshot reorders the rows: the cursor follows its process.
+        procs[0] = replace(procs[0], pid=203)
+        await _send(pilot, snapshot(device(0, processes=(ProcessReading(pid=200),
+                                                         *procs[1:], procs[0]))))
+        assert table.current is not None and table.current.process.pid == 200
 
 
 async def test_gpu_only_filter_hides_processes_without_gpu_memory() -> None:

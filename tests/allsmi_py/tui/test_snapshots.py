@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 
 import pytest
 from textual.pilot import Pilot
 
-from allsmi_py.model import BackendStatus
+from allsmi_py.model import BackendStatus, NodeSnapshot
 from allsmi_py.tui.app import AllSmiApp
 from allsmi_py.tui.messages import SnapshotUpdated
 from tests.allsmi_py.tui.factories import mock_snapshots, snapshot
@@ -24,10 +24,10 @@ def utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     time.tzset()
 
 
-def _feed(snaps: list[object]) -> Callable[[Pilot[None]], object]:
+def _feed(snaps: Sequence[NodeSnapshot]) -> Callable[[Pilot[None]], object]:
     async def run_before(pilot: Pilot[None]) -> None:
         for snap in snaps:
-            pilot.app.post_message(SnapshotUpdated(snap))  # type: ignore[arg-type]
+            pilot.app.post_message(SnapshotUpdated(snap))
             await pilot.pause()
         await pilot.pause()
     return run_before

@@ -35,6 +35,7 @@ def _wait_for(predicate: object, timeout_s: float) -> bool:
 def test_local_view_in_tmux_shows_devices_and_quits_on_q(tmp_path: Path) -> None:
     if not ALLSMI.exists():
         pytest.skip(f"no console script next to the interpreter: {ALLSMI}")
+    assert TMUX is not None
     session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
     command = f"cd {tmp_path} && {ALLSMI} local --mock h100:4 --seed 3; sleep 0"
     env = {**os.environ, "TERM": "xterm-256color"}
