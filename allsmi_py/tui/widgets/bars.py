@@ -111,6 +111,8 @@ class LineWidget(Widget):
         super().__init__(id=id, classes=classes)
         self._lines: list[Line] = []
         self._width = -1  # content width the lines were built for; -1: build on next paint
+        # rich_style walks every ancestor's styles; one lookup per paint, not one per line.
+        self._base: Style | None = None
 
     def build(self, width: int) -> list[Line]:
         """The lines to show at this content width (from the data the widget holds)."""
@@ -131,6 +133,7 @@ class LineWidget(Widget):
 
     def redraw(self) -> None:
         """Rebuild the lines from the widget's data and repaint the ones that differ."""
+        self._base = None
         width = self.content_size.width
         if width <= 0:
             self._width = -1  # not laid out yet: the first paint builds them
@@ -152,7 +155,14 @@ class LineWidget(Widget):
         lines = self.lines
         if y >= len(lines):
             return Strip([])
-        return line_strip(lines[y], self.content_size.width, self.rich_style)
+        if self._base is None:
+            self._base = self.rich_style
+        return line_strip(lines[y], self.content_size.width, self._base)
+
+    def notify_style_update(self) -> None:
+        """Styles changed (theme, classes): look the base style up again."""
+        self._base = None
+        super().notify_style_update()
 
     def on_resize(self) -> None:
         """Lines depend on the width: build them again."""

@@ -231,8 +231,17 @@ async def test_light_theme_from_config_and_T_toggles() -> None:
     app = AllSmiApp(theme="light")
     async with app.run_test(size=(80, 24)) as pilot:
         assert app.theme == "textual-light"
+        await _send(pilot, snapshot(device(0)))
+        card = app.screen.query_one(DeviceCard)
+        light = card.render_line(0)
         await pilot.press("T")
+        await pilot.pause()
         assert app.theme == "textual-dark"
+        # The card's lines are drawn on the new theme's background at once, not a tick later.
+        dark = card.render_line(0)
+        assert dark.text == light.text
+        assert {s.style.bgcolor for s in dark if s.style} == {card.rich_style.bgcolor}
+        assert card.rich_style.bgcolor != next(iter(light)).style.bgcolor  # type: ignore[union-attr]
 
 
 async def test_device_set_change_rebuilds_cards_and_history_forgets_gone_devices() -> None:
