@@ -249,15 +249,30 @@ class NodeSnapshot:
     @classmethod
     def from_json(cls, body: bytes | str) -> NodeSnapshot:
         """Inverse of to_json; ValueError for invalid JSON or a document that is not ours."""
-        marker = json_format_marker(body)
-        if marker != SNAPSHOT_FORMAT:
-            raise ValueError(f"not an allsmi-py snapshot (format={marker!r})")
+        if not has_snapshot_marker(body):
+            raise ValueError(
+                f"not an allsmi-py snapshot (format={json_format_marker(body)!r})")
         return decode_json_as(cls, body)
 
 
 @dataclass(frozen=True, slots=True)
 class _FormatMarker:
     format: str | None = None
+
+
+_MARKER_TAIL = f'"format":"{SNAPSHOT_FORMAT}"}}'.encode()
+
+
+def has_snapshot_marker(body: bytes | str) -> bool:
+    """True when the JSON document carries our format marker."""
+    raw = body.encode() if isinstance(body, str) else body
+    # to_json writes the marker last, so our own documents are recognised without a parse.
+    if raw.rstrip().endswith(_MARKER_TAIL):
+        return True
+    try:
+        return json_format_marker(raw) == SNAPSHOT_FORMAT
+    except ValueError:
+        return False
 
 
 def json_format_marker(body: bytes | str) -> str | None:

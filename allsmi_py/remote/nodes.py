@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from allsmi_py.model import SNAPSHOT_FORMAT, NodeSnapshot, json_format_marker
+from allsmi_py.model import NodeSnapshot, has_snapshot_marker
 from allsmi_py.remote.parse import parse_node_text
 
 
@@ -12,14 +12,10 @@ class NotOurs(Exception):
 
 def snapshot_from_json(body: bytes) -> NodeSnapshot:
     """Our /snapshot document; NotOurs for foreign JSON, ValueError for a broken one of ours."""
-    try:
-        marker = json_format_marker(body)
-    except ValueError as exc:
-        # A node that answers /snapshot with something else (an HTML page, garbage) may still
-        # serve /metrics; let the text path decide.
-        raise NotOurs(f"not a JSON object: {exc}") from None
-    if marker != SNAPSHOT_FORMAT:
-        raise NotOurs("JSON without the allsmi-py format marker")
+    # A node that answers /snapshot with something else (all-smi's own JSON, an HTML page,
+    # garbage) may still serve /metrics; let the text path decide.
+    if not has_snapshot_marker(body):
+        raise NotOurs("not JSON with the allsmi-py format marker")
     return NodeSnapshot.from_json(body)
 
 

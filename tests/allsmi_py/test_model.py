@@ -128,6 +128,8 @@ def test_typed_json_decoding_agrees_with_the_plain_path(
     body = snapshot.to_json()
     assert NodeSnapshot.from_json(body) == snapshot
     assert NodeSnapshot.from_dict(json.loads(body)) == snapshot
+    pretty = json.dumps(json.loads(body), indent=2, sort_keys=True)  # marker not last
+    assert NodeSnapshot.from_json(pretty) == snapshot
     broken = json.loads(body)
     broken["devices"][0]["index"] = True
     with pytest.raises(ValueError):
