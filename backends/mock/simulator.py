@@ -31,6 +31,7 @@ PHASES = ("idle", "ramp", "steady", "bursty")
 POWER_TAU_S = 4.0
 TEMPERATURE_TAU_S = 25.0
 RESERVED_MEMORY_FRACTION = 0.006  # driver/firmware reservation visible as used memory
+MAX_STEP_S = 600.0  # longer gaps are skipped ahead (see advance)
 
 
 @dataclass
@@ -113,6 +114,15 @@ class DeviceSimulator:
         """Move the simulation forward by dt_s seconds of simulated time."""
         if dt_s <= 0:
             return
+        if dt_s > MAX_STEP_S:
+            # Walking every workload phase of a long gap costs time for nothing: the state
+            # forgets its past within minutes. Skip ahead at the current power, then simulate
+            # the last MAX_STEP_S so the reading still reflects a recent workload.
+            skipped = dt_s - MAX_STEP_S
+            self.energy_j += self.power_w * skipped
+            self.sim_time_s += skipped
+            self.phase_left_s = min(self.phase_left_s, 0.0)
+            dt_s = MAX_STEP_S
         rng, p = self.rng, self.profile
         self.sim_time_s += dt_s
         self.phase_left_s -= dt_s

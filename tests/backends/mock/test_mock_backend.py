@@ -124,3 +124,19 @@ def test_spec_parsing(spec: str, expected: list[tuple[str, int]]) -> None:
 def test_bad_specs_name_what_is_valid(spec: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):
         parse_spec(spec)
+
+
+def test_a_long_gap_is_cheap_and_stays_deterministic() -> None:
+    import time
+
+    def after_gap(seed: int) -> list:  # type: ignore[type-arg]
+        backend = MockBackend(spec="h100:8", seed=seed, start_time_s=1.7e9)
+        backend.advance(30 * 86400.0)
+        return backend.readings()
+
+    started = time.perf_counter()
+    first = after_gap(1)
+    assert time.perf_counter() - started < 0.5
+    assert first == after_gap(1)
+    before = MockBackend(spec="h100:1", seed=1, start_time_s=1.7e9).readings()[0].energy_j
+    assert first[0].energy_j > before + 30 * 86400.0 * 50  # at least idle power all along
