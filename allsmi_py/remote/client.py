@@ -8,10 +8,12 @@ remeasured in tests/benchmarks/bench_remote_scrape.py).
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 from dataclasses import dataclass
 
 import aiohttp
+import yarl
 
 from allsmi_py.model import ClusterNode, NodeSnapshot, NodeStatus
 from allsmi_py.remote.exposition import ParseError
@@ -63,6 +65,7 @@ class ScrapeClient:
         if auth_token:
             self._headers["Authorization"] = f"Bearer {auth_token}"
         self._session: aiohttp.ClientSession | None = None
+        self._session_timeout = aiohttp.ClientTimeout(total=self.timeout_s)
         self._memory: dict[str, _NodeMemory] = {}
 
     def _get_session(self) -> aiohttp.ClientSession:
@@ -78,7 +81,7 @@ class ScrapeClient:
             )
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=self._headers,
-                timeout=aiohttp.ClientTimeout(total=self.timeout_s),
+                timeout=self._session_timeout,
                 raise_for_status=False, trust_env=False)
         return self._session
 
@@ -172,8 +175,12 @@ class ScrapeClient:
             remaining = end - loop.time()
             if remaining <= 0:
                 raise _Outcome("timeout", f"no answer within {self.timeout_s:g} s")
+            # The session's own timeout serves unless the round's deadline is nearer; one
+            # ClientTimeout less per request is measurable at thousands of nodes.
+            timeout = (self._session_timeout if remaining >= self.timeout_s
+                       else aiohttp.ClientTimeout(total=remaining))
             try:
-                async with session.get(url, timeout=aiohttp.ClientTimeout(total=remaining)) as resp:
+                async with session.get(_parsed_url(url), timeout=timeout) as resp:
                     return await self._body(resp, json_path)
             except asyncio.TimeoutError:
                 raise _Outcome("timeout", f"no answer within {self.timeout_s:g} s") from None
@@ -220,6 +227,12 @@ class ScrapeClient:
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+
+
+@functools.lru_cache(maxsize=65536)
+def _parsed_url(url: str) -> yarl.URL:
+    # Node URLs are built once from the host list: parse them once, not every round.
+    return yarl.URL(url)
 
 
 def _describe(exc: BaseException) -> str:
