@@ -19,14 +19,15 @@ from allsmi_py.units import mib_to_bytes
 def import_amdsmi() -> ModuleType:
     """Import amdsmi, turning every way it fails into BackendUnavailable."""
     try:
-        import amdsmi  # type: ignore[import-not-found]
+        import amdsmi
     # amdsmi_wrapper loads libamd_smi.so at import and raises KeyError when it is missing.
     except (ImportError, OSError, KeyError) as exc:
         raise BackendUnavailable(
             f"amdsmi is not usable ({type(exc).__name__}: {exc}); install ROCm and the "
             "amdsmi package matching its version"
         ) from exc
-    return amdsmi
+    module: ModuleType = amdsmi
+    return module
 
 
 def number(value: Any) -> float | None:
