@@ -13,7 +13,7 @@ import subprocess
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from allsmi_py.errors import BackendReadError
 from allsmi_py.model import DeviceReading
@@ -115,3 +115,16 @@ def run_tool(argv: list[str], timeout_s: float) -> str:
         tail = (err.strip().splitlines() or ["no message"])[-1]
         raise BackendReadError(f"{' '.join(argv)} exited with {proc.returncode}: {tail}")
     return out
+
+
+def stop_process(process: subprocess.Popen[Any], grace_s: float = 1.0) -> None:
+    """Terminate a long-running tool, kill it after `grace_s`, and close its stdout."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace_s)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=grace_s)
+    if process.stdout is not None:
+        process.stdout.close()

@@ -8,6 +8,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from allsmi_py.backend import stop_process
 from allsmi_py.errors import BackendReadError
 from backends.apple.parse import split_plist_stream
 
@@ -85,12 +86,4 @@ class PlistStream:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=1.0)
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_process(process)

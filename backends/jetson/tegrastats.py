@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Sequence
 
+from allsmi_py.backend import stop_process
 from allsmi_py.errors import BackendReadError
 
 
@@ -80,14 +81,6 @@ class LineStream:
         process, self._process = self._process, None
         if process is None:
             return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=1.0)
-        if process.stdout is not None:
-            process.stdout.close()
+        stop_process(process)
         if self._thread is not None:
             self._thread.join(timeout=1.0)
