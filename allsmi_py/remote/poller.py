@@ -8,8 +8,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from collections.abc import AsyncIterator, Sequence
-from types import TracebackType
+from collections.abc import Sequence
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot
 from allsmi_py.remote.client import DEFAULT_MAX_BODY_BYTES, ScrapeClient
@@ -20,11 +19,12 @@ from allsmi_py.remote.hosts import (
     parse_lines,
     split_hosts_flag,
 )
+from allsmi_py.remote.source import RoundSource
 
 AUTH_ENV = "ALLSMI_AUTH_TOKEN"
 
 
-class ClusterPoller:
+class ClusterPoller(RoundSource):
     """Reads every node of a cluster once per `poll_once`, within a round deadline."""
 
     def __init__(self, hosts: Sequence[str] = (), hostfile: str | None = None, *,
@@ -99,21 +99,8 @@ class ClusterPoller:
         async with self._semaphore:
             return await self._client.fetch(target, deadline)
 
-    async def rounds(self, interval_s: float) -> AsyncIterator[ClusterSnapshot]:
-        """poll_once forever, one round starting every `interval_s` seconds at most."""
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            yield await self.poll_once()
-            await asyncio.sleep(max(0.0, interval_s - (loop.time() - started)))
-
     async def close(self) -> None:
         """Close the HTTP session."""
         await self._client.close()
 
-    async def __aenter__(self) -> ClusterPoller:
-        return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.close()

@@ -20,8 +20,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
-from collections.abc import AsyncIterator, Mapping
-from types import TracebackType
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -30,6 +29,7 @@ from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeStatus
 from allsmi_py.remote.exposition import Sample
 from allsmi_py.remote.parse import ParseError, snapshot_from_samples
 from allsmi_py.remote.rules import rules
+from allsmi_py.remote.source import RoundSource
 
 SOURCE = "prometheus"
 _PREFIX = "exported_"
@@ -56,7 +56,7 @@ def family_selector(job: str | None = None) -> str:
     return "{" + matchers + "}"
 
 
-class PrometheusSource:
+class PrometheusSource(RoundSource):
     """Reads the cluster from Prometheus once per `poll_once`; a drop-in for ClusterPoller."""
 
     def __init__(self, url: str, *, timeout_s: float = 5.0, auth_token: str | None = None,
@@ -214,24 +214,9 @@ class PrometheusSource:
                                     f"{body.get('error', 'no error given')}")
         return body
 
-    async def rounds(self, interval_s: float) -> AsyncIterator[ClusterSnapshot]:
-        """poll_once forever, one round starting every `interval_s` seconds at most."""
-        loop = asyncio.get_running_loop()
-        while True:
-            started = loop.time()
-            yield await self.poll_once()
-            await asyncio.sleep(max(0.0, interval_s - (loop.time() - started)))
-
     async def close(self) -> None:
         """Close the HTTP client."""
         await self._client.aclose()
-
-    async def __aenter__(self) -> PrometheusSource:
-        return self
-
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
-        await self.close()
 
 
 def group_series(series: list[Any]) -> tuple[dict[Key, float], dict[Key, list[Sample]],
