@@ -77,6 +77,7 @@ def open_backends(mock_spec: str | None, names: Sequence[str],
 def build_collector(args: argparse.Namespace, interval_s: float, seed: int | None,
                     include_disks: bool = True) -> Collector:
     """A collector over the backends that `args` (from add_source_arguments) asks for."""
+    # Made first: its CPU sample window then overlaps the backends' imports.
+    host_reader = HostReader(include_disks=include_disks)
     backends, unavailable = open_backends(args.mock, requested_backends(args.backend), seed)
-    return Collector(backends, unavailable, host_reader=HostReader(include_disks=include_disks),
-                     interval_s=interval_s)
+    return Collector(backends, unavailable, host_reader=host_reader, interval_s=interval_s)
