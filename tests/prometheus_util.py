@@ -83,15 +83,20 @@ def run_api(args: Sequence[str], home: Path, port: int | None = None,
             wait_http(url + wait_path, proc=proc)
         yield ApiProcess(proc, url, port)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+        stop_child(proc)
+
+
+def stop_child(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate a test's child process (kill it after 10 s) and close its pipes."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for stream in (proc.stdout, proc.stderr):
+        if stream:
+            stream.close()
 
 
 @contextmanager
@@ -122,14 +127,7 @@ def prometheus_server(targets: Sequence[str], workdir: Path, scrape_interval: st
         wait_http(url + "/-/ready", timeout_s=30.0, proc=proc)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        if proc.stderr:
-            proc.stderr.close()
+        stop_child(proc)
 
 
 def query_until(prometheus_url: str, promql: str, count: int,

@@ -29,7 +29,13 @@ from tests.allsmi_py.remote.prom_api import (
     series,
     vector,
 )
-from tests.prometheus_util import PROMETHEUS_MISSING, REPO, free_port, prometheus_server
+from tests.prometheus_util import (
+    PROMETHEUS_MISSING,
+    REPO,
+    free_port,
+    prometheus_server,
+    stop_child,
+)
 
 H100 = mock_snapshot("h100:8", hostname="gpu-a")
 RNGD = mock_snapshot("rngd:4", seed=2, hostname="npu-b")
@@ -252,15 +258,7 @@ def mock_cluster(tmp_path: Path) -> Iterator[list[str]]:
         assert "ready" in line, line + (proc.stderr.read().decode() if proc.stderr else "")
         yield hostfile.read_text().split()
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        for stream in (proc.stdout, proc.stderr):
-            if stream:
-                stream.close()
+        stop_child(proc)
 
 
 def _truth(targets: list[str]) -> dict[str, NodeSnapshot | None]:
