@@ -40,6 +40,7 @@ from tests.prometheus_util import (
     isolated_env,
     query_until,
     run_api,
+    stop_child,
     wait_http,
 )
 
@@ -111,17 +112,6 @@ def _wait_for_hostfile(path: Path, lines: int, proc: subprocess.Popen[bytes]) ->
     raise AssertionError(f"allsmi-mock wrote no hostfile of {lines} lines in 20 s")
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
-    if proc.stderr:
-        proc.stderr.close()
-
-
 def _test_config(workdir: Path, api_target: str) -> Path:
     """The shipped prometheus.yml, with 1 s intervals and paths into `workdir`."""
     config = yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text(encoding="utf-8"))
@@ -153,7 +143,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
              "0", "--mix", MIX, "--fail-down", "1", "--seed", "11", "--interval", "1",
              "--processes", "--hostfile", str(hostfile)],
             cwd=work, env=isolated_env(work), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        stack.callback(_stop, mock)
+        stack.callback(stop_child, mock)
         api = stack.enter_context(run_api(["--mock", "h100:2", "--seed", "3", "--interval", "1",
                                            "--processes"], work))
         hosts = _wait_for_hostfile(hostfile, MOCK_NODES, mock)
@@ -169,7 +159,7 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
             [binary, f"--config.file={config}", f"--storage.tsdb.path={work / 'data'}",
              f"--web.listen-address=127.0.0.1:{port}", "--log.level=warn"],
             cwd=work, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        stack.callback(_stop, prom)
+        stack.callback(stop_child, prom)
         url = f"http://127.0.0.1:{port}"
         wait_http(url + "/-/ready", timeout_s=30.0, proc=prom)
         started = time.time()
