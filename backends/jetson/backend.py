@@ -49,6 +49,12 @@ def device_from_sysfs(reading: JetsonSysfsReading, name: str, uuid: str) -> Devi
         details[f"rail.{rail}_w"] = f"{watts:g}"
     if reading.gpu_governor:
         details["gpu_governor"] = reading.gpu_governor
+    for engine, powered in reading.dla_powered.items():
+        details[f"engine.{engine}"] = "on" if powered else "off"
+    for engine, share in reading.dla_active_pct.items():
+        details[f"engine.{engine}_active_pct"] = f"{share:.1f}"
+    dla_pct = (sum(reading.dla_active_pct.values()) / len(reading.dla_active_pct)
+               if reading.dla_active_pct else None)
     power = next((reading.rails_w[r] for r in _TOTAL_RAILS if r in reading.rails_w), None)
     if power is None and reading.rails_w:
         power = round(sum(reading.rails_w.values()), 6)
@@ -66,6 +72,7 @@ def device_from_sysfs(reading: JetsonSysfsReading, name: str, uuid: str) -> Devi
         power_w=power,
         clock_graphics_mhz=reading.gpu_frequency_mhz,
         clock_graphics_max_mhz=reading.gpu_max_frequency_mhz,
+        dla_utilization_pct=dla_pct,
         details=details,
     )
 

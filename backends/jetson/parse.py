@@ -227,3 +227,15 @@ def tegrastats_details(sample: TegrastatsSample) -> dict[str, str]:
         details["swap_total_bytes"] = str(sample.swap_total_bytes)
         details["swap_used_bytes"] = str(sample.swap_used_bytes)
     return details
+
+
+def runtime_active_pct(
+    before_ms: tuple[int, int], after_ms: tuple[int, int]
+) -> float | None:
+    """Percent of the interval a device was runtime-PM active, from two readings of
+    (`runtime_active_time`, `runtime_suspended_time`) in ms; None when no time passed."""
+    active = after_ms[0] - before_ms[0]
+    suspended = after_ms[1] - before_ms[1]
+    if active < 0 or suspended < 0 or active + suspended <= 0:
+        return None  # counters went backwards (device re-probed) or no time passed
+    return 100.0 * active / (active + suspended)

@@ -3,6 +3,13 @@
 Paths follow jetson_stats (`jtop/core/gpu.py`, `power.py`): the GPU is the devfreq device
 whose `of_node/name` is a known iGPU name, thermal zones are chosen by `type` (never by
 number), and power rails come from every INA3221 hwmon channel.
+
+DLA engines (`*.nvdla0`, `*.nvdla1` platform devices under host1x on Xavier and Orin) have no
+load counter outside root-only debugfs. What sysfs does give without root is the kernel's
+runtime-PM accounting (Documentation/ABI/testing/sysfs-devices-power: `runtime_status`,
+`runtime_active_time` and `runtime_suspended_time` in ms): the driver powers a DLA up for
+submitted work and suspends it after an idle delay, so the active share of an interval is an
+upper bound on its busy time. That share is what we report as DLA utilization.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ from backends.jetson.parse import (
     is_placeholder_sensor,
     is_real_rail,
     parse_meminfo,
+    runtime_active_pct,
 )
 
 
@@ -52,6 +60,8 @@ class JetsonSysfsReading:
     rails_w: dict[str, float] = field(default_factory=dict)
     memory_total_bytes: int | None = None
     memory_used_bytes: int | None = None
+    dla_powered: dict[str, bool] = field(default_factory=dict)  # by engine name, e.g. nvdla0
+    dla_active_pct: dict[str, float] = field(default_factory=dict)  # since the previous read
 
 
 class JetsonSysfs:
@@ -60,6 +70,9 @@ class JetsonSysfs:
     def __init__(self, root: str = "/") -> None:
         self.root = root
         self.devfreq = self._find_gpu_devfreq()
+        self.dla_devices = self._find_dla_devices()
+        self._dla_times: dict[str, tuple[int, int]] = {}
+        self._dla()  # baseline, so the first read() already covers an interval
 
     def _path(self, *parts: str) -> str:
         return os.path.join(self.root, *parts)
@@ -70,6 +83,12 @@ class JetsonSysfs:
             if name is not None and name in GPU_OF_NODE_NAMES:
                 return devfreq
         return None
+
+    def _find_dla_devices(self) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for device in sorted(glob.glob(self._path("sys/bus/platform/devices/*.nvdla[0-9]"))):
+            found[os.path.basename(device).rsplit(".", 1)[1]] = device
+        return found
 
     def model(self) -> str | None:
         """Board model from the device tree, e.g. 'NVIDIA Jetson AGX Orin Developer Kit'."""
@@ -94,6 +113,7 @@ class JetsonSysfs:
             governor = read_text(os.path.join(self.devfreq, "governor"))
         meminfo = read_text(self._path("proc/meminfo"))
         total, used = parse_meminfo(meminfo) if meminfo else (None, None)
+        dla_powered, dla_active_pct = self._dla()
         return JetsonSysfsReading(
             gpu_load_pct=load,
             gpu_frequency_mhz=freq,
@@ -103,7 +123,29 @@ class JetsonSysfs:
             rails_w=self._rails(),
             memory_total_bytes=total,
             memory_used_bytes=used,
+            dla_powered=dla_powered,
+            dla_active_pct=dla_active_pct,
         )
+
+    def _dla(self) -> tuple[dict[str, bool], dict[str, float]]:
+        """Per DLA engine: powered up now, and its active share since the previous read."""
+        powered: dict[str, bool] = {}
+        active_pct: dict[str, float] = {}
+        for engine, device in self.dla_devices.items():
+            power = os.path.join(device, "power")
+            status = read_text(os.path.join(power, "runtime_status"))
+            if status is not None:
+                powered[engine] = status == "active"
+            active = read_int(os.path.join(power, "runtime_active_time"))
+            suspended = read_int(os.path.join(power, "runtime_suspended_time"))
+            if active is None or suspended is None:
+                continue
+            before = self._dla_times.get(engine)
+            self._dla_times[engine] = (active, suspended)
+            share = None if before is None else runtime_active_pct(before, (active, suspended))
+            if share is not None:
+                active_pct[engine] = share
+        return powered, active_pct
 
     def _temperatures(self) -> dict[str, float]:
         temps: dict[str, float] = {}

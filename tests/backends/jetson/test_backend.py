@@ -170,3 +170,68 @@ def test_available_is_no_on_this_machine() -> None:
     result = JetsonBackend.available()
     assert time.perf_counter() - started < 0.05
     assert not result and "Jetson" in result.reason
+
+
+def make_dla(root: Path, engine: str, address: str, status: str, active_ms: int,
+             suspended_ms: int) -> Path:
+    """A host1x DLA platform device with runtime-PM counters (kernel sysfs-devices-power ABI);
+    the device names are the Xavier/Orin ones (15880000.nvdla0, 158c0000.nvdla1)."""
+    device = root / f"sys/devices/platform/bus@0/13e00000.host1x/{address}.{engine}"
+    write(device / "power/runtime_status", f"{status}\n")
+    write(device / "power/runtime_active_time", f"{active_ms}\n")
+    write(device / "power/runtime_suspended_time", f"{suspended_ms}\n")
+    link = root / f"sys/bus/platform/devices/{address}.{engine}"
+    link.parent.mkdir(parents=True, exist_ok=True)
+    link.symlink_to(device)
+    return device / "power"
+
+
+def test_dla_active_share_between_reads(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    dla0 = make_dla(tmp_path, "nvdla0", "15880000", "suspended", 1000, 50000)
+    dla1 = make_dla(tmp_path, "nvdla1", "158c0000", "suspended", 0, 51000)
+    backend = JetsonBackend(root=str(tmp_path))
+    backend.open()  # takes the baseline of the counters
+    try:
+        (idle,) = backend.read()
+        assert idle.dla_utilization_pct is None  # no time passed in the counters
+        assert (idle.details["engine.nvdla0"], idle.details["engine.nvdla1"]) == ("off", "off")
+
+        # Over the next 2 s: DLA0 was up 1.5 s, DLA1 stayed suspended.
+        write(dla0 / "runtime_status", "active\n")
+        write(dla0 / "runtime_active_time", "2500\n")
+        write(dla0 / "runtime_suspended_time", "50500\n")
+        write(dla1 / "runtime_suspended_time", "53000\n")
+        (busy,) = backend.read()
+    finally:
+        backend.close()
+    assert busy.details["engine.nvdla0"] == "on"
+    assert busy.details["engine.nvdla0_active_pct"] == "75.0"
+    assert busy.details["engine.nvdla1_active_pct"] == "0.0"
+    assert busy.dla_utilization_pct == pytest.approx(37.5)  # mean of the two engines
+
+
+def test_dla_counters_that_go_backwards_are_skipped(tmp_path: Path) -> None:
+    make_tree(tmp_path)
+    dla0 = make_dla(tmp_path, "nvdla0", "15880000", "active", 9000, 1000)
+    backend = JetsonBackend(root=str(tmp_path))
+    backend.open()
+    try:
+        write(dla0 / "runtime_active_time", "10\n")  # driver re-probed: counters restart
+        (device,) = backend.read()
+        assert device.dla_utilization_pct is None
+        write(dla0 / "runtime_active_time", "510\n")
+        write(dla0 / "runtime_suspended_time", "1500\n")
+        (device,) = backend.read()
+    finally:
+        backend.close()
+    assert device.dla_utilization_pct == pytest.approx(50.0)
+
+
+def test_no_dla_devices_means_no_dla_value(tmp_path: Path) -> None:
+    make_tree(tmp_path)  # an Orin Nano has no DLA
+    with JetsonBackend(root=str(tmp_path)) as backend:
+        backend.read()
+        (device,) = backend.read()
+    assert device.dla_utilization_pct is None
+    assert not any(key.startswith("engine.nvdla") for key in device.details)

@@ -15,6 +15,7 @@ from backends.jetson.parse import (
     parse_compatible,
     parse_meminfo,
     parse_tegrastats,
+    runtime_active_pct,
     sensor_name,
     total_power_w,
 )
@@ -172,3 +173,9 @@ def test_small_helpers() -> None:
     meminfo = "MemTotal:       31427728 kB\nMemFree: 1 kB\nMemAvailable:   20000000 kB\n"
     assert parse_meminfo(meminfo) == (31427728 * 1024, (31427728 - 20000000) * 1024)
     assert parse_meminfo("MemTotal: 10 kB\n") == (10240, None)
+
+
+def test_runtime_active_pct() -> None:
+    assert runtime_active_pct((1000, 50000), (2500, 50500)) == 75.0
+    assert runtime_active_pct((1000, 50000), (1000, 50000)) is None
+    assert runtime_active_pct((9000, 1000), (10, 1000)) is None
