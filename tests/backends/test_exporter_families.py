@@ -26,12 +26,15 @@ from backends.apple.backend import device_from_sample
 from backends.apple.parse import parse_plist
 from backends.furiosa.parse import merge, parse_info, parse_ps, parse_status, parse_topo
 from backends.gaudi.parse import parse_output
-from backends.jetson.backend import device_from_tegrastats
+from backends.intel.backend import IntelGpuBackend
+from backends.jetson.backend import JetsonBackend, device_from_tegrastats
 from backends.jetson.parse import parse_tegrastats
 from backends.nvidia.backend import NvidiaBackend
 from backends.rebellions.parse import parse_rbln
 from backends.tenstorrent.parse import parse_snapshot
 from backends.tpu.parse import parse_tpu_info
+from tests.backends.intel.test_backend import make_xe
+from tests.backends.jetson.test_backend import make_dla, make_tree
 from tests.backends.rebellions.test_parse import documented_doc
 from tests.fakes.fake_pynvml import FakeNvml, h100
 
@@ -354,6 +357,67 @@ def test_jetson_families() -> None:
     assert (info["engine_nvdla0"], info["engine_nvdla1"]) == ("off", "off")
     # tegrastats gives DLA clocks, not load (that needs root debugfs): no DLA sample
     assert "all_smi_dla_utilization" not in scrape.samples
+    assert_round_trip(scrape)
+
+
+def test_jetson_sysfs_dla_family(tmp_path: Path) -> None:
+    """The sysfs path does give a DLA value: the runtime-PM active share of each engine."""
+    make_tree(tmp_path)
+    dla0 = make_dla(tmp_path, "nvdla0", "15880000", "active", 1000, 3000)
+    dla1 = make_dla(tmp_path, "nvdla1", "158c0000", "suspended", 0, 4000)
+    with JetsonBackend(root=str(tmp_path)) as backend:
+        (dla0 / "runtime_active_time").write_text("1800\n")
+        (dla0 / "runtime_suspended_time").write_text("3200\n")
+        (dla1 / "runtime_suspended_time").write_text("5000\n")
+        (dev,) = backend.read()
+    scrape = Scrape([dev])
+    g = gpu(dev, 0)
+    assert scrape.value("all_smi_dla_utilization", **g) == pytest.approx(40.0)  # (80 + 0) / 2
+    assert scrape.value("all_smi_gpu_utilization", **g) == 53.7
+    info = scrape.one("all_smi_gpu_info", **g).labels
+    assert (info["engine_nvdla0"], info["engine_nvdla1"]) == ("on", "off")
+    assert_round_trip(scrape)
+
+
+# -- Intel GPU (xe): sysfs/hwmon tree and the real xe fdinfo example -------------------------
+
+
+def test_intel_families(tmp_path: Path) -> None:
+    """Intel GPUs have no family of their own in all-smi: the generic GPU families carry them.
+
+    The sysfs tree is built from the kernel ABI (no real dump is public); the fdinfo file is
+    the real xe kernel-doc example, its render-engine counter advanced between the reads.
+    """
+    hwmon = make_xe(tmp_path)
+    ticks = iter([100.0, 102.0])
+    backend = IntelGpuBackend(root=str(tmp_path), clock=lambda: next(ticks))
+    with backend:
+        backend.read()
+        fdinfo = tmp_path / "proc/4242/fdinfo/5"
+        text = fdinfo.read_text().replace("drm-cycles-rcs:\t28257900", "drm-cycles-rcs:\t28757900")
+        fdinfo.write_text(text.replace("7655183225", "7657183225"))
+        (hwmon / "energy1_input").write_text("3000000\n")
+        (dev,) = backend.read()
+    scrape = Scrape([dev])
+    g = gpu(dev, 0)
+    assert g["gpu"] == "Intel GPU [8086:E20B]"
+    for name, want in (
+        ("all_smi_gpu_utilization", 25.0),
+        ("all_smi_gpu_memory_total_bytes", 12 * GIB),
+        ("all_smi_gpu_temperature_celsius", 51.0),
+        ("all_smi_gpu_power_consumption_watts", 1.0),
+        ("all_smi_gpu_frequency_mhz", 2400.0),
+        ("all_smi_gpu_clock_graphics_max_mhz", 2850.0),
+        ("all_smi_gpu_power_limit_current_watts", 190.0),
+    ):
+        assert scrape.value(name, **g) == pytest.approx(want), name
+    # xe's fdinfo gives per-client memory, not a device total used: no used-memory sample
+    assert "all_smi_gpu_memory_used_bytes" not in scrape.samples
+    energy = scrape.one("all_smi_energy_consumed_joules_total", gpu_uuid=dev.uuid)
+    assert energy.value == 3.0
+    info = scrape.one("all_smi_gpu_info", **g).labels
+    assert (info["type"], info["vendor"]) == ("GPU", "Intel")
+    assert not any(name.startswith("all_smi_npu_") for name in scrape.samples)
     assert_round_trip(scrape)
 
 
