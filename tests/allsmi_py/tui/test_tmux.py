@@ -59,3 +59,61 @@ def test_local_view_in_tmux_shows_devices_and_quits_on_q(tmp_path: Path) -> None
             "allsmi did not exit on q"
     finally:
         _tmux("kill-session", "-t", session)
+
+
+_SGR = re.compile(r"\x1b\[([0-9;]*)m")
+_GRAY_CUBE = {16, 59, 102, 145, 188, 231}  # the 6x6x6 cube's r == g == b entries
+
+
+def _hued_colours(escaped: str) -> set[str]:
+    """Foreground/background colours in SGR sequences that are not a shade of grey."""
+    hued: set[str] = set()
+    for match in _SGR.finditer(escaped):
+        codes = [int(c) if c else 0 for c in match.group(1).split(";")]
+        i = 0
+        while i < len(codes):
+            code = codes[i]
+            if code in (38, 48) and i + 2 < len(codes) and codes[i + 1] == 5:
+                index = codes[i + 2]
+                if not (index >= 232 or index in _GRAY_CUBE or index in (0, 7, 8, 15)):
+                    hued.add(f"{code};5;{index}")
+                i += 3
+            elif code in (38, 48) and i + 4 < len(codes) and codes[i + 1] == 2:
+                r, g, b = codes[i + 2:i + 5]
+                if not r == g == b:
+                    hued.add(f"{code};2;{r};{g};{b}")
+                i += 5
+            else:
+                if 31 <= code <= 36 or 41 <= code <= 46 or 91 <= code <= 96 or 101 <= code <= 106:
+                    hued.add(str(code))
+                i += 1
+    return hued
+
+
+def _screen_with_escapes(tmp_path: Path, no_color: bool) -> str:
+    assert TMUX is not None
+    session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
+    # Set in the command itself: a tmux server started earlier keeps its own environment.
+    setting = "NO_COLOR=1" if no_color else "-u NO_COLOR"
+    command = (f"cd {tmp_path} && env {setting} TERM=xterm-256color "
+               f"{ALLSMI} local --mock h100:2 --seed 3; sleep 0")
+    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+                   check=True, timeout=10)
+    try:
+        def screen() -> str:
+            return _tmux("capture-pane", "-e", "-p", "-t", session).stdout
+
+        assert _wait_for(lambda: screen().count("NVIDIA H100 80GB HBM3") >= 2, 30), screen()
+        return screen()
+    finally:
+        _tmux("kill-session", "-t", session)
+
+
+def test_no_color_renders_only_shades_of_grey(tmp_path: Path) -> None:
+    if not ALLSMI.exists():
+        pytest.skip(f"no console script next to the interpreter: {ALLSMI}")
+    coloured = _screen_with_escapes(tmp_path, no_color=False)
+    assert _hued_colours(coloured), "the normal theme should use colour"
+    plain = _screen_with_escapes(tmp_path, no_color=True)
+    assert _SGR.search(plain)  # still styled (bold, shades), just without hue
+    assert _hued_colours(plain) == set()
