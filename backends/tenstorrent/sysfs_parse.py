@@ -1,0 +1,196 @@
+"""Pure mapping of one card's tt-kmd sysfs and hwmon text to a DeviceReading.
+
+What the files hold, as checked in tenstorrent/tt-kmd:
+- `docs/sysfs-attributes.md`: the `tt_*` attributes of `/sys/class/tenstorrent/tenstorrent!<N>/`
+  (the `!` is part of the name); each appears only when the firmware reports its telemetry
+  tag, so an absent file is normal. `tt_aiclk`/`tt_axiclk`/`tt_arcclk` are MHz.
+- `telemetry.c` (and the older per-chip copies in `wormhole.c`, `blackhole.c`, `hwmon.c`):
+  the clocks, `tt_heartbeat` and `tt_therm_trip_count` print as plain decimal u32;
+  `tt_serial` and `tt_asic_id` as `%08X%08X` (16 upper-case hex digits, no `0x`: the high
+  then the low telemetry word); firmware versions as a dotted quad `a.b.c.d`, except
+  `tt_eth_fw_ver`, which is `a.b.c`; `tt_card_type` from the board id's bits 4-19 (n150,
+  n300, galaxy-wormhole, p100, p150a/b/c, p100a, p300a/b/c, galaxy-blackhole), else
+  `unknown`; the older shared table in `hwmon.c` knew only Grayskull and Wormhole boards, so
+  `unknown` is treated as no board type.
+- hwmon (`telemetry.c` `tt_hwmon_read`; `wormhole.c` and `blackhole.c` for the tables),
+  registered on the PCI device with name `wormhole` or `blackhole`, one channel per type:
+  `temp1_input` m°C (16.16 fixed point converted), `temp1_max` m°C (throttle limit),
+  `in0_input` and `in0_max` mV (hwmon numbers `in` channels from 0), `curr1_input` and
+  `curr1_max` mA (whole amperes x 1000), `power1_input` and `power1_max` µW (whole watts
+  x 1e6; the max is the TDP limit), `fan1_input` RPM (Blackhole only). Labels: Blackhole
+  `asic_temp vcore current power fan_rpm`, Wormhole `asic1_temp vcore1 current1 power1`.
+- `module.c`: tt-kmd is a PCI driver, so a class entry is a PCI function. An n300 board has two
+  Wormhole chips but only one on PCIe; its second chip, which tt-smi lists through the first,
+  has no sysfs entry and is not reported here.
+
+Detail keys and units are the ones `parse.py` gives for tt-smi, so the exporter's
+`all_smi_tenstorrent_*` families read the same from either source. Utilization and memory in
+use stay None: no Tenstorrent source reports them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from allsmi_py.model import DeviceReading
+from backends.tenstorrent.parse import architecture
+
+# PCI device ids (tt-kmd `module.c`, `pcie.h`) for when neither hwmon nor the card type says.
+_ARCH_BY_PCI_DEVICE = {"0xfaca": "Grayskull", "0x401e": "Wormhole", "0xb140": "Blackhole"}
+
+# tt-kmd attribute -> detail key used by the tt-smi parser (parse.py `_FIRMWARE_KEYS`).
+_FIRMWARE_DETAILS = {
+    "tt_fw_bundle_ver": "fw_bundle_version",
+    "tt_ttflash_ver": "tt_flash_version",
+    "tt_arc_fw_ver": "arc_fw_version",  # CM (chip management) firmware runs on the ARC
+    "tt_eth_fw_ver": "eth_fw_version",
+    "tt_m3bl_fw_ver": "dm_bl_fw_version",  # the M3 is the board's device manager (DM)
+    "tt_m3app_fw_ver": "dm_app_fw_version",
+}
+
+_LINK_SPEED = re.compile(r"\s*([\d.]+)\s*GT/s")
+_PCIE_GEN_BY_GTS = {2.5: 1, 5.0: 2, 8.0: 3, 16.0: 4, 32.0: 5, 64.0: 6}
+
+# tt-smi reports Blackhole's TIMER_HEARTBEAT divided by 6 (tt-smi `backend.py`; on its own
+# p300c snapshot 0x10e7a // 6 == 11540). tt-kmd prints the raw word; dividing keeps the two
+# sources' heartbeat families alike. Wormhole's kmd counter is left raw: tt-smi reads a
+# different word there (ARC3_HEALTH // 5) and the two have not been matched.
+_HEARTBEAT_DIVISOR = {"Blackhole": 6}
+
+
+@dataclass(frozen=True, slots=True)
+class CardFiles:
+    """The text of one card's files as read in one pass (stripped; absent files left out)."""
+
+    ordinal: int  # N of tenstorrent!N, the same as /dev/tenstorrent/N
+    attributes: Mapping[str, str] = field(default_factory=dict)  # tt_* of the class entry
+    hwmon: Mapping[str, str] = field(default_factory=dict)  # name, temp1_input, ...
+    pci: Mapping[str, str] = field(default_factory=dict)  # device, current_link_speed, ...
+    pci_address: str | None = None  # basename of the class entry's `device` link
+    unreadable: tuple[str, ...] = ()  # 'hwmon/power1_input: Is a directory' (present, unread)
+
+
+def to_int(text: str | None) -> int | None:
+    """A decimal sysfs value, or None when absent or not a number."""
+    words = (text or "").split()
+    try:
+        return int(words[0]) if words else None
+    except ValueError:
+        return None
+
+
+def scaled(text: str | None, divisor: float) -> float | None:
+    """A decimal sysfs value divided into the unit we report (1000 for m°C -> °C)."""
+    value = to_int(text)
+    return None if value is None else value / divisor
+
+
+def pcie_generation(link_speed: str | None) -> int | None:
+    """PCIe generation from the PCI device's `current_link_speed` ('32.0 GT/s PCIe')."""
+    match = _LINK_SPEED.match(link_speed or "")
+    return _PCIE_GEN_BY_GTS.get(float(match.group(1))) if match else None
+
+
+def board_id(serial: str | None) -> str | None:
+    """tt-smi's board id (lower-case hex, no leading zeros) from `tt_serial` ('00000461319...')."""
+    try:
+        value = int(serial or "", 16)
+    except ValueError:
+        return None
+    # 0 is an unprogrammed board id and all ones what a hung device reads back: neither is
+    # an identity, and two such cards would share one uuid.
+    return f"{value:x}" if 0 < value < (1 << 64) - 1 else None
+
+
+def card_architecture(card: CardFiles, board_type: str | None) -> str | None:
+    """'Wormhole' or 'Blackhole' from the hwmon name, else the PCI device id, else the board."""
+    name = card.hwmon.get("name", "").strip().lower()
+    if name in ("grayskull", "wormhole", "blackhole"):
+        return name.capitalize()
+    by_id = _ARCH_BY_PCI_DEVICE.get(card.pci.get("device", "").strip().lower())
+    return by_id or architecture(board_type)
+
+
+def _fmt(value: float) -> str:
+    return f"{value:g}"
+
+
+def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceReading:
+    """One card as a DeviceReading: °C, W, MHz, RPM; utilization and memory stay None."""
+    attrs, hwmon = card.attributes, card.hwmon
+    card_type = attrs.get("tt_card_type", "").strip()
+    board_type = card_type if card_type and card_type != "unknown" else None
+    arch = card_architecture(card, board_type)
+    bid = board_id(attrs.get("tt_serial"))
+
+    temp = scaled(hwmon.get("temp1_input"), 1000.0)
+    throttle = scaled(hwmon.get("temp1_max"), 1000.0)
+    voltage = scaled(hwmon.get("in0_input"), 1000.0)
+    current = scaled(hwmon.get("curr1_input"), 1000.0)
+    tdc_limit = scaled(hwmon.get("curr1_max"), 1000.0)
+    power = scaled(hwmon.get("power1_input"), 1e6)
+    tdp_limit = scaled(hwmon.get("power1_max"), 1e6)
+    fan_rpm = scaled(hwmon.get("fan1_input"), 1.0)
+    aiclk = to_int(attrs.get("tt_aiclk"))
+
+    details: dict[str, str] = {"collection_method": "sysfs"}
+    if board_type:
+        details["board_type"] = board_type
+    if arch:
+        details["architecture"] = arch.lower()
+    if bid:
+        details["board_id"] = bid
+    if card.pci_address:
+        details["pcie_address"] = card.pci_address
+    asic_id = attrs.get("tt_asic_id", "").strip()
+    if asic_id:
+        details["asic_id"] = asic_id
+    for attr, key in _FIRMWARE_DETAILS.items():
+        version = attrs.get(attr, "").strip()
+        if version:
+            details[key] = version
+    if temp is not None:
+        details["asic_temperature"] = _fmt(round(temp, 3))
+    for attr, key in (("tt_aiclk", "aiclk_mhz"), ("tt_axiclk", "axiclk_mhz"),
+                      ("tt_arcclk", "arcclk_mhz"), ("tt_therm_trip_count", "therm_trip_count")):
+        number = to_int(attrs.get(attr))
+        if number is not None:
+            details[key] = str(number)
+    heartbeat = to_int(attrs.get("tt_heartbeat"))
+    if heartbeat is not None:
+        details["heartbeat"] = str(heartbeat // _HEARTBEAT_DIVISOR.get(arch or "", 1))
+    for key, value in (("voltage", voltage), ("current", current), ("power_watts", power),
+                       ("fan_rpm", fan_rpm), ("tdp_limit", tdp_limit),
+                       ("tdc_limit", tdc_limit), ("thermal_limit", throttle)):
+        if value is not None:
+            details[key] = _fmt(value)
+    vdd_max = to_int(hwmon.get("in0_max"))
+    if vdd_max is not None:
+        details["vdd_max_mv"] = str(vdd_max)
+
+    uuid_key = bid or card.pci_address or str(card.ordinal)
+    return DeviceReading(
+        backend=backend,
+        index=card.ordinal,
+        uuid=f"tt-{uuid_key}",
+        name=" ".join(p for p in ("Tenstorrent", arch, board_type) if p),
+        kind="npu",
+        vendor="Tenstorrent",
+        temperature_c=temp,
+        temperature_slowdown_c=throttle,
+        power_w=power,
+        power_limit_w=tdp_limit,
+        clock_graphics_mhz=None if aiclk is None else float(aiclk),
+        fan_rpm=fan_rpm,
+        pcie_gen_current=pcie_generation(card.pci.get("current_link_speed")),
+        pcie_width_current=to_int(card.pci.get("current_link_width")),
+        details=details,
+        problems=card.unreadable,
+    )
+
+
+def has_telemetry(reading: DeviceReading) -> bool:
+    """Whether sysfs gave this card a temperature or a power reading."""
+    return reading.temperature_c is not None or reading.power_w is not None
