@@ -1,1 +1,1 @@
-"""Tenstorrent NPUs (tt-smi snapshot JSON)."""
+"""Tenstorrent NPUs (tt-kmd sysfs/hwmon telemetry, else tt-smi snapshot JSON)."""

@@ -1,52 +1,86 @@
-"""Tenstorrent backend: runs `tt-smi -s --snapshot_no_tty` once per tick and parses its JSON."""
+"""Tenstorrent backend: tt-kmd's sysfs and hwmon files, else `tt-smi -s --snapshot_no_tty`.
+
+sysfs comes first: it needs no tool and never maps the card's BARs, so it is safe while jobs
+run, and it costs a few small reads a tick instead of a Python tool start. tt-smi is the
+fallback for a driver too old to publish telemetry in sysfs, or firmware that has not yet
+reported it (tt-kmd registers Wormhole's telemetry only once the firmware is ready).
+"""
 
 from __future__ import annotations
 
+import os
 import shutil
-from pathlib import Path
 from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend, run_tool
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
 from backends.tenstorrent.parse import SnapshotError, parse_snapshot
+from backends.tenstorrent.sysfs import CLASS_DIR, find_cards, read_card
+from backends.tenstorrent.sysfs_parse import has_telemetry, reading_from_sysfs
 
-DEV_DIR = Path("/dev/tenstorrent")
+TT_SMI_HINT = "tt-smi not found on PATH (pip install tt-smi)"
 
+
+def availability(root: str = "/") -> Availability:
+    """Cheap check under `root`: the driver's device folder, then sysfs cards or tt-smi."""
+    if not os.path.isdir(os.path.join(root, "dev", "tenstorrent")):
+        return Availability.no("no /dev/tenstorrent: tt-kmd driver not loaded or no card")
+    if os.path.isdir(os.path.join(root, CLASS_DIR)):
+        return Availability.yes()
+    if shutil.which("tt-smi") is None:
+        return Availability.no(f"no /sys/class/tenstorrent (tt-kmd too old?) and {TT_SMI_HINT}")
+    return Availability.yes()
 
 
 class TenstorrentBackend(Backend):
-    """Tenstorrent Wormhole/Blackhole cards through tt-smi's snapshot JSON."""
+    """Tenstorrent Wormhole/Blackhole cards through tt-kmd sysfs, or tt-smi's snapshot JSON."""
 
     name: ClassVar[str] = "tenstorrent"
     vendor: ClassVar[str] = "Tenstorrent"
-    requirements: ClassVar[str] = "Linux, tt-kmd driver (/dev/tenstorrent), tt-smi on PATH"
+    requirements: ClassVar[str] = (
+        "Linux, tt-kmd driver (/dev/tenstorrent); reads its sysfs/hwmon telemetry (no root), "
+        "else runs tt-smi from PATH"
+    )
 
-    def __init__(self, tool: str | None = None, timeout_s: float = 10.0) -> None:
+    def __init__(
+        self, tool: str | None = None, timeout_s: float = 10.0, root: str = "/"
+    ) -> None:
         self._tool_arg = tool
         self._tool: str | None = None
         self.timeout_s = timeout_s
+        self.root = root
+        self._cards: list[str] = []
 
     @classmethod
     def available(cls) -> Availability:
-        """Cheap check: the driver's device folder and tt-smi on PATH."""
-        if not DEV_DIR.is_dir():
-            return Availability.no("no /dev/tenstorrent: tt-kmd driver not loaded or no card")
-        if shutil.which("tt-smi") is None:
-            return Availability.no("tt-smi not found on PATH (pip install tt-smi)")
-        return Availability.yes()
+        """Cheap check: /dev/tenstorrent, and tt-kmd's sysfs class or tt-smi on PATH."""
+        return availability("/")
 
     def open(self) -> None:
-        """Resolve the tt-smi executable."""
+        """Use sysfs when every card there has a temperature or power; else tt-smi."""
+        cards = find_cards(self.root)
+        readings = [reading_from_sysfs(read_card(card), self.name) for card in cards]
+        if readings and all(has_telemetry(r) for r in readings):
+            self._cards = cards
+            return
+        if not cards:
+            why = f"no card under {os.path.join(self.root, CLASS_DIR)}"
+        else:
+            bare = [os.path.basename(card) for card, reading in zip(cards, readings, strict=True)
+                    if not has_telemetry(reading)]
+            why = f"tt-kmd sysfs has no temperature or power for {', '.join(bare)}"
         tool = self._tool_arg or shutil.which("tt-smi")
         if tool is None:
-            raise BackendUnavailable("tt-smi not found on PATH (pip install tt-smi)")
+            raise BackendUnavailable(f"{why}; {TT_SMI_HINT}")
         self._tool = tool
 
     def read(self) -> list[DeviceReading]:
-        """One snapshot of every card: W, °C, MHz; utilization and memory are never reported."""
-        if self._tool is None:
+        """One pass over every card: °C, W, MHz, RPM; utilization and memory are never reported."""
+        if not self._cards and self._tool is None:
             self.open()
+        if self._cards:
+            return self._read_sysfs()
         assert self._tool is not None
         out = run_tool([self._tool, "-s", "--snapshot_no_tty"], self.timeout_s)
         try:
@@ -54,6 +88,14 @@ class TenstorrentBackend(Backend):
         except SnapshotError as exc:
             raise BackendReadError(str(exc)) from exc
 
+    def _read_sysfs(self) -> list[DeviceReading]:
+        readings = []
+        for card in self._cards:
+            if not os.path.isdir(card):
+                raise BackendReadError(f"{card} is gone (card removed or tt-kmd unloaded)")
+            readings.append(reading_from_sysfs(read_card(card), self.name))
+        return readings
+
     def status_message(self) -> str:
         """Where the readings come from."""
-        return "tt-smi snapshot"
+        return "tt-kmd sysfs" if self._cards else "tt-smi snapshot"

@@ -1,4 +1,8 @@
-"""TenstorrentBackend I/O: availability here, and tt-smi that hangs, fails or prints garbage."""
+"""TenstorrentBackend I/O: availability here, and tt-smi that hangs, fails or prints garbage.
+
+Each backend gets an empty `root`, so it finds no tt-kmd sysfs and uses the fake tt-smi even on
+a machine with a card.
+"""
 
 from __future__ import annotations
 
@@ -37,7 +41,7 @@ def test_unavailable_here_with_a_reason_and_fast() -> None:
 
 def test_reads_devices_from_the_tool(tmp_path: Path) -> None:
     tool = fake_tool(tmp_path, f'echo "Detecting chips..."; cat "{FIXTURE}"')
-    with TenstorrentBackend(tool=tool) as backend:
+    with TenstorrentBackend(tool=tool, root=str(tmp_path)) as backend:
         [dev] = backend.read()
     assert dev.name == "Tenstorrent Blackhole p300c"
     assert dev.power_w == 16.0
@@ -45,7 +49,7 @@ def test_reads_devices_from_the_tool(tmp_path: Path) -> None:
 
 def test_hanging_tool_is_killed_and_reported(tmp_path: Path) -> None:
     tool = fake_tool(tmp_path, "sleep 30")
-    backend = TenstorrentBackend(tool=tool, timeout_s=0.5)
+    backend = TenstorrentBackend(tool=tool, timeout_s=0.5, root=str(tmp_path))
     start = time.monotonic()
     with pytest.raises(BackendReadError, match="did not answer"):
         backend.read()
@@ -53,7 +57,8 @@ def test_hanging_tool_is_killed_and_reported(tmp_path: Path) -> None:
 
 
 def test_garbage_output_is_a_read_error(tmp_path: Path) -> None:
-    backend = TenstorrentBackend(tool=fake_tool(tmp_path, "echo '{\"device_info\": [1'"))
+    backend = TenstorrentBackend(tool=fake_tool(tmp_path, "echo '{\"device_info\": [1'"),
+                                 root=str(tmp_path))
     with pytest.raises(BackendReadError, match="malformed JSON"):
         backend.read()
 
@@ -61,9 +66,9 @@ def test_garbage_output_is_a_read_error(tmp_path: Path) -> None:
 def test_failing_tool_reports_its_message(tmp_path: Path) -> None:
     tool = fake_tool(tmp_path, "echo 'No Tenstorrent devices detected' >&2; exit 1")
     with pytest.raises(BackendReadError, match="No Tenstorrent devices detected"):
-        TenstorrentBackend(tool=tool).read()
+        TenstorrentBackend(tool=tool, root=str(tmp_path)).read()
 
 
 def test_missing_tool_is_a_read_error(tmp_path: Path) -> None:
     with pytest.raises(BackendReadError, match="cannot run"):
-        TenstorrentBackend(tool=str(tmp_path / "absent")).read()
+        TenstorrentBackend(tool=str(tmp_path / "absent"), root=str(tmp_path)).read()
