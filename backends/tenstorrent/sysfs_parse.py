@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from allsmi_py.model import DeviceReading
 from backends.tenstorrent.parse import architecture
 
-# PCI device ids (tt-kmd `module.c`, `pcie.h`) for when neither hwmon nor the card type says.
+# PCI device ids (tt-kmd `enumerate.h`) for when neither hwmon nor the card type says.
 _ARCH_BY_PCI_DEVICE = {"0xfaca": "Grayskull", "0x401e": "Wormhole", "0xb140": "Blackhole"}
 
 # tt-kmd attribute -> detail key used by the tt-smi parser (parse.py `_FIRMWARE_KEYS`).
