@@ -1,6 +1,8 @@
 """powermetrics parsers on the real samples in tests/fixtures/apple (see SOURCES.md), and
-IOReport decoders on values built from the documented formats (no real IOReport sample
-exists in text form: channels are read through a private framework)."""
+IOReport and SMC decoders on values built from the documented formats. No real IOReport
+sample exists in text form (channels are read through a private framework): the Ultra
+numbers below are derived from the per-channel watts that all-smi recorded on an M1 Ultra
+(Mac13,2, its `m1_ultra_tests.rs`), turned back into counter deltas."""
 
 from __future__ import annotations
 
@@ -10,13 +12,23 @@ from pathlib import Path
 import pytest
 
 from backends.apple.parse import (
+    IOReportChannel,
+    cpu_cluster,
+    decode_smc,
+    energy_rail,
     energy_to_watts,
+    mean_temperature_c,
+    memory_used_bytes,
     parse_plist,
     parse_text,
     parse_voltage_states,
     residency_frequency_mhz,
+    residency_summary,
     residency_utilization_pct,
+    sample_from_ioreport,
+    select_frequency_tables,
     split_plist_stream,
+    temperature_kind,
     thermal_state_name,
 )
 
@@ -104,9 +116,161 @@ def test_ioreport_gpu_residency() -> None:
     assert residency_frequency_mhz([("IDLE", 10)], [338.0]) is None
 
 
+def table(*values: int) -> bytes:
+    return b"".join(struct.pack("<II", value, 700) for value in values)
+
+
 def test_voltage_state_table() -> None:
-    table = b"".join(struct.pack("<II", hz, 700) for hz in (338_000_000, 618_000_000))
-    assert parse_voltage_states(table + b"\x01\x02") == [338.0, 618.0]
+    assert parse_voltage_states(table(338_000_000, 618_000_000) + b"\x01\x02") == [338.0, 618.0]
+    # the GPU table's 0 Hz off entry is not a clock
+    assert parse_voltage_states(table(0, 338_000_000, 1_578_000_000)) == [338.0, 1578.0]
+    # M4 CPU tables are in kHz: 4512 MHz does not fit a u32 in Hz
+    assert parse_voltage_states(table(1_260_000, 4_512_000)) == [1260.0, 4512.0]
+    # clock periods or state indices give nothing
+    assert parse_voltage_states(table(1, 2, 3)) == []
+    assert parse_voltage_states(b"") == []
+
+
+def test_frequency_table_choice() -> None:
+    chosen = select_frequency_tables({
+        "voltage-states9": table(0, 338_000_000),
+        "voltage-states9-sram": table(0, 400_000_000),
+        "voltage-states1": table(5, 6),  # periods: skipped for the -sram key anyway
+        "voltage-states1-sram": table(1_020_000, 2_592_000),
+        "voltage-states5": table(600_000_000, 3_228_000_000),  # no -sram key: plain key
+    })
+    assert chosen == {"gpu": [338.0], "ECPU": [1020.0, 2592.0], "PCPU": [600.0, 3228.0]}
+    assert select_frequency_tables({"voltage-states9-sram": table(444_000_000)}) == {
+        "gpu": [444.0]}
+
+
+def test_energy_rails() -> None:
+    rails = {name: energy_rail(name) for name in (
+        "CPU Energy", "DIE_0_CPU Energy", "DIE_1_CPU Energy", "GPU Energy", "ANE", "ANE0",
+        "ANE0_1", "DRAM", "DRAM0_0", "GPU SRAM0_0", "GPU0", "GPU0_0", "GPUPH", "EACC_CPU",
+        "DIE_0_EACC_CPU", "PACC0_CPU", "DISP", "apciec0 Energy")}
+    assert rails == {
+        "CPU Energy": "cpu", "DIE_0_CPU Energy": "cpu", "DIE_1_CPU Energy": "cpu",
+        "GPU Energy": "gpu", "ANE": "ane", "ANE0": "ane", "ANE0_1": "ane", "DRAM": "dram",
+        "DRAM0_0": "dram", "GPU SRAM0_0": "gpu_sram", "GPU0": None, "GPU0_0": None,
+        "GPUPH": None, "EACC_CPU": None, "DIE_0_EACC_CPU": None, "PACC0_CPU": None,
+        "DISP": None, "apciec0 Energy": None,
+    }
+
+
+def test_cpu_clusters() -> None:
+    assert [cpu_cluster(name) for name in ("ECPU0", "PCPU11", "MCPU0", "DIE_1_PCPU3",
+                                           "DIE_0_ECPU_CPU1", "GPUPH", "PACC0_CPU")] == \
+        ["ECPU", "PCPU", "MCPU", "DIE_1_PCPU", "DIE_0_ECPU", None, None]
+
+
+def energy(name: str, unit: str, value: int) -> IOReportChannel:
+    return IOReportChannel("Energy Model", "", name, unit, value=value)
+
+
+def test_ultra_dies_are_summed() -> None:
+    # 2 s window of all-smi's loaded M1 Ultra run: W x 2 s in each channel's unit.
+    channels = [
+        energy("DIE_0_CPU Energy", "mJ", 29_322),   # 14.661 W
+        energy("DIE_1_CPU Energy", "mJ", 4_702),    # 2.351 W
+        energy("GPU Energy", "nJ", 162_000_000),    # 0.081 W
+        energy("GPU0_0", "mJ", 152),                # 0.076 W, not the GPU rail
+        energy("GPU SRAM0_0", "mJ", 4),             # 0.002 W
+        energy("ANE0_0", "mJ", 76),                 # 0.038 W
+        energy("ANE0_1", "mJ", 20),                 # 0.010 W
+        energy("DRAM0_0", "mJ", 4_000),             # 2.000 W
+        energy("DRAM0_1", "mJ", 3_944),             # 1.972 W
+        energy("DIE_0_EACC_CPU", "mJ", 1_000),      # 0.5 W, a cluster: not summed
+        energy("ISP0_0", "uJ", 1_000_000),          # 0.5 W, another block
+    ]
+    sample = sample_from_ioreport(channels, 2.0, {})
+    assert sample.cpu_power_w == pytest.approx(14.661 + 2.351)
+    assert sample.gpu_power_w == pytest.approx(0.081)
+    assert sample.ane_power_w == pytest.approx(0.048)
+    assert sample.dram_power_w == pytest.approx(3.972)
+    assert sample.gpu_sram_power_w == pytest.approx(0.002)
+    assert sample.combined_power_w == pytest.approx(14.661 + 2.351 + 0.081 + 0.048)
+    assert sample.gpu_utilization_pct is None and sample.gpu_frequency_mhz is None
+    assert sample.clusters == {}
+
+
+def test_energy_units_and_missing_rails() -> None:
+    sample = sample_from_ioreport(
+        [energy("CPU Energy", "uJ", 1_500_000), energy("GPU Energy", "mJ", 250),
+         energy("ANE", "kJ", 5)], 0.5, {})
+    assert (sample.cpu_power_w, sample.gpu_power_w) == (3.0, 0.5)
+    assert sample.ane_power_w is None  # an unknown unit is not a reading
+    assert sample.combined_power_w == 3.5  # CPU + GPU + (no ANE)
+    assert sample.dram_power_w is None
+    # a counter that went backwards (reset) is not a negative power
+    assert sample_from_ioreport([energy("CPU Energy", "mJ", -5)], 1.0, {}).cpu_power_w is None
+
+
+def test_gpu_and_cluster_residency() -> None:
+    gpu = IOReportChannel("GPU Stats", "GPU Performance States", "GPUPH", "",
+                          states=(("OFF", 300), ("IDLE", 500), ("P1", 100), ("P2", 0),
+                                  ("P3", 100)))
+    cores = [IOReportChannel("CPU Stats", "CPU Core Performance States", name, "",
+                             states=states) for name, states in (
+        ("ECPU0", (("IDLE", 600), ("V0P1", 300), ("V1P0", 100))),
+        ("ECPU1", (("IDLE", 1000), ("V0P1", 0), ("V1P0", 0))),
+        ("PCPU0", (("DOWN", 500), ("IDLE", 250), ("V0P1", 0), ("V1P0", 250))),
+    )]
+    tables = {"gpu": [338.0, 618.0, 796.0], "ECPU": [1020.0, 2592.0], "PCPU": [1260.0, 4512.0]}
+    sample = sample_from_ioreport([gpu, *cores], 1.0, tables)
+    assert sample.gpu_utilization_pct == 20.0
+    assert sample.gpu_frequency_mhz == pytest.approx(567.0)  # (338 + 796) / 2
+    assert sample.clusters == {
+        "ECPU": (pytest.approx(1413.0), 20.0),  # (1020 x 300 + 2592 x 100) / 400; 400/2000
+        "PCPU": (4512.0, 25.0),
+    }
+
+
+def test_residency_summary_edges() -> None:
+    # idle the whole window: parked at the lowest clock, 0 % busy
+    assert residency_summary([[("IDLE", 10), ("P1", 0)]], [444.0, 338.0]) == (0.0, 338.0)
+    # no table: busy is known, the clock is not
+    assert residency_summary([[("IDLE", 10), ("P1", 30)]], []) == (75.0, None)
+    assert residency_summary([], [338.0]) == (None, None)
+    assert residency_summary([[("IDLE", 0)]], [338.0]) == (None, None)
+
+
+def test_smc_decoding() -> None:
+    assert decode_smc("flt ", struct.pack("<f", 46.25)) == 46.25  # little-endian
+    assert decode_smc("flt ", struct.pack(">f", 46.25)) != 46.25
+    assert decode_smc("sp78", b"\x2e\x40") == 46.25
+    assert decode_smc("sp78", b"\xff\x00") == -1.0
+    assert decode_smc("fpe2", b"\x17\x70") == 1500.0  # fan RPM, 14.2 fixed point
+    assert decode_smc("fp1f", b"\x80\x00") == 1.0
+    assert decode_smc("ui8 ", b"\x02") == 2.0
+    assert decode_smc("ui16", b"\x01\x02") == 258.0
+    assert decode_smc("ui32", b"\x00\x00\x0e\x9b") == 3739.0
+    assert decode_smc("si16", b"\xff\xfe") == -2.0
+    assert decode_smc("ch8*", b"j416") is None
+    assert decode_smc("flt ", b"\x00\x00") is None
+    assert decode_smc("spzz", b"\x00\x01") is None
+
+
+def test_temperature_keys() -> None:
+    assert [temperature_kind(key, kind) for key, kind in (
+        ("Tp01", "flt "), ("Te05", "flt "), ("Tg0j", "flt "), ("TC0P", "sp78"),
+        ("TG0D", "sp78"), ("Tp01", "sp78"), ("TC0P", "flt "), ("Ta0P", "flt "),
+        ("TpSD", "ui16"), ("PSTR", "flt "), ("Tg", "flt "))] == \
+        ["cpu", "cpu", "gpu", "cpu", "gpu", None, None, None, None, None, None]
+    assert mean_temperature_c([38.5, 39.5, 0.0, 150.0, None]) == 39.0
+    assert mean_temperature_c([0.0, None]) is None
+
+
+def test_memory_used() -> None:
+    fields = [0] * 24
+    for index, pages in ((1, 1_000_000), (2, 950_000), (3, 300_000), (13, 20_000),
+                         (14, 40_000), (19, 120_000), (21, 600_000)):
+        fields[index] = pages
+    data = struct.pack("=4I9Q2I4Q4IQ", *fields)
+    assert len(data) == 152
+    # active + inactive + wired + speculative + compressed - purgeable - external
+    assert memory_used_bytes(data, 16384) == 1_790_000 * 16384
+    assert memory_used_bytes(data[:100], 16384) is None
 
 
 def test_thermal_state_names() -> None:
