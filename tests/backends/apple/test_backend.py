@@ -1,4 +1,5 @@
-"""Apple backend I/O with a fake powermetrics child that prints the real plist sample."""
+"""Apple backend powermetrics path, with a fake powermetrics child that prints the real
+plist sample (the native path is tested in test_native.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,10 @@ PLIST = Path(__file__).parents[2] / "fixtures" / "apple" / \
     "powermetrics_plist_macbookpro16-m4max_mac16-5.plist"
 
 
+def no_sysctl(name: str) -> str | None:
+    return None
+
+
 def fake_tool(tmp_path: Path, body: str) -> list[str]:
     script = tmp_path / "fake_powermetrics.py"
     script.write_text(body)
@@ -28,7 +33,7 @@ def test_stream_of_plists(tmp_path: Path) -> None:
         "sys.stdout.buffer.write(data + b'\\0' + data + b'\\0'); sys.stdout.flush()\n"
         "time.sleep(30)\n"
     ))
-    backend = AppleBackend(powermetrics_argv=argv)
+    backend = AppleBackend(powermetrics_argv=argv, source="powermetrics", sysctl_reader=no_sysctl)
     backend.open()
     try:
         (device,) = backend.read()
@@ -53,7 +58,7 @@ def test_garbage_output_is_a_read_error(tmp_path: Path) -> None:
         "import sys, time\nsys.stdout.write('not a plist\\0'); sys.stdout.flush()\n"
         "time.sleep(30)\n"
     ))
-    backend = AppleBackend(powermetrics_argv=argv)
+    backend = AppleBackend(powermetrics_argv=argv, source="powermetrics", sysctl_reader=no_sysctl)
     backend.open()
     try:
         with pytest.raises(BackendReadError, match="not a powermetrics plist"):
@@ -64,7 +69,7 @@ def test_garbage_output_is_a_read_error(tmp_path: Path) -> None:
 
 def test_child_that_dies_is_a_read_error(tmp_path: Path) -> None:
     argv = fake_tool(tmp_path, "import sys\nsys.exit(1)\n")
-    backend = AppleBackend(powermetrics_argv=argv)
+    backend = AppleBackend(powermetrics_argv=argv, source="powermetrics", sysctl_reader=no_sysctl)
     backend.open()
     try:
         with pytest.raises(BackendReadError, match="status 1"):
@@ -75,7 +80,8 @@ def test_child_that_dies_is_a_read_error(tmp_path: Path) -> None:
 
 def test_silent_child_is_a_read_error(tmp_path: Path) -> None:
     argv = fake_tool(tmp_path, "import time\ntime.sleep(30)\n")
-    backend = AppleBackend(powermetrics_argv=argv, first_sample_timeout_s=0.3)
+    backend = AppleBackend(powermetrics_argv=argv, first_sample_timeout_s=0.3,
+                           source="powermetrics", sysctl_reader=no_sysctl)
     backend.open()
     try:
         with pytest.raises(BackendReadError, match="no sample"):
