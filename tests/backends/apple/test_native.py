@@ -17,7 +17,7 @@ import pytest
 from allsmi_py.errors import BackendUnavailable
 from backends.apple.backend import AppleBackend
 from backends.apple.native import NativeSource
-from backends.apple.native_lib import NativeLib
+from backends.apple.native_lib import NativeLib, load_native
 from backends.apple.smc import KEY_DATA, SMC, fourcc, pack_key_data
 from tests.backends.apple.fake_native import FakeNative, SMCKeyData
 from tests.backends.apple.machines import (
@@ -321,3 +321,12 @@ def test_import_and_available_on_linux_load_no_library() -> None:
     started = time.perf_counter()
     assert AppleBackend.available().reason == "macOS on Apple Silicon only"
     assert time.perf_counter() - started < 0.05
+
+
+@pytest.mark.skipif(sys.platform == "darwin", reason="the libraries exist on macOS")
+def test_real_loader_fails_cleanly_off_macos(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(OSError):
+        load_native()
+    monkeypatch.setattr(os, "geteuid", lambda: 501)
+    with pytest.raises(BackendUnavailable, match="cannot load Apple's native libraries"):
+        AppleBackend(sysctl_reader=SYSCTL.get).open()
