@@ -33,6 +33,8 @@ from backends.nvidia.backend import NvidiaBackend
 from backends.rebellions.parse import parse_rbln
 from backends.tenstorrent.parse import parse_snapshot
 from backends.tpu.parse import parse_tpu_info
+from tests.backends.apple.machines import Clock, m4_max, step_m4_max
+from tests.backends.apple.test_native import backend_over
 from tests.backends.intel.test_backend import make_xe
 from tests.backends.jetson.test_backend import make_dla, make_tree
 from tests.backends.rebellions.test_parse import documented_doc
@@ -333,6 +335,34 @@ def test_apple_families() -> None:
     info = scrape.one("all_smi_gpu_info", **g).labels
     assert (info["type"], info["kind"], info["hw_model"]) == ("GPU", "soc", "Mac16,5")
     assert not any(name.startswith("all_smi_npu_") for name in scrape.samples)
+    assert_round_trip(scrape)
+
+
+def test_apple_native_families() -> None:
+    """The no-root path over the fake C boundary (counters derived from the same M4 Max plist;
+    SMC temperatures and VM page counts chosen, see tests/backends/apple/machines.py)."""
+    fake, clock = m4_max(), Clock()
+    backend = backend_over(fake, clock)
+    backend.open()
+    try:
+        step_m4_max(fake, clock)
+        (dev,) = backend.read()
+    finally:
+        backend.close()
+    scrape = Scrape([dev])
+    g = gpu(dev, 0)
+    assert scrape.value("all_smi_gpu_utilization", **g) == pytest.approx(12.2657, abs=1e-4)
+    assert scrape.value("all_smi_gpu_frequency_mhz", **g) == 338.0
+    assert scrape.value("all_smi_gpu_power_consumption_watts", **g) == pytest.approx(0.269614)
+    assert scrape.value("all_smi_combined_power_watts", **g) == pytest.approx(3.24807)
+    # what powermetrics does not give: GPU temperature (Tg* keys) and used unified memory
+    assert scrape.value("all_smi_gpu_temperature_celsius", **g) == 39.0
+    assert scrape.value("all_smi_gpu_memory_used_bytes", **g) == 1_790_000 * 16384
+    assert scrape.value("all_smi_gpu_memory_total_bytes", **g) == 48 * GIB
+    pressure = scrape.one("all_smi_thermal_pressure_info", **g)
+    assert (pressure.labels["level"], pressure.value) == ("Nominal", 1)
+    info = scrape.one("all_smi_gpu_info", **g).labels
+    assert (info["source"], info["cpu_temperature_c"]) == ("IOReport+SMC", "45.4")
     assert_round_trip(scrape)
 
 
