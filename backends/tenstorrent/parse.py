@@ -109,6 +109,17 @@ def _board_id(board: Mapping[str, Any], smbus: Mapping[str, Any]) -> str | None:
     return f"{(high << 32) | low:x}"
 
 
+def identity_details(collection_method: str, board_type: str | None, arch: str | None,
+                     board_id: str | None, pcie_address: str | None) -> dict[str, str]:
+    """The details both sources share: where the reading came from and which card it is."""
+    details = {"collection_method": collection_method}
+    for key, value in (("board_type", board_type), ("architecture", arch and arch.lower()),
+                       ("board_id", board_id), ("pcie_address", pcie_address)):
+        if value:
+            details[key] = value
+    return details
+
+
 def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceReading:
     """One `device_info` entry as a DeviceReading (W, °C, MHz; memory and utilization None)."""
     board = _section(entry, "board_info")
@@ -144,15 +155,7 @@ def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceRe
     if aiclk is None and raw_aiclk is not None:
         aiclk = float(raw_aiclk & 0xFFFF)
 
-    details: dict[str, str] = {"collection_method": "tt-smi"}
-    if board_type:
-        details["board_type"] = board_type
-    if arch:
-        details["architecture"] = arch.lower()
-    if board_id:
-        details["board_id"] = board_id
-    if bus_id:
-        details["pcie_address"] = bus_id
+    details = identity_details("tt-smi", board_type, arch, board_id, bus_id)
     for src, dst in _FIRMWARE_KEYS.items():
         value = firmwares.get(src)
         if isinstance(value, str) and value.strip() and value.strip() != "N/A":

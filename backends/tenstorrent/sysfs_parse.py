@@ -35,7 +35,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from allsmi_py.model import DeviceReading
-from backends.tenstorrent.parse import architecture
+from backends.tenstorrent.parse import architecture, identity_details
 
 # PCI device ids (tt-kmd `enumerate.h`) for when neither hwmon nor the card type says.
 _ARCH_BY_PCI_DEVICE = {"0xfaca": "Grayskull", "0x401e": "Wormhole", "0xb140": "Blackhole"}
@@ -135,15 +135,7 @@ def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceR
     fan_rpm = scaled(hwmon.get("fan1_input"), 1.0)
     aiclk = to_int(attrs.get("tt_aiclk"))
 
-    details: dict[str, str] = {"collection_method": "sysfs"}
-    if board_type:
-        details["board_type"] = board_type
-    if arch:
-        details["architecture"] = arch.lower()
-    if bid:
-        details["board_id"] = bid
-    if card.pci_address:
-        details["pcie_address"] = card.pci_address
+    details = identity_details("sysfs", board_type, arch, bid, card.pci_address)
     asic_id = attrs.get("tt_asic_id", "").strip()
     if asic_id:
         details["asic_id"] = asic_id
