@@ -72,6 +72,8 @@ def test_fake_scenario_matches_its_capture(part: str, gpu: FakeGpu) -> None:
     assert gpu.max_clocks[pynvml.NVML_CLOCK_GRAPHICS] == number(row["clocks.max.graphics"])
     assert gpu.max_clocks[pynvml.NVML_CLOCK_MEM] == number(row["clocks.max.memory"])
     assert gpu.clocks[pynvml.NVML_CLOCK_GRAPHICS] == number(row["clocks.current.graphics"])
+    assert gpu.compute_capability is not None and gpu.pcie_gen is not None
+    assert gpu.pcie_width is not None
     assert ".".join(map(str, gpu.compute_capability)) == row["compute_cap"]
     assert gpu.pstate == int(row["pstate"].lstrip("P"))
     assert gpu.pcie_gen[1] == int(row["pcie.link.gen.max"])
