@@ -52,6 +52,17 @@ def temperature_level(device: DeviceReading, thresholds: AlertThresholds) -> str
     return "ok"
 
 
+# NSProcessInfo.thermalState names and powermetrics' thermal_pressure names, by level.
+_PRESSURE_LEVEL = {"fair": "warn", "moderate": "warn", "serious": "critical",
+                   "heavy": "critical", "critical": "critical", "trapping": "critical",
+                   "sleeping": "critical"}
+
+
+def pressure_level(pressure: str) -> str:
+    """ok / warn / critical for a thermal pressure name (Nominal is ok)."""
+    return _PRESSURE_LEVEL.get(pressure.strip().lower(), "ok")
+
+
 def theme_name(setting: str) -> str:
     """The Textual theme for the config value general.theme (dark or light)."""
     return "textual-light" if setting.strip().lower() == "light" else "textual-dark"

@@ -11,7 +11,14 @@ from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import DeviceReading
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.history import History
-from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour, temperature_level
+from allsmi_py.tui.style import (
+    ACCENT,
+    LEVEL_STYLE,
+    MUTED,
+    fill_colour,
+    pressure_level,
+    temperature_level,
+)
 from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, gauge_spans, spark_span, to_text
 from allsmi_py.units import NOT_AVAILABLE, format_number, format_pct
 
@@ -40,7 +47,8 @@ def _of(value: float | None, limit: float | None, unit: str) -> str:
     if value is None:
         return NOT_AVAILABLE
     if limit is None:
-        return format_number(value, unit)
+        # an Apple GPU draws well under 1 W at idle: whole watts would read "0 W"
+        return format_number(value, unit, precision=1 if abs(value) < 10 else 0)
     return f"{value:.0f}/{limit:.0f} {unit}"
 
 
@@ -65,16 +73,37 @@ def card_spans(device: DeviceReading, history: History, thresholds: AlertThresho
         ("  Pwr ", ACCENT), (_of(device.power_w, device.power_limit_w, "W"),
                              fill_colour(device.power_limit_pct)),
         ("  Clk ", ACCENT), (_of(device.clock_graphics_mhz, device.clock_memory_mhz, "MHz"), ""),
-        ("  Fan ", ACCENT), (fan, ""), (f"  {pstate}", ""),
     ]
+    # A SoC has no fan or P-state of its own: room for what it does report instead.
+    if device.kind != "soc" or fan != NOT_AVAILABLE:
+        second += [("  Fan ", ACCENT), (fan, "")]
+    if device.kind != "soc" or device.performance_state is not None:
+        second.append((f"  {pstate}", ""))
     driver = device.details.get("driver_version")
     if driver:
         second += [("  Drv ", ACCENT), (driver, "")]
     procs = len(device.processes)
     tail = f"  {procs} proc{'s' if procs != 1 else ''}"
+    # SoC extras share the history line: the spark line gives up the room they need.
+    extras = soc_spans(device)
+    spark_width = max(4, width - 5 - len(tail) - sum(len(text) for text, _ in extras))
     third = (("Hist ", ACCENT), spark_span(history.values(utilization_key(device.uuid)),
-                                           max(4, width - 5 - len(tail))), (tail, MUTED))
+                                           spark_width), *extras, (tail, MUTED))
     return [first, tuple(second), third]
+
+
+def soc_spans(device: DeviceReading) -> list[Span]:
+    """Thermal pressure, DLA utilization and ANE power, where the device reports them."""
+    spans: list[Span] = []
+    if device.thermal_pressure:
+        level = pressure_level(device.thermal_pressure)
+        spans += [("  Therm ", ACCENT), (device.thermal_pressure, LEVEL_STYLE[level])]
+    if device.dla_utilization_pct is not None:
+        dla = device.dla_utilization_pct
+        spans += [("  DLA ", ACCENT), (format_pct(dla), fill_colour(dla))]
+    if device.ane_power_w is not None:
+        spans += [("  ANE ", ACCENT), (format_number(device.ane_power_w, "W", precision=1), "")]
+    return spans
 
 
 def card_lines(device: DeviceReading, history: History, thresholds: AlertThresholds,
