@@ -51,6 +51,7 @@ class TenstorrentBackend(Backend):
         self.timeout_s = timeout_s
         self.root = root
         self._cards: list[str] = []
+        self._n300 = False
 
     @classmethod
     def available(cls) -> Availability:
@@ -63,6 +64,8 @@ class TenstorrentBackend(Backend):
         readings = [reading_from_sysfs(read_card(card), self.name) for card in cards]
         if readings and all(has_telemetry(r) for r in readings):
             self._cards = cards
+            self._n300 = any(r.details.get("board_type", "").startswith("n300")
+                             for r in readings)
             return
         if not cards:
             why = f"no card under {os.path.join(self.root, CLASS_DIR)}"
@@ -98,4 +101,7 @@ class TenstorrentBackend(Backend):
 
     def status_message(self) -> str:
         """Where the readings come from."""
-        return "tt-kmd sysfs" if self._cards else "tt-smi snapshot"
+        if not self._cards:
+            return "tt-smi snapshot"
+        # Worth saying: the board shows as one device where tt-smi shows two.
+        return "tt-kmd sysfs (n300: 2nd chip not on PCIe)" if self._n300 else "tt-kmd sysfs"

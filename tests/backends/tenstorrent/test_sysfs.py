@@ -34,7 +34,7 @@ def test_reads_a_blackhole_and_an_n300(tmp_path: Path) -> None:
     install(tmp_path, n300(1))
     with TenstorrentBackend(root=str(tmp_path), tool=str(tmp_path / "never-run")) as backend:
         first, second = backend.read()
-        assert backend.status_message() == "tt-kmd sysfs"
+        assert backend.status_message() == "tt-kmd sysfs (n300: 2nd chip not on PCIe)"
     assert (first.index, first.name, first.uuid) == (0, "Tenstorrent Blackhole p150a",
                                                      "tt-4032b15a0c7")
     assert (first.temperature_c, first.power_w, first.power_limit_w) == (41.375, 40.0, 300.0)
