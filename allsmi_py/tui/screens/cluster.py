@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from allsmi_py.tui.cluster_model import ClusterState
 
 TABS = ("tab-all", "tab-node", "tab-users")
-FILTER_HINT = "filter: words match node or device name; util>50 temp>=80 mem>90 power>300"
+FILTER_HINT = "filter: node or device words, -word, util>50 temp>=80 mem>90 power>300, a | b"
 
 
 class ClusterScreen(MonitorScreen):

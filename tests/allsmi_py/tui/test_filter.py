@@ -64,3 +64,30 @@ def test_errors_say_what_and_where(query: str, words: str, column: int) -> None:
         parse_filter(query)
     assert words in str(caught.value)
     assert caught.value.column == column and str(caught.value).endswith(f"at col {column}")
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    ("util>90 | temp>59", True), ("util>90 | temp>60", False), ("util>90|test", True),
+    ("node-8 | node-7 power<200", True), ("node-8 | node-7 power>200", False),
+    ("-node-7", False), ("-h100", True), ("test -gpu", False), ("-h100 util=50", True),
+    ("-test | util=50", True),
+])
+def test_alternatives_and_excluded_words(query: str, expected: bool) -> None:
+    # device(): util 50 %, 60 C, 150 W, named "Test GPU 24GB", on node-7
+    assert parse_filter(query).matches("node-7\n10.0.0.7:9090", device()) is expected
+
+
+def test_alternatives_describe_and_compare() -> None:
+    query = parse_filter("h100 -idle util<5|temp > 85")
+    assert query.describe() == "h100 -idle util<5 | temp>85"
+    assert query.alternatives == (DeviceFilter((), (Condition("temp", ">", 85.0),)),)
+    assert not query.empty
+
+
+@pytest.mark.parametrize(("query", "column"), [
+    ("util>90 |", 9), ("| util>90", 1), ("a || b", 3), ("a | b | foo>1", 9),
+])
+def test_alternative_errors_point_at_the_right_column(query: str, column: int) -> None:
+    with pytest.raises(FilterError) as caught:
+        parse_filter(query)
+    assert caught.value.column == column
