@@ -1,16 +1,17 @@
-"""The app in view mode: an async worker polls the cluster on Textual's loop, latest round wins.
+"""The app in view mode: a poller thread reads the cluster, latest round wins.
 
-The worker awaits the network, then derives what the screen needs (summary, sorted and
-filtered device rows, node-grid cells, alert levels) in one worker thread and posts the
-ready `ClusterState`; the UI thread only records history, toasts, and draws the rows that
-are visible. At 1024 nodes x 8 devices the derivation is tens of ms the UI no longer pays.
+The poller (`poll_thread.PollThread`, its own event loop) fetches and decodes each round,
+then the derive thread works out what the screen needs (summary, sorted and filtered
+device rows, node-grid cells, alert levels) and the ready `ClusterState` is posted; the UI
+thread only records history, toasts, and draws the rows that are visible. At 1024 nodes x 8
+devices the decoding and the derivation are hundreds of ms the UI's loop no longer queues.
 """
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Protocol
 
 from textual.message import Message
 from textual.notifications import SeverityLevel
@@ -23,6 +24,7 @@ from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.tui.app import AllSmiApp
 from allsmi_py.tui.cluster_model import ClusterDeriver, ClusterState, ViewParams
 from allsmi_py.tui.messages import ClusterUpdated
+from allsmi_py.tui.poll_thread import ClusterSource, PollThread
 from allsmi_py.tui.screens.help import HelpScreen
 from allsmi_py.tui.widgets.devices import utilization_key
 
@@ -42,20 +44,6 @@ class ClusterReady(Message):
     def can_replace(self, message: Message) -> bool:
         """Drop this (older) state when another is already queued behind it."""
         return isinstance(message, ClusterReady)
-
-
-class ClusterSource(Protocol):
-    """What the view needs from a ClusterPoller or a PrometheusSource."""
-
-    @property
-    def problems(self) -> tuple[str, ...]:
-        """Trouble with the host list or the server, for the UI to show."""
-
-    async def poll_once(self) -> ClusterSnapshot:
-        """One round over the cluster; never raises for network trouble."""
-
-    async def close(self) -> None:
-        """Release connections."""
 
 
 class ClusterApp(AllSmiApp):
@@ -80,34 +68,39 @@ class ClusterApp(AllSmiApp):
         self.deriver = ClusterDeriver(self.thresholds)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="allsmi-derive")
         self._pending_events: list[AlertEvent] = []
+        self._events_lock = threading.Lock()  # the poller thread adds, the UI takes
         self._executor_closed = False
+        self._poller: PollThread | None = None
         self._gc = RoundGc() if tune_gc else None  # process-wide: `allsmi view` only
 
     def on_mount(self) -> None:
         """Start polling (AllSmiApp.on_mount, which Textual also calls, opens the screen)."""
         if self.cluster_source is not None:
-            self.run_worker(self._poll(self.cluster_source), name="cluster-poller",
-                            group="poller", exclusive=True)
+            self._poller = PollThread(self.cluster_source, self.interval_s,
+                                      deliver=self._deliver_round, report=self._report)
+            self._poller.start()
 
     def on_unmount(self) -> None:
-        """Stop the derive thread (a round in progress is dropped)."""
+        """Stop the poller and the derive thread (a round in progress is dropped)."""
+        if self._poller is not None:
+            self._poller.stop()
         self._executor_closed = True
         self._executor.shutdown(wait=False, cancel_futures=True)
 
-    async def _poll(self, source: ClusterSource) -> None:
-        loop = asyncio.get_running_loop()
+    def _deliver_round(self, cluster: ClusterSnapshot, problems: tuple[str, ...]) -> None:
+        """On the poller thread: derive the round (in the derive thread) and post it."""
+        if self._executor_closed:
+            return
         try:
-            while True:
-                started = loop.time()
-                try:
-                    cluster = await source.poll_once()
-                except Exception as exc:  # noqa: BLE001 - a source bug must not end the view
-                    self.notify(f"cluster round failed: {exc}", severity="error", timeout=10)
-                else:
-                    await self.ingest(cluster, tuple(source.problems))
-                await asyncio.sleep(max(0.05, self.interval_s - (loop.time() - started)))
-        finally:
-            await source.close()
+            state = self._executor.submit(self._derive_round, cluster, problems,
+                                          self.view_params()).result()
+        except RuntimeError:
+            return  # the executor shut down while the app closed
+        self._keep_events(state)
+        self.post_message(ClusterReady(state))
+
+    def _report(self, text: str) -> None:
+        self.notify(text, severity="error", timeout=10)
 
     def view_params(self) -> ViewParams:
         """What the cluster screen shows now (sort, filter, open tab); defaults before it."""
@@ -124,9 +117,13 @@ class ClusterApp(AllSmiApp):
         loop = asyncio.get_running_loop()
         state = await loop.run_in_executor(self._executor, self._derive_round, cluster,
                                            problems, self.view_params())
-        # Back on the loop: transitions of a round the UI skips still get their toast.
-        self._pending_events.extend(state.events)
+        self._keep_events(state)
         return state
+
+    def _keep_events(self, state: ClusterState) -> None:
+        # Transitions of a round the UI skips (a newer one replaced it) still get a toast.
+        with self._events_lock:
+            self._pending_events.extend(state.events)
 
     def _derive_round(self, cluster: ClusterSnapshot, problems: tuple[str, ...],
                       params: ViewParams) -> ClusterState:
@@ -147,7 +144,8 @@ class ClusterApp(AllSmiApp):
         """Record history and toast this round's alerts; the screen follows `state`."""
         state = message.state
         self._record(state.summary, state.cluster)
-        events, self._pending_events = self._pending_events, []
+        with self._events_lock:
+            events, self._pending_events = self._pending_events, []
         if events:
             wanted = {e.uuid for e in events}
             self._toasts(events, {r.device.uuid: r.node for r in state.rows
