@@ -19,7 +19,7 @@ from allsmi_py.errors import ConfigError, UsageError
 COMMANDS: dict[str, tuple[str, str]] = {
     "local": ("allsmi_py.commands.local", "terminal UI for this machine (the default)"),
     "view": ("allsmi_py.commands.view", "terminal UI for a cluster of nodes"),
-    "api": ("allsmi_py.exporter.command", "Prometheus exporter (/metrics, /snapshot)"),
+    "api": ("allsmi_py.commands.api", "Prometheus exporter (/metrics, /snapshot)"),
     "snapshot": ("allsmi_py.commands.snapshot", "print one reading as JSON, CSV or Prometheus"),
     "mock": ("mock_server.cli", "serve many simulated nodes (same as allsmi-mock)"),
     "config": ("allsmi_py.commands.config", "show or create the configuration file"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 
+from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
-from allsmi_py.local import add_source_arguments, build_collector
 
 THEMES = ("dark", "light")
 

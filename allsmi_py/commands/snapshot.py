@@ -10,8 +10,8 @@ import io
 import sys
 from typing import Any
 
+from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.config import Config
-from allsmi_py.local import add_source_arguments, build_collector
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.serialize import dumps_json
 
