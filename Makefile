@@ -25,6 +25,7 @@ bench: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check allsmi_py backends mock_server tests
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-logo
 
 snapshot: $(STAMP)
 	$(BIN)/allsmi snapshot $(ARGS)
