@@ -11,15 +11,14 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot, DeviceReading
+from allsmi_py.tui.device_fields import FIELDS
 from allsmi_py.tui.filter import DeviceFilter
 
-# Sort keys of the device table: name -> (label, value of a row, descending by default).
+# Sort keys of the device table: name -> (label, descending by default); a reading sorts
+# most first.
 SORTS: dict[str, tuple[str, bool]] = {
     "node": ("node/index", False),
-    "util": ("utilization", True),
-    "mem": ("memory", True),
-    "temp": ("temperature", True),
-    "power": ("power", True),
+    **{name: (field.label, True) for name, field in FIELDS.items()},
 }
 
 
@@ -78,10 +77,7 @@ def _metric(value: Callable[[DeviceReading], float | None]) -> Callable[[DeviceR
 
 _KEYS: dict[str, Callable[[DeviceRow], object]] = {
     "node": lambda r: (r.node_pos, r.device.index),
-    "util": _metric(lambda d: d.utilization_pct),
-    "mem": _metric(lambda d: d.memory_used_pct),
-    "temp": _metric(lambda d: d.temperature_c),
-    "power": _metric(lambda d: d.power_w),
+    **{name: _metric(field.read) for name, field in FIELDS.items()},
 }
 
 

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from allsmi_py.model import DeviceReading
+from allsmi_py.tui.device_fields import FIELDS, field_value
 
 MAX_QUERY_CHARS = 512
 
@@ -26,14 +27,9 @@ _OPS: dict[str, Callable[[float, float], bool]] = {
     ">=": operator.ge, "<=": operator.le, "!=": operator.ne, "==": operator.eq,
     ">": operator.gt, "<": operator.lt, "=": operator.eq,
 }
-FIELDS: dict[str, Callable[[DeviceReading], float | None]] = {
-    "util": lambda d: d.utilization_pct,
-    "mem": lambda d: d.memory_used_pct,
-    "temp": lambda d: d.temperature_c,
-    "power": lambda d: d.power_w,
-}
-_ALIASES = {"utilization": "util", "memory": "mem", "mem_pct": "mem", "temperature": "temp",
-            "pwr": "power"}
+# A field's long name works too (util or utilization), and a few short spellings.
+_ALIASES = {f.label: name for name, f in FIELDS.items() if f.label != name} | {
+    "mem_pct": "mem", "pwr": "power"}
 _CONDITION = re.compile(r"^([A-Za-z_]+)\s*(>=|<=|!=|==|>|<|=)\s*(.*)$")
 
 
@@ -55,7 +51,7 @@ class Condition:
 
     def matches(self, device: DeviceReading) -> bool:
         """True when the device reports the field and it satisfies the condition."""
-        actual = FIELDS[self.field](device)
+        actual = field_value(self.field, device)
         return actual is not None and _OPS[self.op](actual, self.value)
 
 
