@@ -26,12 +26,7 @@ from allsmi_py.tui.cluster_rows import (
     user_usage,
 )
 from allsmi_py.tui.filter import DeviceFilter
-
-LIVE, EMPTY, DOWN = "■", "□", "✕"
-# all-smi's LED grid buckets: idle grey, then green, yellow, red by mean utilization.
-UTIL_STEPS: tuple[tuple[float, str], ...] = ((80.0, "red"), (50.0, "yellow"),
-                                             (20.0, "green"), (0.0, "grey50"))
-DOWN_STYLE = "bold red"
+from allsmi_py.tui.style import DOWN, EMPTY, GRID_STEPS, LEVEL_STYLE, LIVE, MUTED, grid_colour
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +37,9 @@ class GridCell:
     style: str
 
 
-_DOWN_CELL = GridCell(DOWN, DOWN_STYLE)
-_EMPTY_CELL = GridCell(EMPTY, "grey50")
-_LIVE_CELLS = {colour: GridCell(LIVE, colour) for _bound, colour in UTIL_STEPS}
+_DOWN_CELL = GridCell(DOWN, LEVEL_STYLE["critical"])
+_EMPTY_CELL = GridCell(EMPTY, MUTED)
+_LIVE_CELLS = {colour: GridCell(LIVE, colour) for _bound, colour in GRID_STEPS}
 
 
 def node_cell(node: ClusterNode) -> GridCell:
@@ -57,7 +52,7 @@ def node_cell(node: ClusterNode) -> GridCell:
     if not utils:
         return _EMPTY_CELL
     mean = sum(utils) / len(utils)
-    return _LIVE_CELLS[next(c for bound, c in UTIL_STEPS if mean >= bound)]
+    return _LIVE_CELLS[grid_colour(mean)]
 
 
 @dataclass(frozen=True, slots=True)

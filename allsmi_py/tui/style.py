@@ -2,34 +2,63 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import DeviceReading
 
-# Fill levels of a gauge (percent): at or above each bound, that colour.
-FILL_STEPS: tuple[tuple[float, str], ...] = (
+if TYPE_CHECKING:  # the cluster model uses this module off the UI thread, without Textual
+    from textual.notifications import SeverityLevel
+
+MUTED = "grey50"
+ACCENT = "bold"
+HEADER = "bold underline"  # column headers of every table
+RUNTIME_BADGE = "bold white on dark_blue"
+LEVEL_STYLE = {"ok": "green", "warn": "bold dark_orange", "critical": "bold red"}
+# Textual's toast severity for an alert level.
+LEVEL_SEVERITY: dict[str, SeverityLevel] = {"critical": "error", "warn": "warning"}
+DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+
+# A ladder of colours (percent): at or above each bound, that colour; below the last, the last.
+Ladder = tuple[tuple[float, str], ...]
+# Fill levels of a gauge.
+FILL_STEPS: Ladder = (
     (80.0, "red"),
     (60.0, "dark_orange"),
     (25.0, "green"),
     (0.0, "dark_cyan"),
 )
-LEVEL_STYLE = {"ok": "green", "warn": "bold dark_orange", "critical": "bold red"}
-MUTED = "grey50"
-ACCENT = "bold"
-RUNTIME_BADGE = "bold white on dark_blue"
+# all-smi's LED grid buckets: idle grey, then green, yellow, red by mean utilization.
+GRID_STEPS: Ladder = ((80.0, "red"), (50.0, "yellow"), (20.0, "green"), (0.0, MUTED))
+# A node-grid cell: a node that answered, one that reports no utilization, one that is down.
+LIVE, EMPTY, DOWN = "■", "□", "✕"
 # all-smi colours a temperature yellow within 5 C of the vendor's slowdown point and red
 # within 2 C of shutdown; we do the same when the device reports those points.
 SLOWDOWN_MARGIN_C = 5.0
 SHUTDOWN_MARGIN_C = 2.0
 
 
-def fill_colour(pct: float | None) -> str:
-    """Colour of a gauge or number that shows a percentage."""
-    if pct is None:
-        return MUTED
-    for bound, colour in FILL_STEPS:
+def ladder_colour(steps: Ladder, pct: float) -> str:
+    """The colour of the first step whose bound `pct` (percent) reaches, else the last one."""
+    for bound, colour in steps:
         if pct >= bound:
             return colour
-    return FILL_STEPS[-1][1]
+    return steps[-1][1]
+
+
+def fill_colour(pct: float | None) -> str:
+    """Colour of a gauge or number that shows a percentage."""
+    return MUTED if pct is None else ladder_colour(FILL_STEPS, pct)
+
+
+def grid_colour(pct: float) -> str:
+    """Colour of a node-grid cell for the node's mean utilization (percent)."""
+    return ladder_colour(GRID_STEPS, pct)
+
+
+def toast_severity(level: str) -> SeverityLevel:
+    """Textual's toast severity for an alert level (ok/warn/critical)."""
+    return LEVEL_SEVERITY.get(level, "information")
 
 
 def temperature_level(device: DeviceReading, thresholds: AlertThresholds) -> str:
@@ -65,4 +94,9 @@ def pressure_level(pressure: str) -> str:
 
 def theme_name(setting: str) -> str:
     """The Textual theme for the config value general.theme (dark or light)."""
-    return "textual-light" if setting.strip().lower() == "light" else "textual-dark"
+    return LIGHT_THEME if setting.strip().lower() == "light" else DARK_THEME
+
+
+def other_theme(theme: str) -> str:
+    """The light theme for the dark one, and the dark theme for any other."""
+    return LIGHT_THEME if theme == DARK_THEME else DARK_THEME

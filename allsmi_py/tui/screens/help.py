@@ -12,6 +12,15 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from allsmi_py.tui.style import (
+    ACCENT,
+    DOWN,
+    FILL_STEPS,
+    GRID_STEPS,
+    SHUTDOWN_MARGIN_C,
+    SLOWDOWN_MARGIN_C,
+)
+
 HelpMode = Literal["local", "cluster"]
 
 KEYS: tuple[tuple[str, str], ...] = (
@@ -58,17 +67,23 @@ CLUSTER_KEYS: tuple[tuple[str, str], ...] = (
     ("T", "switch between dark and light theme"),
 )
 
+# The legends quote the bounds of style.py's ladders, so they say what the colours do.
+_FILL_RED, _FILL_ORANGE = (f"{bound:.0f}%" for bound, _colour in FILL_STEPS[:2])
+_GRID_RED, _GRID_YELLOW, _GRID_GREEN = (f"{bound:.0f}%" for bound, _colour in GRID_STEPS[:3])
+
 LEGEND = (
-    "Gauges: green busy, orange above 60%, red above 80%. Temperatures turn orange 5 °C "
-    "below the device's slowdown point and red 2 °C below shutdown (config [alerts] when the "
+    f"Gauges: green busy, orange above {_FILL_ORANGE}, red above {_FILL_RED}. Temperatures "
+    f"turn orange {SLOWDOWN_MARGIN_C:.0f} °C below the device's slowdown point and red "
+    f"{SHUTDOWN_MARGIN_C:.0f} °C below shutdown (config [alerts] when the "
     "device does not say). A card with an orange or red frame has an alert; `a` lists them. "
     "N/A means the device does not report that value."
 )
 
 CLUSTER_LEGEND = (
     "Node grid: one cell per node, coloured by its mean utilization (grey idle, green above "
-    "20%, yellow above 50%, red above 80%); ✕ marks a node that did not answer this round, "
-    "listed under CONNECTION LOST with its error and the time since last contact. A stale "
+    f"{_GRID_GREEN}, yellow above {_GRID_YELLOW}, red above {_GRID_RED}); {DOWN} marks a node "
+    "that did not answer this round, listed under CONNECTION LOST with its error and the time "
+    "since last contact. A stale "
     "node's devices stay in the table, greyed, marked stale. STATE shows ⚠ warn or critical "
     "for a device with an alert (thresholds from the [alerts] section of the config). "
     "N/A means the device does not report that value."
@@ -79,7 +94,7 @@ def help_text(mode: HelpMode = "local") -> Table:
     """The key table of a view (local or cluster) with its legend under it."""
     keys, legend = (CLUSTER_KEYS, CLUSTER_LEGEND) if mode == "cluster" else (KEYS, LEGEND)
     table = Table.grid(padding=(0, 2))
-    table.add_column(style="bold", no_wrap=True)
+    table.add_column(style=ACCENT, no_wrap=True)
     table.add_column()
     for key, action in keys:
         table.add_row(key, action)
