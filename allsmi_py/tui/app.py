@@ -12,7 +12,6 @@ from typing import Protocol
 
 from textual.app import App
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
 from textual.reactive import var
 from textual.screen import Screen
 
@@ -21,7 +20,7 @@ from allsmi_py.model import NodeSnapshot
 from allsmi_py.tui.history import History
 from allsmi_py.tui.messages import SnapshotUpdated
 from allsmi_py.tui.screens.help import HelpScreen
-from allsmi_py.tui.style import theme_name
+from allsmi_py.tui.style import other_theme, theme_name, toast_severity
 from allsmi_py.tui.widgets.devices import record_devices
 from allsmi_py.tui.widgets.hostbar import record_host
 
@@ -96,11 +95,11 @@ class AllSmiApp(App[None]):
             self._toast(event)
         self.snapshot = snap
 
-    def _toast(self, event: AlertEvent) -> None:
-        severity: SeverityLevel = "error" if event.level == "critical" else (
-            "warning" if event.level == "warn" else "information")
-        self.notify(event.describe(), title="Alert" if event.raised else "Alert cleared",
-                    severity=severity, timeout=TOAST_SECONDS)
+    def _toast(self, event: AlertEvent, where: str | None = None) -> None:
+        """One alert transition as a toast; `where` (a node's name) goes before it."""
+        self.notify(event.describe() if where is None else f"{where}: {event.describe()}",
+                    title="Alert" if event.raised else "Alert cleared",
+                    severity=toast_severity(event.level), timeout=TOAST_SECONDS)
 
     def alert_mark(self, uuid: str) -> tuple[str, str]:
         """(level, short note) for a device card's frame and subtitle."""
@@ -119,4 +118,4 @@ class AllSmiApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""
-        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+        self.theme = other_theme(self.theme)

@@ -13,37 +13,24 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from textual.message import Message
-from textual.notifications import SeverityLevel
 from textual.reactive import var
 
 from allsmi_py.alerts import AlertEvent, AlertThresholds
 from allsmi_py.gc_tuning import RoundGc
 from allsmi_py.model import ClusterSnapshot
 from allsmi_py.remote.aggregate import ClusterSummary
-from allsmi_py.tui.app import AllSmiApp
+from allsmi_py.tui.app import TOAST_SECONDS, AllSmiApp
 from allsmi_py.tui.cluster_model import ClusterDeriver, ClusterState, ViewParams
-from allsmi_py.tui.messages import ClusterUpdated
+from allsmi_py.tui.messages import ClusterReady, ClusterUpdated
 from allsmi_py.tui.poll_thread import ClusterSource, PollThread
 from allsmi_py.tui.screens.help import HelpScreen
+from allsmi_py.tui.style import toast_severity
+from allsmi_py.tui.widgets.cluster_overview import SERIES_KEYS, record_cluster
 from allsmi_py.tui.widgets.devices import utilization_key
 
 __all__ = ["ClusterApp", "ClusterReady", "ClusterSource", "ClusterState"]
 
 MAX_TOASTS_PER_ROUND = 3
-SERIES_KEYS = ("cluster:util", "cluster:mem", "cluster:temp", "cluster:power")
-
-
-class ClusterReady(Message):
-    """A derived round, ready to draw; a newer one waiting in the queue replaces it."""
-
-    def __init__(self, state: ClusterState) -> None:
-        super().__init__()
-        self.state = state
-
-    def can_replace(self, message: Message) -> bool:
-        """Drop this (older) state when another is already queued behind it."""
-        return isinstance(message, ClusterReady)
 
 
 class ClusterApp(AllSmiApp):
@@ -166,10 +153,7 @@ class ClusterApp(AllSmiApp):
 
     def _record(self, summary: ClusterSummary, cluster: ClusterSnapshot) -> None:
         history = self.history
-        history.push("cluster:util", summary.utilization_mean_pct)
-        history.push("cluster:mem", summary.memory_used_pct)
-        history.push("cluster:temp", summary.temperature_mean_c)
-        history.push("cluster:power", summary.power_total_w if summary.device_count else None)
+        record_cluster(history, summary)
         # Device history only for the node in the Node tab: 8192 pushes a round would cost
         # the UI ~5 ms for sparklines nobody sees.
         keep = list(SERIES_KEYS)
@@ -186,16 +170,11 @@ class ClusterApp(AllSmiApp):
         if len(events) > MAX_TOASTS_PER_ROUND:
             # A cluster can flip dozens of alerts in one round: one toast, not a wall of them.
             raised = sum(1 for e in events if e.raised)
-            worst: SeverityLevel = "error" if any(e.level == "critical" for e in events) \
-                else "warning"
+            worst = toast_severity("critical" if any(e.level == "critical" for e in events)
+                                   else "warn")
             self.notify(f"{raised} alerts raised, {len(events) - raised} lowered or cleared "
                         "this round (a: alert history)", title="Alerts", severity=worst,
-                        timeout=5.0)
+                        timeout=TOAST_SECONDS)
             return
         for event in events:
-            node = where.get(event.uuid, "?")
-            severity: SeverityLevel = "error" if event.level == "critical" else (
-                "warning" if event.level == "warn" else "information")
-            self.notify(f"{node}: {event.describe()}",
-                        title="Alert" if event.raised else "Alert cleared",
-                        severity=severity, timeout=5.0)
+            self._toast(event, where.get(event.uuid, "?"))
