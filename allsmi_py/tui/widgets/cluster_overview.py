@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 from rich.console import RenderableType
 from rich.text import Text
@@ -14,13 +15,36 @@ from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.tui.cluster_rows import node_name
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.history import History
-from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour
+from allsmi_py.tui.style import ACCENT, DOWN, LEVEL_STYLE, MUTED, fill_colour
 from allsmi_py.tui.widgets.bars import sparkline
 
-# History keys of the cluster-wide series (the app records them once per round).
-SERIES = (("cluster:util", "util", 0.0, 100.0), ("cluster:mem", "mem", 0.0, 100.0),
-          ("cluster:temp", "temp", 20.0, 100.0), ("cluster:power", "power", 0.0, 0.0))
+
+class Series(NamedTuple):
+    """A cluster-wide history: its key, label, sparkline range (high 0: from the data), value."""
+
+    key: str
+    label: str
+    low: float
+    high: float
+    value: Callable[[ClusterSummary], float | None]
+
+
+SERIES = (
+    Series("cluster:util", "util", 0.0, 100.0, lambda s: s.utilization_mean_pct),
+    Series("cluster:mem", "mem", 0.0, 100.0, lambda s: s.memory_used_pct),
+    Series("cluster:temp", "temp", 20.0, 100.0, lambda s: s.temperature_mean_c),
+    Series("cluster:power", "power", 0.0, 0.0,
+           lambda s: s.power_total_w if s.device_count else None),
+)
+SERIES_KEYS = tuple(series.key for series in SERIES)
 LOST_LINES = 5
+LOST_TITLE = "CONNECTION LOST"
+
+
+def record_cluster(history: History, summary: ClusterSummary) -> None:
+    """Push this round's cluster-wide values into the history (the app does it once a round)."""
+    for series in SERIES:
+        history.push(series.key, series.value(summary))
 
 
 def ago(seconds: float | None) -> str:
@@ -81,11 +105,11 @@ def overview_text(summary: ClusterSummary | None, history: History, width: int,
                if power >= 1000 else f"{power:.0f} W", style=ACCENT)
     out.append("\n")
     spark_w = max(4, (width - 4 * 12) // 4)
-    for key, label, low, high in SERIES:
-        values = history.values(key, last=spark_w)
-        top = high or max([v for v in values if v is not None] or [1.0]) * 1.1
-        out.append(f"{label} ", style=MUTED)
-        out.append_text(sparkline(values, spark_w, low, top))
+    for series in SERIES:
+        values = history.values(series.key, last=spark_w)
+        top = series.high or max([v for v in values if v is not None] or [1.0]) * 1.1
+        out.append(f"{series.label} ", style=MUTED)
+        out.append_text(sparkline(values, spark_w, series.low, top))
         out.append("   ")
     for problem in problems:
         out.append("\n⚠ ", style=LEVEL_STYLE["warn"])
@@ -142,14 +166,15 @@ def lost_text(down: Sequence[ClusterNode], now_s: float) -> Text:
     for node in down[:LOST_LINES]:
         status = node.status
         last = None if status.last_ok_at_s is None else now_s - status.last_ok_at_s
-        out.append("✕ ", style=LEVEL_STYLE["critical"])
+        out.append(f"{DOWN} ", style=LEVEL_STYLE["critical"])
         out.append(node_name(node), style=ACCENT)
         if node_name(node) != status.address:
             out.append(f" {status.address}", style=MUTED)
         out.append(f"  last contact {ago(last)}  ", style=MUTED)
         out.append(f"{status.state}: {status.error or 'no answer'}\n")
     if len(down) > LOST_LINES:
-        out.append(f"… and {len(down) - LOST_LINES} more (✕ in the node grid)\n", style=MUTED)
+        out.append(f"… and {len(down) - LOST_LINES} more ({DOWN} in the node grid)\n",
+                   style=MUTED)
     out.rstrip()
     return out
 
@@ -170,7 +195,7 @@ class LostPanel(Widget):
         changed = [n.status.address for n in down] != [n.status.address for n in self.down]
         self.down, self._now_s = down, cluster.taken_at_s
         self.set_class(not down, "-none")
-        self.border_title = f"CONNECTION LOST: {len(down)} node{'s' if len(down) != 1 else ''}"
+        self.border_title = f"{LOST_TITLE}: {len(down)} node{'s' if len(down) != 1 else ''}"
         self.refresh(layout=changed)
 
     @property

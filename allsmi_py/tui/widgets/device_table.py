@@ -7,11 +7,10 @@ from collections.abc import Mapping, Sequence
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.tui.cluster_rows import DeviceRow, UserUsage
 from allsmi_py.tui.format import used_of_total
-from allsmi_py.tui.style import LEVEL_STYLE, MUTED, fill_colour, temperature_level
+from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour, temperature_level
 from allsmi_py.tui.widgets.line_table import Cell, Column, LineTable
+from allsmi_py.units import NOT_AVAILABLE as NA
 from allsmi_py.units import format_bytes
-
-NA = "N/A"
 
 
 def _pct(value: float | None) -> Cell:
@@ -85,7 +84,7 @@ class UsersTable(LineTable[UserUsage]):
     def cells(self, row: UserUsage) -> list[Cell]:
         """One user's totals."""
         return [
-            (row.user, "bold"), (str(len(row.nodes)), ""), (str(len(row.gpus)), ""),
+            (row.user, ACCENT), (str(len(row.nodes)), ""), (str(len(row.gpus)), ""),
             (str(row.processes), ""), (format_bytes(row.gpu_memory_bytes), ""),
             (row.top_command, MUTED),
         ]

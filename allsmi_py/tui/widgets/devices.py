@@ -20,6 +20,7 @@ from allsmi_py.tui.style import (
     temperature_level,
 )
 from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, gauge_spans, spark_span, to_text
+from allsmi_py.tui.widgets.hostbar import CPU_KEY, MEMORY_KEY
 from allsmi_py.units import NOT_AVAILABLE, format_number, format_pct
 
 WIDE_GRID_MIN_WIDTH = 110  # two columns of cards from here on
@@ -34,7 +35,7 @@ def record_devices(history: History, devices: Sequence[DeviceReading]) -> None:
     """Push every device's utilization, and forget devices that went away."""
     for device in devices:
         history.push(utilization_key(device.uuid), device.utilization_pct)
-    history.keep_only([utilization_key(d.uuid) for d in devices] + ["host:cpu", "host:memory"])
+    history.keep_only([utilization_key(d.uuid) for d in devices] + [CPU_KEY, MEMORY_KEY])
 
 
 def card_title(device: DeviceReading) -> str:

@@ -19,7 +19,10 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from allsmi_py.tui.style import HEADER
+
 RowT = TypeVar("RowT")
+HEADER_STYLE = Style.parse(HEADER)
 Cell = tuple[str, str]  # (text, rich style)
 
 
@@ -96,7 +99,7 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         width = self.size.width
         base = self.rich_style
         if y == 0:
-            strip = Strip([Segment(self._header, base + Style(bold=True, underline=True))])
+            strip = Strip([Segment(self._header, base + HEADER_STYLE)])
         else:
             index = scroll_y + y - 1
             if index >= len(self.rows):

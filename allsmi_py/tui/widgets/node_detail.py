@@ -12,8 +12,8 @@ from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import ClusterNode, NodeSnapshot
 from allsmi_py.tui.cluster_rows import node_name
 from allsmi_py.tui.history import History
-from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED
-from allsmi_py.tui.widgets.cluster_overview import ago
+from allsmi_py.tui.style import ACCENT, HEADER, LEVEL_STYLE, MUTED
+from allsmi_py.tui.widgets.cluster_overview import LOST_TITLE, ago
 from allsmi_py.tui.widgets.devices import card_lines, card_title
 from allsmi_py.tui.widgets.hostbar import host_lines
 from allsmi_py.units import format_bytes, format_pct
@@ -36,7 +36,7 @@ def lost_box(node: ClusterNode, now_s: float) -> Panel:
     body.append(ago(last))
     if node.snapshot is not None:
         body.append("\nThe readings below are the last ones received.", style=MUTED)
-    return Panel(body, title="CONNECTION LOST", border_style=LEVEL_STYLE["critical"],
+    return Panel(body, title=LOST_TITLE, border_style=LEVEL_STYLE["critical"],
                  title_align="left", width=72)
 
 
@@ -47,7 +47,7 @@ def processes_table(snap: NodeSnapshot) -> Table | Text:
         return Text("No processes exported by this node (its exporter may run without "
                     "--processes).", style=MUTED)
     procs.sort(key=lambda dp: -(dp[1].gpu_memory_bytes or 0))
-    table = Table(box=None, header_style="bold underline", pad_edge=False, expand=False)
+    table = Table(box=None, header_style=HEADER, pad_edge=False, expand=False)
     for title, justify in (("PID", "right"), ("USER", "left"), ("DEV", "right"),
                            ("GPU MEM", "right"), ("GPU%", "right"), ("COMMAND", "left")):
         table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]

@@ -7,13 +7,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.strip import Strip
 
 from allsmi_py.model import DeviceReading, NodeSnapshot, ProcessReading
 from allsmi_py.tui.style import fill_colour
-from allsmi_py.tui.widgets.line_table import Cell, Column, LineTable, fit
+from allsmi_py.tui.widgets.line_table import HEADER_STYLE, Cell, Column, LineTable, fit
 from allsmi_py.units import NOT_AVAILABLE, format_bytes, format_duration, format_pct
 
 
@@ -55,7 +54,6 @@ COLUMNS: tuple[SortColumn, ...] = (
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
 DEFAULT_SORT = "gpu_mem"
-HEADER_STYLE = Style(bold=True, underline=True)
 
 
 def device_tag(device: DeviceReading, several_backends: bool) -> str:

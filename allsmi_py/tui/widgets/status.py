@@ -26,7 +26,7 @@ def status_text(snapshot: NodeSnapshot | None) -> Text | None:
             out.append(f" — {status.message}\n")
         out.rstrip()
         return out
-    out = Text("No GPU or NPU found on this machine.\n", style="bold")
+    out = Text("No GPU or NPU found on this machine.\n", style=ACCENT)
     out.append("Host metrics are still shown above. What each backend found:\n")
     for status in snapshot.backends:
         style = LEVEL_STYLE["warn"] if status.state in ("error", "lost") else MUTED
@@ -36,7 +36,7 @@ def status_text(snapshot: NodeSnapshot | None) -> Text | None:
     if not snapshot.backends:
         out.append("  (no backend is installed)\n", style=MUTED)
     out.append("\nTo try the interface with simulated devices, run: ")
-    out.append(MOCK_HINT, style="bold")
+    out.append(MOCK_HINT, style=ACCENT)
     out.append("  (allsmi --list-mock lists the profiles)")
     return out
 
