@@ -44,8 +44,21 @@ GIB = 1024**3
 
 JOB_VAR = query_variable("job", "Job", "label_values(all_smi_up, job)", multi=False,
                          include_all=False)
+PER_DEVICE = "{{gpu_index}}: {{gpu}}"  # legend of a per-device series on the node detail
+# Reference series (limits, thresholds, totals) are drawn dashed: their legends say which.
+DASHED = {"matcher": {"id": "byRegexp", "options": ".*(limit|slowdown|shutdown|max|total).*"},
+          "properties": [{"id": "custom.lineStyle", "value": {"fill": "dash", "dash": [10, 10]}}]}
 UP_DOWN = [{"type": "value", "options": {"0": {"text": "DOWN", "color": "red", "index": 0},
                                          "1": {"text": "UP", "color": "green", "index": 1}}}]
+
+
+def against(title: str, description: str, metric: str, references: list[tuple[str, str]],
+            unit: str, selector: str, *, min_: float | None = None) -> Json:
+    """A line per device of `metric`, with its `references` (metric, legend) dashed."""
+    targets = [target(f"{metric}{{{selector}}}", PER_DEVICE)]
+    targets += [target(f"{ref_metric}{{{selector}}}", f"{{{{gpu_index}}}}: {legend}", ref)
+                for ref, (ref_metric, legend) in zip("BCDEFGH", references, strict=False)]
+    return timeseries(title, description, targets, unit, min_=min_, overrides=[DASHED])
 
 
 def cluster_overview() -> Json:
@@ -168,10 +181,6 @@ def node_detail() -> Json:
     """Node detail: one node, each device on its own line."""
     node = 'job=~"$job", instance="$instance"'
     dev = f'{node}, gpu_index=~"$gpu"'
-    per_dev = "{{gpu_index}}: {{gpu}}"
-    dashed = {"matcher": {"id": "byRegexp", "options": ".*(limit|slowdown|shutdown|max|total).*"},
-              "properties": [{"id": "custom.lineStyle",
-                              "value": {"fill": "dash", "dash": [10, 10]}}]}
     variables = [
         datasource_variable(),
         JOB_VAR,
@@ -209,33 +218,25 @@ def node_detail() -> Json:
                hide=("Time", "__name__", "job", "Value", "instance", "gpu_uuid")), 10, 4),
         (row("Per device"), 24, 1),
         (timeseries("Utilization", "Utilization of each device.",
-                    [target(f"all_smi_gpu_utilization{{{dev}}}", per_dev)], "percent",
+                    [target(f"all_smi_gpu_utilization{{{dev}}}", PER_DEVICE)], "percent",
                     min_=0, max_=100), 12, 8),
-        (timeseries("Memory", "Device memory used (solid) and installed (dashed).",
-                    [target(f"all_smi_gpu_memory_used_bytes{{{dev}}}", per_dev),
-                     target(f"all_smi_gpu_memory_total_bytes{{{dev}}}",
-                            "{{gpu_index}}: total", "B")], "bytes", min_=0,
-                    overrides=[dashed]), 12, 8),
-        (timeseries("Temperature against thresholds", "Device temperature, with the "
-                    "slowdown and shutdown thresholds where the device reports them (NVIDIA).",
-                    [target(f"all_smi_gpu_temperature_celsius{{{dev}}}", per_dev),
-                     target(f"all_smi_gpu_temperature_threshold_slowdown_celsius{{{dev}}}",
-                            "{{gpu_index}}: slowdown", "B"),
-                     target(f"all_smi_gpu_temperature_threshold_shutdown_celsius{{{dev}}}",
-                            "{{gpu_index}}: shutdown", "C")], "celsius",
-                    overrides=[dashed]), 12, 8),
-        (timeseries("Power against limit", "Device power, with the enforced power limit "
-                    "where the device reports it.",
-                    [target(f"all_smi_gpu_power_consumption_watts{{{dev}}}", per_dev),
-                     target(f"all_smi_gpu_power_limit_current_watts{{{dev}}}",
-                            "{{gpu_index}}: limit", "B")], "watt", min_=0,
-                    overrides=[dashed]), 12, 8),
-        (timeseries("Clocks", "Graphics (or AI core) clock, with its maximum where "
-                    "reported.",
-                    [target(f"all_smi_gpu_frequency_mhz{{{dev}}}", per_dev),
-                     target(f"all_smi_gpu_clock_graphics_max_mhz{{{dev}}}",
-                            "{{gpu_index}}: max", "B")], "rotmhz", min_=0,
-                    overrides=[dashed]), 12, 8),
+        (against("Memory", "Device memory used (solid) and installed (dashed).",
+                 "all_smi_gpu_memory_used_bytes", [("all_smi_gpu_memory_total_bytes", "total")],
+                 "bytes", dev, min_=0), 12, 8),
+        (against("Temperature against thresholds", "Device temperature, with the "
+                 "slowdown and shutdown thresholds where the device reports them (NVIDIA).",
+                 "all_smi_gpu_temperature_celsius",
+                 [("all_smi_gpu_temperature_threshold_slowdown_celsius", "slowdown"),
+                  ("all_smi_gpu_temperature_threshold_shutdown_celsius", "shutdown")],
+                 "celsius", dev), 12, 8),
+        (against("Power against limit", "Device power, with the enforced power limit "
+                 "where the device reports it.",
+                 "all_smi_gpu_power_consumption_watts",
+                 [("all_smi_gpu_power_limit_current_watts", "limit")], "watt", dev, min_=0),
+         12, 8),
+        (against("Clocks", "Graphics (or AI core) clock, with its maximum where reported.",
+                 "all_smi_gpu_frequency_mhz", [("all_smi_gpu_clock_graphics_max_mhz", "max")],
+                 "rotmhz", dev, min_=0), 12, 8),
         (bargauge("Energy by device in range", "Energy each device used over the time "
                   "range.",
                   [target(f"increase(all_smi_energy_consumed_joules_total{{{dev}}}"
@@ -258,7 +259,7 @@ def node_detail() -> Json:
         (timeseries("Host memory", "Host memory used and installed.",
                     [target(f"all_smi_memory_used_bytes{{{node}}}", "used"),
                      target(f"all_smi_memory_total_bytes{{{node}}}", "total", "B")],
-                    "bytes", min_=0, overrides=[dashed]), 8, 8),
+                    "bytes", min_=0, overrides=[DASHED]), 8, 8),
         (bargauge("Disk used", "Share of each file system in use.",
                   [target(f"100 * (1 - all_smi_disk_available_bytes{{{node}}}"
                           f" / all_smi_disk_total_bytes{{{node}}})", "{{mount_point}}",
