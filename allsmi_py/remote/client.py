@@ -16,13 +16,15 @@ import aiohttp
 import yarl
 
 from allsmi_py.model import ClusterNode, NodeSnapshot, NodeStatus
+from allsmi_py.remote.body import CHUNK_BYTES, BadEncoding, BodyTooLarge, read_capped
 from allsmi_py.remote.exposition import ParseError
 from allsmi_py.remote.hosts import Target
 from allsmi_py.remote.nodes import NotOurs, snapshot_from_json, snapshot_from_text
 
 DEFAULT_MAX_BODY_BYTES = 10_000_000
 _RETRY_BACKOFF_S = (0.05, 0.1, 0.2)
-_CHUNK = 1 << 16
+MAX_REDIRECTS = 3
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 
 
 class _Outcome(Exception):
@@ -82,7 +84,9 @@ class ScrapeClient:
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=self._headers,
                 timeout=self._session_timeout,
-                raise_for_status=False, trust_env=False)
+                raise_for_status=False, trust_env=False,
+                # read_capped inflates under the cap; aiohttp's own decoding has none
+                auto_decompress=False)
         return self._session
 
     def memory_of(self, target: Target) -> _NodeMemory:
@@ -170,7 +174,8 @@ class ScrapeClient:
     async def _get(self, url: str, end: float, *, json_path: bool) -> bytes:
         loop = asyncio.get_running_loop()
         session = self._get_session()
-        attempt = 0
+        attempt = hops = 0
+        request_url = _parsed_url(url)
         while True:
             remaining = end - loop.time()
             if remaining <= 0:
@@ -180,7 +185,12 @@ class ScrapeClient:
             timeout = (self._session_timeout if remaining >= self.timeout_s
                        else aiohttp.ClientTimeout(total=remaining))
             try:
-                async with session.get(_parsed_url(url), timeout=timeout) as resp:
+                async with session.get(request_url, timeout=timeout,
+                                       allow_redirects=False) as resp:
+                    if resp.status in _REDIRECTS:
+                        request_url = _same_origin_redirect(request_url, resp, hops)
+                        hops += 1
+                        continue
                     return await self._body(resp, json_path)
             except asyncio.TimeoutError:
                 raise _Outcome("timeout", f"no answer within {self.timeout_s:g} s") from None
@@ -210,17 +220,15 @@ class ScrapeClient:
         if declared is not None and declared > cap:
             resp.close()
             raise _Outcome("too_large", f"body of {declared} bytes exceeds {cap}")
-        if declared is not None:
-            return await resp.read()
-        chunks: list[bytes] = []
-        size = 0
-        async for chunk in resp.content.iter_chunked(_CHUNK):
-            size += len(chunk)
-            if size > cap:
-                resp.close()
-                raise _Outcome("too_large", f"body exceeds {cap} bytes")
-            chunks.append(chunk)
-        return b"".join(chunks)
+        try:
+            return await read_capped(resp.content.iter_chunked(CHUNK_BYTES),
+                                     resp.headers.get("Content-Encoding", ""), cap)
+        except BodyTooLarge as exc:
+            resp.close()
+            raise _Outcome("too_large", str(exc)) from None
+        except BadEncoding as exc:
+            resp.close()
+            raise _Outcome("bad_payload", str(exc)) from None
 
     async def close(self) -> None:
         """Close the session and its connections."""
@@ -233,6 +241,32 @@ class ScrapeClient:
 def _parsed_url(url: str) -> yarl.URL:
     # Node URLs are built once from the host list: parse them once, not every round.
     return yarl.URL(url)
+
+
+def _origin(url: yarl.URL) -> tuple[str, str, int | None]:
+    return (url.scheme.lower(), (url.host or "").lower(), url.port)
+
+
+def _same_origin_redirect(current: yarl.URL, resp: aiohttp.ClientResponse, hops: int) -> yarl.URL:
+    """Where a redirect leads, when it stays on the node's own origin within MAX_REDIRECTS.
+
+    A redirect to another host would show that host's data as this node's, so it is an
+    http_error; so is a loop of redirects.
+    """
+    resp.release()
+    location = resp.headers.get("Location", "")
+    status = resp.status
+    if hops >= MAX_REDIRECTS:
+        raise _Outcome("http_error", f"more than {MAX_REDIRECTS} redirects", status)
+    try:
+        target = current.join(yarl.URL(location))
+    except ValueError:
+        raise _Outcome("http_error", f"HTTP {status} with a bad Location", status) from None
+    if not location or _origin(target) != _origin(current):
+        where = f"{target.scheme}://{target.host}:{target.port}" if target.host else "nowhere"
+        raise _Outcome("http_error", f"HTTP {status} redirect to another origin ({where}) refused",
+                       status)
+    return target
 
 
 def _describe(exc: BaseException) -> str:
