@@ -59,12 +59,15 @@ def run(args: argparse.Namespace, config: Config) -> int:
                          "give it without --hosts/--hostfile")
     source: ClusterSource
     if prometheus:
+        from allsmi_py.remote.hosts import redact_credentials
+
         if not prometheus.startswith(("http://", "https://")):
-            raise UsageError(f"--prometheus needs an http:// or https:// URL, not {prometheus!r}")
+            raise UsageError("--prometheus needs an http:// or https:// URL, "
+                             f"not {redact_credentials(prometheus)!r}")
         from allsmi_py.remote.prometheus_source import PrometheusSource
 
         source = PrometheusSource(prometheus, timeout_s=timeout_s, auth_token=token)
-        label = f"prometheus {prometheus}"
+        label = f"prometheus {source.shown_url}"
     else:
         if not hosts and not hostfile:
             raise UsageError("allsmi view needs nodes: --hosts HOST[,HOST...], --hostfile FILE "

@@ -50,6 +50,10 @@ class HostList:
     problems: tuple[str, ...] = field(default=())
 
 
+_NO_CREDENTIALS = ("credentials in host specs are not supported: give a bearer token as "
+                   "view.auth_token in the config file or ALLSMI_AUTH_TOKEN")
+
+
 def parse_host(text: str) -> Target:
     """One host spec to a Target; ValueError with the reason when it is not valid."""
     spec = text.strip()
@@ -57,6 +61,8 @@ def parse_host(text: str) -> Target:
         raise ValueError("empty host")
     if "://" in spec:
         return _from_url(spec)
+    if "@" in spec:
+        raise ValueError(_NO_CREDENTIALS)
     host, port = _split_host_port(spec)
     return _target("http", host, port, "")
 
@@ -67,7 +73,7 @@ def _from_url(spec: str) -> Target:
     if scheme not in ("http", "https"):
         raise ValueError(f"unsupported scheme {parts.scheme!r} (use http or https)")
     if parts.username or parts.password:
-        raise ValueError("credentials in URLs are not supported (use auth_token)")
+        raise ValueError(_NO_CREDENTIALS)
     if not parts.netloc:
         raise ValueError("URL has no host")
     host, port = _split_host_port(parts.netloc, default=443 if scheme == "https" else DEFAULT_PORT)
@@ -126,10 +132,22 @@ def parse_lines(lines: Iterable[str], source: str = "--hosts") -> HostList:
         try:
             target = parse_host(line)
         except ValueError as exc:
-            problems.append(f"{source} line {number}: {line!r}: {exc}")
+            problems.append(f"{source} line {number}: {redact_credentials(line)!r}: {exc}")
             continue
         targets.setdefault(target.base_url, target)
     return HostList(tuple(targets.values()), tuple(problems))
+
+
+# The user part of a URL, or of a scheme-less `user:password@host`, up to its `@`.
+_USERINFO = re.compile(r"(^|://|[\s'\"(=,])([^/@\s'\"]+)@")
+
+
+def redact_credentials(text: str) -> str:
+    """`text` with the password (or a lone token) of any user part shown as ***."""
+    def mask(match: re.Match[str]) -> str:
+        user, sep, _ = match[2].partition(":")
+        return f"{match[1]}{user}:***@" if sep else f"{match[1]}***@"
+    return _USERINFO.sub(mask, text)
 
 
 def split_hosts_flag(values: Sequence[str]) -> list[str]:

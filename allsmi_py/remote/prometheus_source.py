@@ -27,6 +27,7 @@ import httpx
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeStatus
 from allsmi_py.remote.exposition import Sample
+from allsmi_py.remote.hosts import redact_credentials
 from allsmi_py.remote.parse import ParseError, snapshot_from_samples
 from allsmi_py.remote.rules import rules
 from allsmi_py.remote.source import RoundSource
@@ -64,6 +65,7 @@ class PrometheusSource(RoundSource):
                  transport: httpx.AsyncBaseTransport | None = None) -> None:
         """Prometheus base URL (http://host:9090); seconds; an optional bearer token and job."""
         self.url = url.rstrip("/")
+        self.shown_url = redact_credentials(self.url)  # basic-auth userinfo is never printed
         self.timeout_s = timeout_s
         self.job = job
         headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
@@ -98,7 +100,7 @@ class PrometheusSource(RoundSource):
         nodes = self._nodes(ups, data, target_labels, eval_s, errors)
         self._problems = tuple(f"prometheus: {w}" for w in warnings)
         if not nodes:
-            self._problems += (f"prometheus: no all_smi series at {self.url}",)
+            self._problems += (f"prometheus: no all_smi series at {self.shown_url}",)
         self._last = ClusterSnapshot(taken_at_s=time.time(), nodes=tuple(nodes))
         return self._last
 
@@ -144,7 +146,7 @@ class PrometheusSource(RoundSource):
             previous.snapshot if previous else None)
 
     def _failed(self, failure: PrometheusFailure) -> ClusterSnapshot:
-        message = f"prometheus at {self.url}: {failure}"
+        message = f"prometheus at {self.shown_url}: {failure}"
         self.failure = message
         self._problems = (message,)
         nodes: tuple[ClusterNode, ...] = ()
@@ -197,7 +199,8 @@ class PrometheusSource(RoundSource):
         except httpx.TimeoutException as exc:
             raise PrometheusFailure("timeout", f"timed out ({type(exc).__name__})") from None
         except httpx.HTTPError as exc:
-            raise PrometheusFailure("unreachable", str(exc) or type(exc).__name__) from None
+            raise PrometheusFailure(
+                "unreachable", redact_credentials(str(exc)) or type(exc).__name__) from None
         try:
             body = response.json()
         except ValueError:

@@ -8,7 +8,13 @@ from pathlib import Path
 import pytest
 
 from allsmi_py.errors import UsageError
-from allsmi_py.remote.hosts import HostfileWatcher, load_targets, parse_host, parse_lines
+from allsmi_py.remote.hosts import (
+    HostfileWatcher,
+    load_targets,
+    parse_host,
+    parse_lines,
+    redact_credentials,
+)
 
 
 @pytest.mark.parametrize(("spec", "address", "base"), [
@@ -87,3 +93,31 @@ def test_watcher_rereads_on_change_and_survives_removal(tmp_path: Path) -> None:
     os.utime(path, ns=(1, 3_000_000_000))
     assert watcher.refresh() is False
     assert [t.address for t in watcher.targets] == ["z:9090"]
+
+
+@pytest.mark.parametrize(("text", "shown"), [
+    ("http://admin:S3cretPass@gpu1:9090", "http://admin:***@gpu1:9090"),
+    ("https://S3cretToken@gpu1/metrics", "https://***@gpu1/metrics"),
+    ("see http://a:b@h1 and http://c:d@h2", "see http://a:***@h1 and http://c:***@h2"),
+    ("http://gpu1:9090/path@v2", "http://gpu1:9090/path@v2"),
+    ("gpu1:9090", "gpu1:9090"),
+])
+def test_credentials_are_redacted_wherever_a_url_is_shown(text: str, shown: str) -> None:
+    assert redact_credentials(text) == shown
+
+
+def test_a_url_with_a_password_is_refused_without_printing_it() -> None:
+    result = parse_lines(["http://admin:S3cretPass@gpu1:9090", "gpu2"])
+    assert [t.address.split(":")[0] for t in result.targets] == ["gpu2"]
+    (problem,) = result.problems
+    assert "S3cretPass" not in problem
+    assert "admin:***@gpu1" in problem
+    assert "view.auth_token" in problem and "ALLSMI_AUTH_TOKEN" in problem
+
+
+@pytest.mark.parametrize("spec", ["admin:S3cretPass@gpu1:9090", "admin:S3cretPass@gpu1",
+                                  "S3cretPass@gpu1"])
+def test_a_scheme_less_spec_with_credentials_is_refused_without_printing_them(spec: str) -> None:
+    (problem,) = parse_lines([spec]).problems
+    assert "S3cretPass" not in problem
+    assert "***@gpu1" in problem and "credentials" in problem
