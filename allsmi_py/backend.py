@@ -58,6 +58,14 @@ class Backend(ABC):
     requirements: ClassVar[str] = ""
     """What the backend needs, in words (OS, driver, library or tool)."""
 
+    def __init_subclass__(cls, name: str = "", vendor: str = "", requirements: str = "",
+                          **kwargs: Any) -> None:
+        """`class X(Backend, name=..., vendor=..., requirements=...)` declares the three facts."""
+        super().__init_subclass__(**kwargs)
+        for attr, value in (("name", name), ("vendor", vendor), ("requirements", requirements)):
+            if value:
+                setattr(cls, attr, value)
+
     @classmethod
     def available(cls) -> Availability:
         """Cheap check, without initialising any library; must finish in milliseconds."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import glob
 import os
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -79,14 +78,9 @@ def read_hwmon_files(folder: str | None) -> dict[str, str]:
     return texts
 
 
-class AmdBackend(Backend):
+class AmdBackend(Backend, name="amd", vendor="AMD", requirements=(
+        "Linux with the amdgpu driver (sysfs, no root); optional `amdsmi` from ROCm")):
     """AMD Radeon and Instinct GPUs driven by amdgpu."""
-
-    name: ClassVar[str] = "amd"
-    vendor: ClassVar[str] = "AMD"
-    requirements: ClassVar[str] = (
-        "Linux with the amdgpu driver (sysfs, no root); optional `amdsmi` from ROCm"
-    )
 
     def __init__(self, root: str = "/", use_amdsmi: bool = True) -> None:
         self.root = root

@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import ClassVar, Literal
+from typing import Literal
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -102,15 +102,10 @@ def device_from_native(reading: NativeReading, name: str, hw_model: str | None,
     )
 
 
-class AppleBackend(Backend):
-    """Apple Silicon SoC: GPU busy, clock, power and temperature, CPU clusters, memory."""
-
-    name: ClassVar[str] = "apple"
-    vendor: ClassVar[str] = "Apple"
-    requirements: ClassVar[str] = (
+class AppleBackend(Backend, name="apple", vendor="Apple", requirements=(
         "macOS on Apple Silicon (arm64); no root needed (IOReport, SMC and IORegistry "
-        "through ctypes); as root, `powermetrics` is the fallback"
-    )
+        "through ctypes); as root, `powermetrics` is the fallback")):
+    """Apple Silicon SoC: GPU busy, clock, power and temperature, CPU clusters, memory."""
 
     def __init__(self, powermetrics_argv: list[str] | None = None,
                  interval_ms: int = 1000, first_sample_timeout_s: float = 3.0, *,

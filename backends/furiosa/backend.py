@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend, run_tool
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -23,12 +22,9 @@ INSTALL_HINT = "furiosa-smi not found on PATH (install FuriosaAI's furiosa-smi p
 
 
 
-class FuriosaBackend(Backend):
+class FuriosaBackend(Backend, name="furiosa", vendor="FuriosaAI", requirements=(
+        "Linux, FuriosaAI RNGD driver (/sys/class/rngd_mgmt), furiosa-smi")):
     """FuriosaAI RNGD cards through furiosa-smi's tables."""
-
-    name: ClassVar[str] = "furiosa"
-    vendor: ClassVar[str] = "FuriosaAI"
-    requirements: ClassVar[str] = "Linux, FuriosaAI RNGD driver (/sys/class/rngd_mgmt), furiosa-smi"
 
     def __init__(self, tool: str | None = None, timeout_s: float = 5.0) -> None:
         self._tool_arg = tool

@@ -15,7 +15,6 @@ import threading
 import time
 from collections import deque
 from pathlib import Path
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -43,12 +42,9 @@ def _habana_present() -> bool:
     return False
 
 
-class GaudiBackend(Backend):
+class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(
+        "Linux, habanalabs driver (/dev/accel, vendor 0x1da3), hl-smi")):
     """Intel Gaudi 2/3 through a streaming hl-smi query."""
-
-    name: ClassVar[str] = "gaudi"
-    vendor: ClassVar[str] = "Intel"
-    requirements: ClassVar[str] = "Linux, habanalabs driver (/dev/accel, vendor 0x1da3), hl-smi"
 
     def __init__(
         self,

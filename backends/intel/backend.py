@@ -11,7 +11,6 @@ import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -104,15 +103,10 @@ class _CardState:
     clients_at_ns: int = 0
 
 
-class IntelGpuBackend(Backend):
-    """Intel integrated and discrete GPUs on the i915 or xe kernel driver."""
-
-    name: ClassVar[str] = "intel"
-    vendor: ClassVar[str] = "Intel"
-    requirements: ClassVar[str] = (
+class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
         "Linux with the i915 or xe driver (sysfs and hwmon, no root); engine use from "
-        "/proc/*/fdinfo (other users' processes need root)"
-    )
+        "/proc/*/fdinfo (other users' processes need root)")):
+    """Intel integrated and discrete GPUs on the i915 or xe kernel driver."""
 
     def __init__(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -96,15 +95,10 @@ def device_from_tegrastats(sample: TegrastatsSample, name: str, uuid: str) -> De
     )
 
 
-class JetsonBackend(Backend):
-    """The Jetson SoC as one device: iGPU load and clock, unified memory, board power."""
-
-    name: ClassVar[str] = "jetson"
-    vendor: ClassVar[str] = "NVIDIA"
-    requirements: ClassVar[str] = (
+class JetsonBackend(Backend, name="jetson", vendor="NVIDIA", requirements=(
         "Linux on an NVIDIA Jetson (Tegra) board; reads sysfs without root, "
-        "falls back to L4T's `tegrastats`"
-    )
+        "falls back to L4T's `tegrastats`")):
+    """The Jetson SoC as one device: iGPU load and clock, unified memory, board power."""
 
     def __init__(
         self,

@@ -12,12 +12,9 @@ from backends.mock.profiles import PROFILES, parse_spec
 from backends.mock.simulator import DeviceSimulator
 
 
-class MockBackend(Backend):
+class MockBackend(Backend, name="mock", vendor="Mock",
+                  requirements="nothing: simulated devices, selected with --mock SPEC"):
     """Devices from platform profiles whose values move like real workloads do."""
-
-    name = "mock"
-    vendor = "Mock"
-    requirements = "nothing: simulated devices, selected with --mock SPEC"
 
     def __init__(
         self,

@@ -6,7 +6,7 @@ import ctypes.util
 import glob
 import os
 import sys
-from typing import Any, ClassVar
+from typing import Any
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendUnavailable
@@ -37,15 +37,10 @@ def _library_present() -> bool:
     return ctypes.util.find_library("nvidia-ml") is not None
 
 
-class NvidiaBackend(Backend):
-    """Every NVIDIA GPU that NVML sees, with processes and MIG instances."""
-
-    name: ClassVar[str] = "nvidia"
-    vendor: ClassVar[str] = "NVIDIA"
-    requirements: ClassVar[str] = (
+class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", requirements=(
         "Linux or Windows with the NVIDIA driver (libnvidia-ml.so.1 / nvml.dll) and the "
-        "nvidia-ml-py package"
-    )
+        "nvidia-ml-py package")):
+    """Every NVIDIA GPU that NVML sees, with processes and MIG instances."""
 
     def __init__(self) -> None:
         self._session: NvmlSession | None = None

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend, run_tool
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -21,12 +20,9 @@ def _find_tool() -> str | None:
     return next((path for tool in TOOLS if (path := shutil.which(tool))), None)
 
 
-class RebellionsBackend(Backend):
+class RebellionsBackend(Backend, name="rebellions", vendor="Rebellions", requirements=(
+        "Linux, RBLN driver (/dev/rbln0), rbln-smi or rbln-stat")):
     """Rebellions ATOM cards through rbln-smi's JSON."""
-
-    name: ClassVar[str] = "rebellions"
-    vendor: ClassVar[str] = "Rebellions"
-    requirements: ClassVar[str] = "Linux, RBLN driver (/dev/rbln0), rbln-smi or rbln-stat"
 
     def __init__(self, tool: str | None = None, timeout_s: float = 5.0) -> None:
         self._tool_arg = tool

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend, run_tool
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -33,15 +32,10 @@ def availability(root: str = "/") -> Availability:
     return Availability.yes()
 
 
-class TenstorrentBackend(Backend):
-    """Tenstorrent Wormhole/Blackhole cards through tt-kmd sysfs, or tt-smi's snapshot JSON."""
-
-    name: ClassVar[str] = "tenstorrent"
-    vendor: ClassVar[str] = "Tenstorrent"
-    requirements: ClassVar[str] = (
+class TenstorrentBackend(Backend, name="tenstorrent", vendor="Tenstorrent", requirements=(
         "Linux, tt-kmd driver (/dev/tenstorrent); reads its sysfs/hwmon telemetry (no root), "
-        "else runs tt-smi from PATH"
-    )
+        "else runs tt-smi from PATH")):
+    """Tenstorrent Wormhole/Blackhole cards through tt-kmd sysfs, or tt-smi's snapshot JSON."""
 
     def __init__(
         self, tool: str | None = None, timeout_s: float = 10.0, root: str = "/"

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import threading
 from pathlib import Path
-from typing import ClassVar
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -37,12 +36,9 @@ def _google_pci_device_present() -> bool:
     return False
 
 
-class TpuBackend(Backend):
+class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
+        "Cloud TPU VM (PCI vendor 0x1ae0), tpu-info; a libtpu workload")):
     """Google Cloud TPU chips (v2-v6e) through tpu-info's tables."""
-
-    name: ClassVar[str] = "tpu"
-    vendor: ClassVar[str] = "Google"
-    requirements: ClassVar[str] = "Cloud TPU VM (PCI vendor 0x1ae0), tpu-info; a libtpu workload"
 
     def __init__(
         self,
