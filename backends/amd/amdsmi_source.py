@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
+from dataclasses import replace
 from types import ModuleType
 from typing import Any
 
 from allsmi_py.errors import BackendUnavailable
 from allsmi_py.model import DeviceReading
-from allsmi_py.units import mib_to_bytes
+from allsmi_py.units import mib_to_bytes, uw_to_w
+from backends.amd.parse import amd_reading
 
 
 def import_amdsmi() -> ModuleType:
@@ -103,13 +105,9 @@ class AmdSmiSource:
         junction = self._temperature(handle, "HOTSPOT")
         if junction is not None:
             details["temperature.junction_input_c"] = f"{junction:g}"
-        return DeviceReading(
-            backend="amd",
-            index=index,
-            uuid=f"amd-{uuid or bdf or index}",
-            name=str(asic.get("market_name") or "AMD GPU"),
-            kind="gpu",
-            vendor="AMD",
+        return replace(
+            amd_reading(index, uuid or bdf or index, str(asic.get("market_name") or "AMD GPU"),
+                        details),
             utilization_pct=number(activity.get("gfx_activity")),
             memory_utilization_pct=number(activity.get("umc_activity")),
             memory_used_bytes=mib_to_bytes(used_mb),
@@ -117,15 +115,14 @@ class AmdSmiSource:
             temperature_c=self._temperature(handle, "EDGE"),
             memory_temperature_c=self._temperature(handle, "VRAM"),
             power_w=watts,
-            power_limit_w=_micro(cap.get("power_cap")),
-            power_limit_default_w=_micro(cap.get("default_power_cap")),
-            power_limit_max_w=_micro(cap.get("max_power_cap")),
+            power_limit_w=uw_to_w(number(cap.get("power_cap"))),
+            power_limit_default_w=uw_to_w(number(cap.get("default_power_cap"))),
+            power_limit_max_w=uw_to_w(number(cap.get("max_power_cap"))),
             clock_graphics_mhz=number(gfx.get("clk")),
             clock_graphics_max_mhz=number(gfx.get("max_clk")),
             clock_memory_mhz=number(mem.get("clk")),
             clock_memory_max_mhz=number(mem.get("max_clk")),
             fan_rpm=rpm,
-            details=details,
         )
 
     def close(self) -> None:
@@ -133,7 +130,3 @@ class AmdSmiSource:
         with contextlib.suppress(self._error):
             self._amdsmi.amdsmi_shut_down()
 
-
-def _micro(value: Any) -> float | None:
-    microwatts = number(value)
-    return None if microwatts is None else microwatts / 1e6

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
-import glob
 import os
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from backends._common.sysfs import (
+    DRM_CLASS_DIR,
+    drm_cards,
+    find_hwmon,
+    pci_vendor,
+    read_texts,
+    read_uevent,
+)
 from backends.amd import amdsmi_source
-from backends.amd.parse import AMD_VENDOR_ID, device_from_sysfs, parse_uevent
+from backends.amd.parse import AMD_VENDOR_ID, device_from_sysfs
 
 # Device files worth reading each tick; binary ones (pp_table, gpu_metrics) are left alone.
 CARD_FILES = (
@@ -22,60 +29,32 @@ CARD_FILES = (
 _HWMON_SKIP = frozenset({"uevent"})
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(65536).strip()
-    except OSError:
-        return None  # missing file, or one the ASIC does not support (EINVAL/ENODATA)
-
-
 def find_amd_cards(root: str) -> list[str]:
     """Device directories (`.../cardN/device`) of amdgpu cards under `root`, card order."""
     found = []
-    cards = glob.glob(os.path.join(root, "sys/class/drm/card[0-9]*"))
-    for card in sorted(cards, key=lambda p: int(os.path.basename(p)[4:].split("-")[0] or 0)):
-        if "-" in os.path.basename(card):
-            continue  # a connector such as card0-DP-1
+    for card in drm_cards(root):
         device = os.path.join(card, "device")
-        if (_read(os.path.join(device, "vendor")) or "").lower() != AMD_VENDOR_ID:
+        if pci_vendor(device) != AMD_VENDOR_ID:
             continue
-        driver = parse_uevent(_read(os.path.join(device, "uevent"))).get("DRIVER")
-        if driver in (None, "amdgpu"):
+        if read_uevent(device).get("DRIVER") in (None, "amdgpu"):
             found.append(device)
     return found
 
 
 def amdgpu_hwmon_dir(device_dir: str) -> str | None:
-    """The device's hwmon folder (numbering is arbitrary, so glob and check the name)."""
-    folders = sorted(glob.glob(os.path.join(device_dir, "hwmon", "hwmon*")))
-    for folder in folders:
-        if _read(os.path.join(folder, "name")) == "amdgpu":
-            return folder
-    return folders[0] if folders else None
-
-
-def read_card_files(device_dir: str) -> dict[str, str]:
-    """The text of every device file in CARD_FILES that exists."""
-    texts = {}
-    for name in CARD_FILES:
-        text = _read(os.path.join(device_dir, name))
-        if text is not None:
-            texts[name] = text
-    return texts
+    """The device's amdgpu hwmon folder, else its first one."""
+    return find_hwmon(device_dir, ("amdgpu",), first_if_unnamed=True)
 
 
 def read_hwmon_files(folder: str | None) -> dict[str, str]:
     """The text of every plain file in an hwmon folder."""
     if folder is None:
         return {}
-    texts = {}
-    for entry in os.scandir(folder):
-        if entry.name not in _HWMON_SKIP and entry.is_file():
-            text = _read(entry.path)
-            if text is not None:
-                texts[entry.name] = text
-    return texts
+    try:
+        names = [e.name for e in os.scandir(folder) if e.name not in _HWMON_SKIP and e.is_file()]
+    except OSError:
+        return {}  # the card went away between finding the folder and listing it
+    return read_texts(folder, names)
 
 
 class AmdBackend(Backend, name="amd", vendor="AMD", requirements=(
@@ -105,7 +84,7 @@ class AmdBackend(Backend, name="amd", vendor="AMD", requirements=(
         if self.use_amdsmi:
             self._amdsmi = amdsmi_source.AmdSmiSource.open()
             return
-        raise BackendUnavailable(f"no amdgpu card under {self.root}sys/class/drm")
+        raise BackendUnavailable(f"no amdgpu card under {self.root}{DRM_CLASS_DIR}")
 
     def read(self) -> list[DeviceReading]:
         """Read every card once."""
@@ -115,7 +94,7 @@ class AmdBackend(Backend, name="amd", vendor="AMD", requirements=(
             raise BackendReadError("amd backend read before open()")
         readings = []
         for index, device in enumerate(self._devices):
-            card = read_card_files(device)
+            card = read_texts(device, CARD_FILES)
             if not card:
                 raise BackendReadError(f"{device} is gone (GPU removed or driver unloaded)")
             hwmon = read_hwmon_files(amdgpu_hwmon_dir(device))

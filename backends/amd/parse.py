@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import replace
 
 from allsmi_py.model import DeviceReading
+from allsmi_py.units import hz_to_mhz, millidegrees_to_c, uw_to_w
+from backends._common.sysfs import parse_int, parse_uevent, pcie_generation
 
 AMD_VENDOR_ID = "0x1002"
 _DPM_LEVEL = re.compile(r"^\s*(\d+):\s*(\d+)\s*[Mm][Hh]z\s*(\*)?\s*$")
-_LINK_SPEED = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*GT/s")
-# PCIe generation by per-lane transfer rate (GT/s), PCI-SIG.
-_PCIE_GEN_BY_GTS = {2.5: 1, 5.0: 2, 8.0: 3, 16.0: 4, 32.0: 5, 64.0: 6}
 # hwmon writes absolute zero (-273150 m°C) for a threshold the ASIC does not have.
 _ABSOLUTE_ZERO_MILLI_C = -273150
 
@@ -41,38 +41,17 @@ def max_dpm_mhz(text: str | None) -> float | None:
     return max(mhz for _, mhz, _ in levels) if levels else None
 
 
-def pcie_generation(link_speed: str | None) -> int | None:
-    """PCIe generation from a link speed such as '16.0 GT/s PCIe'."""
-    match = _LINK_SPEED.match(link_speed or "")
-    return _PCIE_GEN_BY_GTS.get(float(match.group(1))) if match else None
+def _watts(microwatts: str | None) -> float | None:
+    return uw_to_w(parse_int(microwatts))
 
 
-def parse_uevent(text: str | None) -> dict[str, str]:
-    """KEY=value lines of a uevent file."""
-    pairs = (line.partition("=") for line in (text or "").splitlines())
-    return {key: value for key, sep, value in pairs if sep}
-
-
-def to_int(text: str | None) -> int | None:
-    """An integer sysfs value, or None when absent or not a number."""
-    if text is None:
-        return None
-    try:
-        return int(text.strip(), 0)
-    except ValueError:
-        return None
-
-
-def _micro(text: str | None) -> float | None:
-    value = to_int(text)
-    return None if value is None else value / 1e6
+def _mhz(hertz: str | None) -> float | None:
+    return hz_to_mhz(parse_int(hertz))
 
 
 def _milli_c(text: str | None) -> float | None:
-    value = to_int(text)
-    if value is None or value == _ABSOLUTE_ZERO_MILLI_C:
-        return None
-    return value / 1000.0
+    value = parse_int(text, signed=True)
+    return None if value == _ABSOLUTE_ZERO_MILLI_C else millidegrees_to_c(value)
 
 
 def temperatures_by_label(hwmon: Mapping[str, str]) -> dict[str, dict[str, float]]:
@@ -99,13 +78,21 @@ def _known(text: str | None) -> str | None:
 
 
 def _mhz_text(hertz: str | None) -> str | None:
-    mhz = _micro(hertz)
+    mhz = _mhz(hertz)
     return None if mhz is None else f"{mhz:g}"
 
 
 def _nonblank(text: str | None) -> str | None:
     stripped = (text or "").strip()
     return stripped or None
+
+
+def amd_reading(
+    index: int, uuid_key: object, name: str, details: Mapping[str, str]
+) -> DeviceReading:
+    """An AMD GPU with no value read yet; both sources give it the uuid amd-<uuid_key>."""
+    return DeviceReading(backend="amd", index=index, uuid=f"amd-{uuid_key}", name=name,
+                         kind="gpu", vendor="AMD", details=details)
 
 
 def device_from_sysfs(
@@ -118,24 +105,23 @@ def device_from_sysfs(
     name = _nonblank(card.get("product_name")) or (
         f"AMD GPU [{pci_id}]" if pci_id else "AMD GPU"
     )
-    uuid = _nonblank(card.get("unique_id"))
-    uuid = f"amd-{uuid}" if uuid else f"amd-{slot or index}"
+    uuid_key = _nonblank(card.get("unique_id")) or slot or index
 
     temps = temperatures_by_label(hwmon)
     edge = temps.get("edge") or next(iter(temps.values()), {})
-    power = _micro(hwmon.get("power1_average"))
+    power = _watts(hwmon.get("power1_average"))
     if power is None:
-        power = _micro(hwmon.get("power1_input"))
-    fan_rpm = to_int(hwmon.get("fan1_input"))
-    pwm = to_int(hwmon.get("pwm1"))
-    pwm_max = to_int(hwmon.get("pwm1_max")) or 255
+        power = _watts(hwmon.get("power1_input"))
+    fan_rpm = parse_int(hwmon.get("fan1_input"))
+    pwm = parse_int(hwmon.get("pwm1"))
+    pwm_max = parse_int(hwmon.get("pwm1_max")) or 255
     sclk = current_dpm_mhz(card.get("pp_dpm_sclk"))
     if sclk is None:
-        sclk = _micro(hwmon.get("freq1_input"))
+        sclk = _mhz(hwmon.get("freq1_input"))
     mclk = current_dpm_mhz(card.get("pp_dpm_mclk"))
     if mclk is None:
-        mclk = _micro(hwmon.get("freq2_input"))
-    numa = to_int(card.get("numa_node"))
+        mclk = _mhz(hwmon.get("freq2_input"))
+    numa = parse_int(card.get("numa_node"))  # -1, no NUMA node, reads as None
 
     details: dict[str, str] = {"source": "sysfs"}
     for key, value in (
@@ -157,24 +143,19 @@ def device_from_sysfs(
         for suffix, celsius in values.items():
             details[f"temperature.{label}_{suffix}_c"] = f"{celsius:g}"
 
-    return DeviceReading(
-        backend="amd",
-        index=index,
-        uuid=uuid,
-        name=name,
-        kind="gpu",
-        vendor="AMD",
+    return replace(
+        amd_reading(index, uuid_key, name, details),
         utilization_pct=_float(card.get("gpu_busy_percent")),
         memory_utilization_pct=_float(card.get("mem_busy_percent")),
-        memory_used_bytes=to_int(card.get("mem_info_vram_used")),
-        memory_total_bytes=to_int(card.get("mem_info_vram_total")),
+        memory_used_bytes=parse_int(card.get("mem_info_vram_used")),
+        memory_total_bytes=parse_int(card.get("mem_info_vram_total")),
         temperature_c=edge.get("input"),
         memory_temperature_c=temps.get("mem", {}).get("input"),
         temperature_shutdown_c=edge.get("emergency"),
         power_w=power,
-        power_limit_w=_micro(hwmon.get("power1_cap")),
-        power_limit_default_w=_micro(hwmon.get("power1_cap_default")),
-        power_limit_max_w=_micro(hwmon.get("power1_cap_max")),
+        power_limit_w=_watts(hwmon.get("power1_cap")),
+        power_limit_default_w=_watts(hwmon.get("power1_cap_default")),
+        power_limit_max_w=_watts(hwmon.get("power1_cap_max")),
         clock_graphics_mhz=sclk,
         clock_memory_mhz=mclk,
         clock_graphics_max_mhz=max_dpm_mhz(card.get("pp_dpm_sclk")),
@@ -183,13 +164,12 @@ def device_from_sysfs(
         fan_pct=None if pwm is None else round(100.0 * pwm / pwm_max, 1),
         pcie_gen_current=pcie_generation(card.get("current_link_speed")),
         pcie_gen_max=pcie_generation(card.get("max_link_speed")),
-        pcie_width_current=to_int(card.get("current_link_width")),
-        pcie_width_max=to_int(card.get("max_link_width")),
-        numa_node=numa if numa is not None and numa >= 0 else None,
-        details=details,
+        pcie_width_current=parse_int(card.get("current_link_width")),
+        pcie_width_max=parse_int(card.get("max_link_width")),
+        numa_node=numa,
     )
 
 
 def _float(text: str | None) -> float | None:
-    value = to_int(text)
+    value = parse_int(text)
     return None if value is None else float(value)

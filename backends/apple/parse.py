@@ -16,9 +16,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from allsmi_py.units import hz_to_mhz, khz_to_mhz, mw_to_w
+
 _ENERGY_SCALE_TO_J = {"mJ": 1e-3, "uJ": 1e-6, "µJ": 1e-6, "nJ": 1e-9}
 _IDLE_STATES = frozenset({"IDLE", "OFF", "DOWN"})
-_MIN_HZ, _MAX_HZ = 100e6, 6e9
+_MIN_MHZ, _MAX_MHZ = 100.0, 6000.0
 THERMAL_STATES = ("Nominal", "Fair", "Serious", "Critical")
 """NSProcessInfo.thermalState values 0-3, in order."""
 
@@ -41,8 +43,11 @@ class AppleSample:
     # cluster name -> (active frequency MHz, active residency %)
 
 
-def _mw(value: Any) -> float | None:
-    return float(value) / 1000.0 if isinstance(value, int | float) else None
+def _number(value: Any) -> float | None:
+    """A plist number as a float; None for anything else (absent, a string, a bool)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value)
 
 
 def parse_plist(data: bytes) -> AppleSample:
@@ -66,16 +71,16 @@ def parse_plist(data: bytes) -> AppleSample:
         if isinstance(idle_ratio, int | float):
             busy = 100.0 * (1.0 - idle_ratio - (down if isinstance(down, int | float) else 0))
         clusters[str(cluster.get("name"))] = (
-            hz / 1e6 if isinstance(hz, int | float) else None,
+            hz_to_mhz(_number(hz)),
             busy,
         )
     return AppleSample(
         gpu_utilization_pct=100.0 * (1.0 - idle) if isinstance(idle, int | float) else None,
-        gpu_frequency_mhz=float(freq) if isinstance(freq, int | float) else None,
-        cpu_power_w=_mw(processor.get("cpu_power")),
-        gpu_power_w=_mw(processor.get("gpu_power")),
-        ane_power_w=_mw(processor.get("ane_power")),
-        combined_power_w=_mw(processor.get("combined_power")),
+        gpu_frequency_mhz=_number(freq),
+        cpu_power_w=mw_to_w(_number(processor.get("cpu_power"))),
+        gpu_power_w=mw_to_w(_number(processor.get("gpu_power"))),
+        ane_power_w=mw_to_w(_number(processor.get("ane_power"))),
+        combined_power_w=mw_to_w(_number(processor.get("combined_power"))),
         thermal_pressure=doc.get("thermal_pressure"),
         hw_model=doc.get("hw_model"),
         clusters=clusters,
@@ -121,15 +126,15 @@ def parse_text(text: str) -> AppleSample:
         active = 100.0 - (number("gpu_idle") or 0.0)
     # The summary's "GPU Power" comes first; the GPU sampler's own line (last) is the
     # GPU-only figure, so prefer it (all-smi took the first one).
-    gpu_power = float(gpu_powers[-1]) / 1000.0 if gpu_powers else None
+    gpu_power = mw_to_w(float(gpu_powers[-1])) if gpu_powers else None
     thermal = found["thermal"]
     return AppleSample(
         gpu_utilization_pct=active,
         gpu_frequency_mhz=number("gpu_freq"),
-        cpu_power_w=_mw(number("cpu_power")),
+        cpu_power_w=mw_to_w(number("cpu_power")),
         gpu_power_w=gpu_power,
-        ane_power_w=_mw(number("ane_power")),
-        combined_power_w=_mw(number("combined")),
+        ane_power_w=mw_to_w(number("ane_power")),
+        combined_power_w=mw_to_w(number("combined")),
         thermal_pressure=thermal.group(1) if thermal else None,
         clusters=clusters,
     )
@@ -179,8 +184,9 @@ def parse_voltage_states(data: bytes) -> list[float]:
     """
     usable = len(data) - len(data) % 8
     raw = [struct.unpack_from("<I", data, offset)[0] for offset in range(0, usable, 8)]
-    scale = 1e3 if raw and max(raw) < 10_000_000 else 1.0
-    return [hz / 1e6 for hz in (value * scale for value in raw) if _MIN_HZ <= hz <= _MAX_HZ]
+    to_mhz = khz_to_mhz if raw and max(raw) < 10_000_000 else hz_to_mhz
+    clocks = (to_mhz(value) for value in raw)
+    return [mhz for mhz in clocks if mhz is not None and _MIN_MHZ <= mhz <= _MAX_MHZ]
 
 
 def thermal_state_name(state: int) -> str | None:

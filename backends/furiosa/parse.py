@@ -11,16 +11,15 @@ import re
 from dataclasses import dataclass, field, replace
 
 from allsmi_py.model import DeviceReading, ProcessReading
-from allsmi_py.units import GIB, KIB, MIB, TIB
+from allsmi_py.units import parse_percent, size_to_bytes
 from backends.furiosa.tables import TableError, cell, parse_grid
 
 __all__ = ["TableError", "parse_info", "parse_status", "parse_ps", "parse_topo", "merge"]
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
-_MEMORY = re.compile(r"([\d.]+)\s*/\s*([\d.]+)\s*([KMGT]i?B)", re.IGNORECASE)
+_MEMORY = re.compile(r"(\d*\.?\d+)\s*/\s*(\d*\.?\d+)\s*([KMGT]i?B)", re.IGNORECASE)
 _CORE = re.compile(r"Core\s+(\d+):\s*([\d.]+%|-)")
 _NPU_CORES = re.compile(r"(npu\d+):\[([^\]]*)\]")
-_UNIT = {"KIB": KIB, "KB": KIB, "MIB": MIB, "MB": MIB, "GIB": GIB, "GB": GIB, "TIB": TIB}
 _MISSING = {"N/A", "-", ""}
 
 
@@ -102,12 +101,11 @@ def parse_status(text: str) -> dict[str, DeviceStatus]:
         used = total = None
         memory = _MEMORY.search(cell(row, "Memory") or "")
         if memory:
-            scale = _UNIT[memory.group(3).upper()]
-            used = int(round(float(memory.group(1)) * scale))
-            total = int(round(float(memory.group(2)) * scale))
+            used = size_to_bytes(float(memory.group(1)), memory.group(3))
+            total = size_to_bytes(float(memory.group(2)), memory.group(3))
         cores: dict[int, float | None] = {}
         for core, value in _CORE.findall(cell(row, "Core Utilization") or ""):
-            cores[int(core)] = None if value == "-" else float(value.rstrip("%"))
+            cores[int(core)] = parse_percent(value)  # None for '-'
         states = tuple(s.strip().rstrip(",") for s in row.get("Cores", []))
         result[device] = DeviceStatus(
             liveness=cell(row, "Liveness"),

@@ -15,6 +15,16 @@ from dataclasses import dataclass, field
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading, ProcessReading
+from allsmi_py.units import millidegrees_to_c, uj_to_j, uw_to_w
+from backends._common.sysfs import (
+    DRM_CLASS_DIR,
+    device_driver,
+    drm_cards,
+    find_hwmon,
+    read_int,
+    read_text,
+    read_uevent,
+)
 from backends.intel.parse import (
     INTEL_DRIVERS,
     FdInfo,
@@ -27,45 +37,14 @@ from backends.intel.parse import (
 )
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(65536).strip()
-    except OSError:
-        return None
-
-
-def _int(path: str) -> int | None:
-    text = _read(path)
-    try:
-        return int(text) if text else None
-    except ValueError:
-        return None
-
-
-def _uevent(device: str) -> dict[str, str]:
-    pairs = ((_read(os.path.join(device, "uevent")) or "").splitlines())
-    return {k: v for k, sep, v in (p.partition("=") for p in pairs) if sep}
-
-
-def card_driver(device: str) -> str | None:
-    """The kernel driver bound to a PCI device folder (its `driver` link, else uevent)."""
-    try:
-        return os.path.basename(os.readlink(os.path.join(device, "driver")))
-    except OSError:
-        return _uevent(device).get("DRIVER")
-
-
 def find_intel_cards(root: str) -> list[tuple[str, str]]:
     """(card folder, driver) for every i915/xe card under `root`, in card order."""
     found = []
-    for card in glob.glob(os.path.join(root, "sys/class/drm/card[0-9]*")):
-        if "-" in os.path.basename(card):
-            continue  # a connector such as card0-DP-1
-        driver = card_driver(os.path.join(card, "device"))
+    for card in drm_cards(root):
+        driver = device_driver(os.path.join(card, "device"))
         if driver in INTEL_DRIVERS:
             found.append((card, driver))
-    return sorted(found, key=lambda item: int(os.path.basename(item[0])[4:]))
+    return found
 
 
 def scan_fdinfo(root: str) -> dict[tuple[str, str], tuple[int, FdInfo]]:
@@ -84,7 +63,7 @@ def scan_fdinfo(root: str) -> dict[tuple[str, str], tuple[int, FdInfo]]:
                 continue
             if not target.startswith("/dev/dri/"):
                 continue
-            text = _read(os.path.join(os.path.dirname(fd_dir), "fdinfo", fd))
+            text = read_text(os.path.join(os.path.dirname(fd_dir), "fdinfo", fd))
             info = parse_fdinfo(text) if text else None
             if info is None or info.driver not in INTEL_DRIVERS or info.client_id is None:
                 continue
@@ -101,6 +80,18 @@ class _CardState:
     energy_at: float = 0.0
     clients: dict[str, FdInfo] = field(default_factory=dict)
     clients_at_ns: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class _Hwmon:
+    """One read of a card's hwmon folder, in W, °C and RPM."""
+
+    power_w: float | None = None
+    limit_w: float | None = None
+    rated_w: float | None = None
+    temperature_c: float | None = None
+    memory_temperature_c: float | None = None
+    fan_rpm: float | None = None
 
 
 class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
@@ -132,7 +123,7 @@ class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
         """Find the cards."""
         self._cards = [_CardState(card, driver) for card, driver in find_intel_cards(self.root)]
         if not self._cards:
-            raise BackendUnavailable(f"no i915/xe card under {self.root}sys/class/drm")
+            raise BackendUnavailable(f"no i915/xe card under {self.root}{DRM_CLASS_DIR}")
 
     def read(self) -> list[DeviceReading]:
         """Read every card once; power and utilization from the second read on."""
@@ -150,7 +141,7 @@ class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
         now_ns: int,
     ) -> DeviceReading:
         device = os.path.join(state.card, "device")
-        uevent = _uevent(device)
+        uevent = read_uevent(device)
         if not uevent and not os.path.isdir(device):
             raise BackendReadError(f"{state.card} is gone (GPU removed or driver unloaded)")
         slot = uevent.get("PCI_SLOT_NAME", "")
@@ -160,41 +151,11 @@ class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
             details["pci_id"] = pci_id
         if slot:
             details["pci_slot"] = slot
-
-        if state.driver == "xe":
-            freq = os.path.join(device, "tile0", "gt0", "freq0")
-            actual, requested = _int(f"{freq}/act_freq"), _int(f"{freq}/cur_freq")
-            maximum = _int(f"{freq}/max_freq")
-            tiles = glob.glob(os.path.join(device, "tile[0-9]*", "physical_vram_size_bytes"))
-            vram_total = sum_present(_int(p) for p in tiles)
-            vram_used = None
-        else:
-            actual = _int(os.path.join(state.card, "gt_act_freq_mhz"))
-            requested = _int(os.path.join(state.card, "gt_cur_freq_mhz"))
-            maximum = _int(os.path.join(state.card, "gt_RP0_freq_mhz"))
-            # Only the out-of-tree i915 backport publishes these two files.
-            vram_total = _int(os.path.join(state.card, "lmem_total_bytes"))
-            available = _int(os.path.join(state.card, "lmem_avail_bytes"))
-            vram_used = (vram_total - available
-                         if vram_total is not None and available is not None else None)
+        actual, requested, maximum = _frequencies_mhz(state)
         if requested is not None:
             details["requested_frequency_mhz"] = str(requested)
-
-        hwmon = self._hwmon(device, state.driver)
-        power = limit = rated = temp = mem_temp = fan = None
-        if hwmon is not None:
-            energy = _int(os.path.join(hwmon, "energy1_input"))
-            now = self._clock()
-            power = power_from_energy_w(state.energy_uj, energy, now - state.energy_at)
-            state.energy_uj, state.energy_at = energy, now
-            if energy is not None:
-                details["energy_uj"] = str(energy)
-            limit = _micro_w(_int(os.path.join(hwmon, "power1_max")))
-            rated = _micro_w(_int(os.path.join(hwmon, "power1_rated_max")))
-            temp = _milli_c(_int(os.path.join(hwmon, "temp2_input")))
-            mem_temp = _milli_c(_int(os.path.join(hwmon, "temp3_input")))
-            fan_rpm = _int(os.path.join(hwmon, "fan1_input"))
-            fan = None if fan_rpm is None else float(fan_rpm)
+        vram_total, vram_used = _vram_bytes(state)
+        hwmon = self._read_hwmon(device, state, details)
 
         mine = {cid: (pid, info) for (pdev, cid), (pid, info) in clients.items()
                 if pdev == slot or not pdev}
@@ -215,25 +176,40 @@ class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
             utilization_pct=overall_utilization(engines) if self.scan_processes else None,
             memory_total_bytes=vram_total,
             memory_used_bytes=vram_used,
-            temperature_c=temp,
-            memory_temperature_c=mem_temp,
-            power_w=power,
-            power_limit_w=limit,
-            power_limit_default_w=rated,
-            energy_j=None if state.energy_uj is None else state.energy_uj / 1e6,
-            clock_graphics_mhz=float(actual) if actual is not None else None,
-            clock_graphics_max_mhz=float(maximum) if maximum is not None else None,
-            fan_rpm=fan,
+            temperature_c=hwmon.temperature_c,
+            memory_temperature_c=hwmon.memory_temperature_c,
+            power_w=hwmon.power_w,
+            power_limit_w=hwmon.limit_w,
+            power_limit_default_w=hwmon.rated_w,
+            energy_j=uj_to_j(state.energy_uj),
+            clock_graphics_mhz=_float(actual),
+            clock_graphics_max_mhz=_float(maximum),
+            fan_rpm=hwmon.fan_rpm,
             processes=processes,
             details=details,
         )
 
-    @staticmethod
-    def _hwmon(device: str, driver: str) -> str | None:
-        for folder in sorted(glob.glob(os.path.join(device, "hwmon", "hwmon*"))):
-            if _read(os.path.join(folder, "name")) == driver:
-                return folder  # the card-level hwmon, not the per-GT `i915_gtN` ones
-        return None
+    def _read_hwmon(self, device: str, state: _CardState, details: dict[str, str]) -> _Hwmon:
+        """The card's hwmon values; advances the energy counter the power figure comes from."""
+        # The card-level hwmon is named after the driver; i915's per-GT ones are `i915_gtN`.
+        hwmon = find_hwmon(device, (state.driver,))
+        if hwmon is None:
+            return _Hwmon()
+        energy = read_int(os.path.join(hwmon, "energy1_input"))
+        now = self._clock()
+        power = power_from_energy_w(state.energy_uj, energy, now - state.energy_at)
+        state.energy_uj, state.energy_at = energy, now
+        if energy is not None:
+            details["energy_uj"] = str(energy)
+        return _Hwmon(
+            power_w=power,
+            # power1_max reads 0 when the limit is disabled: that is "no limit", not 0 W.
+            limit_w=uw_to_w(read_int(os.path.join(hwmon, "power1_max")) or None),
+            rated_w=uw_to_w(read_int(os.path.join(hwmon, "power1_rated_max")) or None),
+            temperature_c=_celsius(os.path.join(hwmon, "temp2_input")),
+            memory_temperature_c=_celsius(os.path.join(hwmon, "temp3_input")),
+            fan_rpm=_float(read_int(os.path.join(hwmon, "fan1_input"))),
+        )
 
     def _processes(
         self,
@@ -251,7 +227,7 @@ class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
         return tuple(
             ProcessReading(
                 pid=pid,
-                name=_read(os.path.join(self.root, "proc", str(pid), "comm")),
+                name=read_text(os.path.join(self.root, "proc", str(pid), "comm")),
                 gpu_memory_bytes=memory[pid],
                 gpu_utilization_pct=busy.get(pid),
             )
@@ -263,10 +239,33 @@ class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
         return ", ".join(sorted({s.driver for s in self._cards}))
 
 
-def _micro_w(value: int | None) -> float | None:
-    # power1_max reads 0 when the limit is disabled: that is "no limit", not 0 W.
-    return None if not value else value / 1e6
+def _frequencies_mhz(state: _CardState) -> tuple[int | None, int | None, int | None]:
+    """(actual, requested, maximum) GT frequency in MHz from the driver's sysfs files."""
+    if state.driver == "xe":
+        freq = os.path.join(state.card, "device", "tile0", "gt0", "freq0")
+        paths = [os.path.join(freq, f"{name}_freq") for name in ("act", "cur", "max")]
+    else:
+        paths = [os.path.join(state.card, f"gt_{name}_freq_mhz") for name in ("act", "cur", "RP0")]
+    actual, requested, maximum = (read_int(path) for path in paths)
+    return actual, requested, maximum
 
 
-def _milli_c(value: int | None) -> float | None:
-    return None if value is None else value / 1000.0
+def _vram_bytes(state: _CardState) -> tuple[int | None, int | None]:
+    """(total, used) device memory in bytes; used is known on the i915 backport only."""
+    if state.driver == "xe":
+        device = glob.escape(os.path.join(state.card, "device"))
+        tiles = glob.glob(os.path.join(device, "tile[0-9]*", "physical_vram_size_bytes"))
+        return sum_present(read_int(path) for path in tiles), None
+    # Only the out-of-tree i915 backport publishes these two files.
+    total = read_int(os.path.join(state.card, "lmem_total_bytes"))
+    available = read_int(os.path.join(state.card, "lmem_avail_bytes"))
+    used = total - available if total is not None and available is not None else None
+    return total, used
+
+
+def _celsius(path: str) -> float | None:
+    return millidegrees_to_c(read_int(path, signed=True))
+
+
+def _float(value: int | None) -> float | None:
+    return None if value is None else float(value)

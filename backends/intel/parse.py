@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-_MEMORY_UNITS = {"": 1, "B": 1, "KiB": 1024, "MiB": 1024**2, "GiB": 1024**3}
+from allsmi_py.units import size_to_bytes, uj_to_j
+
+_CAPACITY, _ENGINE_BUSY = "drm-engine-capacity-", "drm-engine-"
+_TOTAL_CYCLES, _CYCLES = "drm-total-cycles-", "drm-cycles-"
+_COUNTER_PREFIXES = (_CAPACITY, _ENGINE_BUSY, _TOTAL_CYCLES, _CYCLES)
 _MEMORY_PREFIXES = ("drm-total-", "drm-shared-", "drm-active-", "drm-resident-",
                     "drm-purgeable-")
 INTEL_DRIVERS = frozenset({"i915", "xe"})
@@ -45,9 +49,7 @@ def parse_memory_value(text: str) -> int | None:
     parts = text.split()
     if not parts or not parts[0].isdigit():
         return None
-    unit = parts[1] if len(parts) > 1 else ""
-    scale = _MEMORY_UNITS.get(unit)
-    return None if scale is None else int(parts[0]) * scale
+    return size_to_bytes(int(parts[0]), parts[1] if len(parts) > 1 else "B")
 
 
 def _leading_int(text: str) -> int | None:
@@ -64,28 +66,15 @@ def parse_fdinfo(text: str) -> FdInfo | None:
             pairs[key.strip()] = value.strip()
     if "drm-driver" not in pairs:
         return None
+    counters: dict[str, dict[str, int]] = {prefix: {} for prefix in _COUNTER_PREFIXES}
     memory: dict[str, int] = {}
-    busy: dict[str, int] = {}
-    cycles: dict[str, int] = {}
-    totals: dict[str, int] = {}
-    capacity: dict[str, int] = {}
     for key, value in pairs.items():
-        if key.startswith("drm-engine-capacity-"):
+        # The first matching prefix wins: "drm-engine-capacity-" is also a "drm-engine-" key.
+        prefix = next((p for p in _COUNTER_PREFIXES if key.startswith(p)), None)
+        if prefix is not None:
             number = _leading_int(value)
             if number is not None:
-                capacity[key[len("drm-engine-capacity-"):]] = number
-        elif key.startswith("drm-engine-"):
-            number = _leading_int(value)
-            if number is not None:
-                busy[key[len("drm-engine-"):]] = number
-        elif key.startswith("drm-total-cycles-"):
-            number = _leading_int(value)
-            if number is not None:
-                totals[key[len("drm-total-cycles-"):]] = number
-        elif key.startswith("drm-cycles-"):
-            number = _leading_int(value)
-            if number is not None:
-                cycles[key[len("drm-cycles-"):]] = number
+                counters[prefix][key[len(prefix):]] = number
         elif key.startswith(_MEMORY_PREFIXES):
             size = parse_memory_value(value)
             if size is not None:
@@ -95,10 +84,10 @@ def parse_fdinfo(text: str) -> FdInfo | None:
         client_id=pairs.get("drm-client-id"),
         pdev=pairs.get("drm-pdev"),
         memory_bytes=memory,
-        engine_busy_ns=busy,
-        cycles=cycles,
-        total_cycles=totals,
-        capacity=capacity,
+        engine_busy_ns=counters[_ENGINE_BUSY],
+        cycles=counters[_CYCLES],
+        total_cycles=counters[_TOTAL_CYCLES],
+        capacity=counters[_CAPACITY],
     )
 
 
@@ -154,9 +143,8 @@ def power_from_energy_w(
     """Average watts between two µJ energy counter reads; None on first read or wrap."""
     if previous_uj is None or current_uj is None or elapsed_s <= 0:
         return None
-    if current_uj < previous_uj:
-        return None
-    return (current_uj - previous_uj) / 1e6 / elapsed_s
+    joules = uj_to_j(current_uj - previous_uj)  # None when the counter went backwards
+    return None if joules is None else joules / elapsed_s
 
 
 def sum_present(values: Iterable[int | None]) -> int | None:

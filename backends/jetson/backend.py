@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
@@ -10,6 +11,7 @@ from allsmi_py.model import DeviceReading
 from backends.jetson.parse import (
     TegrastatsSample,
     gpu_temperature_c,
+    module_power_w,
     parse_compatible,
     parse_tegrastats,
     sensor_name,
@@ -21,7 +23,6 @@ from backends.jetson.tegrastats import LineStream
 
 COMPATIBLE_PATH = "/proc/device-tree/compatible"
 _DEFAULT_NAME = "NVIDIA Jetson"
-_TOTAL_RAILS = ("VDD_IN", "POM_5V_IN")
 
 
 def availability_from_compatible(path: str) -> Availability:
@@ -34,6 +35,12 @@ def availability_from_compatible(path: str) -> Availability:
     if any(entry.startswith("nvidia,tegra") for entry in entries):
         return Availability.yes()
     return Availability.no(f"NVIDIA Jetson (Tegra) boards only: {path} has no nvidia,tegra")
+
+
+def soc_reading(name: str, uuid: str, details: dict[str, str]) -> DeviceReading:
+    """The board's one `soc` device with nothing read yet: what both sources start from."""
+    return DeviceReading(backend="jetson", index=0, uuid=uuid, name=name, kind="soc",
+                         vendor="NVIDIA", details=details)
 
 
 def device_from_sysfs(reading: JetsonSysfsReading, name: str, uuid: str) -> DeviceReading:
@@ -54,44 +61,29 @@ def device_from_sysfs(reading: JetsonSysfsReading, name: str, uuid: str) -> Devi
         details[f"engine.{engine}_active_pct"] = f"{share:.1f}"
     dla_pct = (sum(reading.dla_active_pct.values()) / len(reading.dla_active_pct)
                if reading.dla_active_pct else None)
-    power = next((reading.rails_w[r] for r in _TOTAL_RAILS if r in reading.rails_w), None)
-    if power is None and reading.rails_w:
-        power = round(sum(reading.rails_w.values()), 6)
-    return DeviceReading(
-        backend="jetson",
-        index=0,
-        uuid=uuid,
-        name=name,
-        kind="soc",
-        vendor="NVIDIA",
+    return replace(
+        soc_reading(name, uuid, details),
         utilization_pct=reading.gpu_load_pct,
         memory_used_bytes=reading.memory_used_bytes,
         memory_total_bytes=reading.memory_total_bytes,
         temperature_c=gpu_temp,
-        power_w=power,
+        power_w=module_power_w(reading.rails_w),
         clock_graphics_mhz=reading.gpu_frequency_mhz,
         clock_graphics_max_mhz=reading.gpu_max_frequency_mhz,
         dla_utilization_pct=dla_pct,
-        details=details,
     )
 
 
 def device_from_tegrastats(sample: TegrastatsSample, name: str, uuid: str) -> DeviceReading:
     """One `soc` device from a tegrastats sample."""
-    return DeviceReading(
-        backend="jetson",
-        index=0,
-        uuid=uuid,
-        name=name,
-        kind="soc",
-        vendor="NVIDIA",
+    return replace(
+        soc_reading(name, uuid, tegrastats_details(sample)),
         utilization_pct=sample.gpu_utilization_pct,
         memory_used_bytes=sample.ram_used_bytes,
         memory_total_bytes=sample.ram_total_bytes,
         temperature_c=gpu_temperature_c(sample.temperatures_c),
         power_w=total_power_w(sample.rails),
         clock_graphics_mhz=sample.gpu_frequency_mhz,
-        details=tegrastats_details(sample),
     )
 
 

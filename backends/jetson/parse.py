@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from allsmi_py.units import mib_to_bytes
+from allsmi_py.units import KIB, mib_to_bytes
 
 _TIMESTAMP = re.compile(r"^\s*(\d\d-\d\d-\d{4} \d\d:\d\d:\d\d)\s")
 _RAM = re.compile(r"\bRAM (\d+)/(\d+)MB")
@@ -148,14 +148,19 @@ def _parse_cpus(line: str) -> tuple[CpuCore, ...]:
     return tuple(cores)
 
 
-def total_power_w(rails: Mapping[str, Rail]) -> float | None:
+def module_power_w(rails_w: Mapping[str, float]) -> float | None:
     """Module input power in W: the VDD_IN/POM_5V_IN rail, else the sum of all rails."""
     for name in _TOTAL_RAILS:
-        if name in rails:
-            return rails[name].power_w
-    if not rails:
+        if name in rails_w:
+            return rails_w[name]
+    if not rails_w:
         return None
-    return round(sum(rail.power_w for rail in rails.values()), 6)
+    return round(sum(rails_w.values()), 6)
+
+
+def total_power_w(rails: Mapping[str, Rail]) -> float | None:
+    """Module input power in W from tegrastats rails (see `module_power_w`)."""
+    return module_power_w({name: rail.power_w for name, rail in rails.items()})
 
 
 def gpu_temperature_c(temperatures_c: Mapping[str, float]) -> float | None:
@@ -194,7 +199,7 @@ def parse_meminfo(text: str) -> tuple[int | None, int | None]:
         key, _, rest = row.partition(":")
         parts = rest.split()
         if parts and parts[0].isdigit():
-            values[key.strip()] = int(parts[0]) * 1024  # meminfo "kB" are KiB
+            values[key.strip()] = int(parts[0]) * KIB  # meminfo "kB" are KiB
     total = values.get("MemTotal")
     available = values.get("MemAvailable")
     used = total - available if total is not None and available is not None else None

@@ -18,6 +18,8 @@ import glob
 import os
 from dataclasses import dataclass, field
 
+from allsmi_py.units import hz_to_mhz, millidegrees_to_c, permille_to_pct
+from backends._common.sysfs import hwmon_dirs, read_int, read_text
 from backends.jetson.parse import (
     GPU_OF_NODE_NAMES,
     ina3221_rail_power_w,
@@ -26,26 +28,6 @@ from backends.jetson.parse import (
     parse_meminfo,
     runtime_active_pct,
 )
-
-
-def read_text(path: str) -> str | None:
-    """The stripped text of a sysfs file, or None when it is missing or unreadable."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read().strip().rstrip("\0")
-    except OSError:
-        return None
-
-
-def read_int(path: str) -> int | None:
-    """A sysfs file holding one integer, or None when missing, unreadable or not a number."""
-    text = read_text(path)
-    if text is None:
-        return None
-    try:
-        return int(text.split()[0]) if text else None
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,12 +86,9 @@ class JetsonSysfs:
         governor = None
         if self.devfreq is not None:
             # `load` lives on the GPU device and is per mille; devfreq clocks are in Hz.
-            load_permille = read_int(os.path.join(self.devfreq, "device", "load"))
-            load = None if load_permille is None else load_permille / 10.0
-            cur_hz = read_int(os.path.join(self.devfreq, "cur_freq"))
-            max_hz = read_int(os.path.join(self.devfreq, "max_freq"))
-            freq = None if cur_hz is None else cur_hz / 1e6
-            max_freq = None if max_hz is None else max_hz / 1e6
+            load = permille_to_pct(read_int(os.path.join(self.devfreq, "device", "load")))
+            freq = hz_to_mhz(read_int(os.path.join(self.devfreq, "cur_freq")))
+            max_freq = hz_to_mhz(read_int(os.path.join(self.devfreq, "max_freq")))
             governor = read_text(os.path.join(self.devfreq, "governor"))
         meminfo = read_text(self._path("proc/meminfo"))
         total, used = parse_meminfo(meminfo) if meminfo else (None, None)
@@ -155,9 +134,9 @@ class JetsonSysfs:
             if not zone_type or is_placeholder_sensor(zone_type):
                 continue
             # A power-gated sensor fails to read (OSError): it is offline, not at 0 °C.
-            millidegrees = read_int(os.path.join(zone, "temp"))
-            if millidegrees is not None:
-                temps[zone_type] = millidegrees / 1000.0
+            celsius = millidegrees_to_c(read_int(os.path.join(zone, "temp"), signed=True))
+            if celsius is not None:
+                temps[zone_type] = celsius
         return temps
 
     def _rails(self) -> dict[str, float]:
@@ -165,14 +144,22 @@ class JetsonSysfs:
         for device in sorted(glob.glob(self._path("sys/bus/i2c/devices/*"))):
             if "ina3221" not in (read_text(os.path.join(device, "name")) or ""):
                 continue
-            for label_path in sorted(glob.glob(os.path.join(device, "hwmon/hwmon*/in*_label"))):
-                label = read_text(label_path)
-                if label is None or not is_real_rail(label):
-                    continue
-                channel = os.path.basename(label_path)[2:].split("_")[0]
-                folder = os.path.dirname(label_path)
-                millivolts = read_int(os.path.join(folder, f"in{channel}_input"))
-                milliamps = read_int(os.path.join(folder, f"curr{channel}_input"))
-                if millivolts is not None and milliamps is not None:
-                    rails[label] = ina3221_rail_power_w(millivolts, milliamps)
+            for folder in hwmon_dirs(device):
+                rails.update(_ina3221_rails(folder))
         return rails
+
+
+def _ina3221_rails(folder: str) -> dict[str, float]:
+    """Power in W of each connected channel of one INA3221 hwmon folder, by label."""
+    rails: dict[str, float] = {}
+    for label_path in sorted(glob.glob(os.path.join(glob.escape(folder), "in*_label"))):
+        label = read_text(label_path)
+        if label is None or not is_real_rail(label):
+            continue
+        channel = os.path.basename(label_path)[2:].split("_")[0]
+        millivolts = read_int(os.path.join(folder, f"in{channel}_input"))
+        # The INA3221 shunt reading is signed: an idle rail can show a few mA below zero.
+        milliamps = read_int(os.path.join(folder, f"curr{channel}_input"), signed=True)
+        if millivolts is not None and milliamps is not None:
+            rails[label] = ina3221_rail_power_w(millivolts, milliamps)
+    return rails

@@ -46,28 +46,52 @@ class Profile:
 
 _NVIDIA_DRIVER = {"driver_version": "590.48.01", "cuda_version": "13.1"}
 
+
+def _nvidia(
+    key: str, name: str, memory_mib: int, architecture: str, compute_capability: str, *,
+    power_w: tuple[float, float, float],
+    temperature_c: tuple[float, float, float, float, float],
+    clocks_mhz: tuple[float, float, float],
+    pcie_gen: int,
+    description: str,
+    fan_rpm_max: float | None = None,
+) -> Profile:
+    """An NVIDIA board as nvidia-smi shows it: memory in MiB, `GPU-` uuids, x16 PCIe.
+
+    `power_w` is (idle, limit, max limit); `temperature_c` (idle, load, slowdown, shutdown,
+    max operating); `clocks_mhz` (graphics idle, graphics max, memory). A board with fans is
+    a desktop card, one to a node; one without a data-centre part with ECC, eight to a node.
+    """
+    idle_w, limit_w, max_w = power_w
+    idle_c, load_c, slowdown_c, shutdown_c, max_operating_c = temperature_c
+    datacenter = fan_rpm_max is None
+    return Profile(
+        key, name, "NVIDIA", "gpu", memory_mib * MIB, idle_w, limit_w, idle_c, load_c,
+        *clocks_mhz, slowdown_c, shutdown_c, max_operating_c, max_w, pcie_gen, 16,
+        has_fan=not datacenter, fan_rpm_max=fan_rpm_max, ecc=datacenter, uuid_prefix="GPU-",
+        default_count=8 if datacenter else 1, description=description,
+        details={**_NVIDIA_DRIVER, "architecture": architecture,
+                 "compute_capability": compute_capability},
+    )
+
+
 PROFILES: dict[str, Profile] = {p.key: p for p in (
-    Profile("h100", "NVIDIA H100 80GB HBM3", "NVIDIA", "gpu", 81559 * MIB, 72.0, 700.0,
-            31.0, 68.0, 345.0, 1980.0, 2619.0, 89.0, 92.0, 87.0, 700.0, 5, 16,
-            ecc=True, uuid_prefix="GPU-", default_count=8,
-            description="NVIDIA H100 SXM5, 80 GB HBM3, 700 W",
-            details={**_NVIDIA_DRIVER, "architecture": "Hopper", "compute_capability": "9.0"}),
-    Profile("a100", "NVIDIA A100-SXM4-40GB", "NVIDIA", "gpu", 40960 * MIB, 55.0, 400.0,
-            30.0, 65.0, 210.0, 1410.0, 1215.0, 92.0, 95.0, 85.0, 400.0, 4, 16,
-            ecc=True, uuid_prefix="GPU-", default_count=8,
-            description="NVIDIA A100 SXM4, 40 GB HBM2, 400 W",
-            details={**_NVIDIA_DRIVER, "architecture": "Ampere", "compute_capability": "8.0"}),
-    Profile("b200", "NVIDIA B200", "NVIDIA", "gpu", 183359 * MIB, 140.0, 1000.0,
-            32.0, 72.0, 600.0, 1965.0, 3996.0, 88.0, 93.0, 87.0, 1000.0, 6, 16,
-            ecc=True, uuid_prefix="GPU-", default_count=8,
-            description="NVIDIA B200 (Blackwell), 180 GB HBM3e, 1000 W",
-            details={**_NVIDIA_DRIVER, "architecture": "Blackwell", "compute_capability": "10.0"}),
-    Profile("rtx4090", "NVIDIA GeForce RTX 4090", "NVIDIA", "gpu", 24564 * MIB, 22.0, 450.0,
-            38.0, 74.0, 210.0, 2520.0, 10501.0, 90.0, 95.0, 88.0, 600.0, 4, 16,
-            has_fan=True, fan_rpm_max=3000.0, uuid_prefix="GPU-", default_count=1,
-            description="NVIDIA GeForce RTX 4090, 24 GB GDDR6X, 450 W, fans",
-            details={**_NVIDIA_DRIVER, "architecture": "Ada Lovelace",
-                     "compute_capability": "8.9"}),
+    _nvidia("h100", "NVIDIA H100 80GB HBM3", 81559, "Hopper", "9.0",
+            power_w=(72.0, 700.0, 700.0), temperature_c=(31.0, 68.0, 89.0, 92.0, 87.0),
+            clocks_mhz=(345.0, 1980.0, 2619.0), pcie_gen=5,
+            description="NVIDIA H100 SXM5, 80 GB HBM3, 700 W"),
+    _nvidia("a100", "NVIDIA A100-SXM4-40GB", 40960, "Ampere", "8.0",
+            power_w=(55.0, 400.0, 400.0), temperature_c=(30.0, 65.0, 92.0, 95.0, 85.0),
+            clocks_mhz=(210.0, 1410.0, 1215.0), pcie_gen=4,
+            description="NVIDIA A100 SXM4, 40 GB HBM2, 400 W"),
+    _nvidia("b200", "NVIDIA B200", 183359, "Blackwell", "10.0",
+            power_w=(140.0, 1000.0, 1000.0), temperature_c=(32.0, 72.0, 88.0, 93.0, 87.0),
+            clocks_mhz=(600.0, 1965.0, 3996.0), pcie_gen=6,
+            description="NVIDIA B200 (Blackwell), 180 GB HBM3e, 1000 W"),
+    _nvidia("rtx4090", "NVIDIA GeForce RTX 4090", 24564, "Ada Lovelace", "8.9",
+            power_w=(22.0, 450.0, 600.0), temperature_c=(38.0, 74.0, 90.0, 95.0, 88.0),
+            clocks_mhz=(210.0, 2520.0, 10501.0), pcie_gen=4, fan_rpm_max=3000.0,
+            description="NVIDIA GeForce RTX 4090, 24 GB GDDR6X, 450 W, fans"),
     Profile("m3max", "Apple M3 Max", "Apple", "soc", 128 * GIB, 0.3, 45.0,
             38.0, 78.0, 338.0, 1398.0, None, has_ane=True, uuid_prefix="APPLE-",
             default_count=1, description="Apple M3 Max, 40-core GPU + ANE, 128 GB unified memory",

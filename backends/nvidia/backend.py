@@ -6,6 +6,7 @@ import ctypes.util
 import glob
 import os
 import sys
+from dataclasses import replace
 from typing import Any
 
 from allsmi_py.backend import Availability, Backend
@@ -123,44 +124,25 @@ class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", requirements=(
             # Stop polling it: a lost GPU only comes back after a reset and a new NVML init.
             self._lost[index] = str(exc)
             return self._lost_reading(identity, str(exc))
-        return DeviceReading(
-            backend=self.name,
-            index=identity.index,
-            uuid=identity.uuid,
-            name=identity.name,
-            vendor=self.vendor,
-            temperature_slowdown_c=identity.temperature_slowdown_c,
-            temperature_shutdown_c=identity.temperature_shutdown_c,
-            temperature_max_operating_c=identity.temperature_max_operating_c,
-            temperature_acoustic_c=identity.temperature_acoustic_c,
-            power_limit_default_w=identity.power_limit_default_w,
-            power_limit_max_w=identity.power_limit_max_w,
-            clock_graphics_max_mhz=identity.clock_graphics_max_mhz,
-            clock_sm_max_mhz=identity.clock_sm_max_mhz,
-            clock_memory_max_mhz=identity.clock_memory_max_mhz,
-            pcie_gen_max=identity.pcie_gen_max,
-            pcie_width_max=identity.pcie_width_max,
-            ecc_enabled=identity.ecc_enabled,
-            numa_node=identity.numa_node,
+        return replace(
+            self._identified(identity),
             mig_mode=mig,
             mig_instances=instances,
-            details=dict(identity.details),
             processes=processes,
             problems=tuple(calls.problems),
+            **identity.reading_fields(),
             **values,
         )
 
+    def _identified(self, identity: Identity) -> DeviceReading:
+        """The GPU with only what open() learnt about it: no limits, no values."""
+        return DeviceReading(backend=self.name, index=identity.index, uuid=identity.uuid,
+                             name=identity.name, vendor=self.vendor,
+                             details=dict(identity.details))
+
     def _lost_reading(self, identity: Identity, why: str) -> DeviceReading:
-        return DeviceReading(
-            backend=self.name,
-            index=identity.index,
-            uuid=identity.uuid,
-            name=identity.name,
-            vendor=self.vendor,
-            state="lost",
-            details=dict(identity.details),
-            problems=(f"GPU lost: {why}; reset the GPU or reboot",),
-        )
+        return replace(self._identified(identity), state="lost",
+                       problems=(f"GPU lost: {why}; reset the GPU or reboot",))
 
     def close(self) -> None:
         """Shut NVML down; safe to call twice."""

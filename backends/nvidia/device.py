@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 from typing import Any
 
-from allsmi_py.units import KIB, mw_to_w
+from allsmi_py.units import kib_to_bytes, mj_to_j, mw_to_w
 from backends.nvidia.identity import Identity
 from backends.nvidia.nvml import DeviceCalls
 
@@ -130,7 +130,7 @@ def read_device(identity: Identity, calls: DeviceCalls, fields: FieldValues) -> 
         "memory_temperature_c": extra.get(_FIELD_MEMORY_TEMP),
         "power_w": mw_to_w(power_mw),
         "power_limit_w": mw_to_w(calls.get("nvmlDeviceGetEnforcedPowerLimit")),
-        "energy_j": None if energy_mj is None else energy_mj / 1000.0,
+        "energy_j": mj_to_j(energy_mj),
         "clock_graphics_mhz": _float(calls.get("nvmlDeviceGetClockInfo", nvml.NVML_CLOCK_GRAPHICS)),
         "clock_sm_mhz": _float(calls.get("nvmlDeviceGetClockInfo", nvml.NVML_CLOCK_SM)),
         "clock_memory_mhz": _float(calls.get("nvmlDeviceGetClockInfo", nvml.NVML_CLOCK_MEM)),
@@ -140,8 +140,8 @@ def read_device(identity: Identity, calls: DeviceCalls, fields: FieldValues) -> 
         # The current link can train down at idle, so it is read every tick.
         "pcie_gen_current": calls.get("nvmlDeviceGetCurrPcieLinkGeneration"),
         "pcie_width_current": calls.get("nvmlDeviceGetCurrPcieLinkWidth"),
-        "pcie_tx_bytes_per_s": None if tx is None else float(tx * KIB),
-        "pcie_rx_bytes_per_s": None if rx is None else float(rx * KIB),
+        "pcie_tx_bytes_per_s": _float(kib_to_bytes(tx)),
+        "pcie_rx_bytes_per_s": _float(kib_to_bytes(rx)),
         "throttle_reasons": decode_throttle_reasons(reasons),
         "encoder_utilization_pct": None if encoder is None else float(encoder[0]),
         "decoder_utilization_pct": None if decoder is None else float(decoder[0]),

@@ -22,6 +22,16 @@ _ARCHITECTURES = {
 _COMPUTE_MODES = {0: "Default", 1: "Exclusive Thread", 2: "Prohibited", 3: "Exclusive Process"}
 
 
+# What a healthy GPU's reading carries unchanged from open(): limits, thresholds, maximums.
+# Each name is a field of both Identity and DeviceReading.
+READING_FIELDS = (
+    "temperature_slowdown_c", "temperature_shutdown_c", "temperature_max_operating_c",
+    "temperature_acoustic_c", "power_limit_default_w", "power_limit_max_w",
+    "clock_graphics_max_mhz", "clock_sm_max_mhz", "clock_memory_max_mhz", "pcie_gen_max",
+    "pcie_width_max", "ecc_enabled", "numa_node",
+)
+
+
 @dataclass(frozen=True, slots=True)
 class Identity:
     """Static facts about one GPU, read at open()."""
@@ -44,6 +54,10 @@ class Identity:
     ecc_enabled: bool | None = None
     numa_node: int | None = None
     fan_count: int | None = None
+
+    def reading_fields(self) -> dict[str, Any]:
+        """The READING_FIELDS of this GPU as DeviceReading keyword arguments."""
+        return {name: getattr(self, name) for name in READING_FIELDS}
 
 
 def text(value: Any) -> str | None:

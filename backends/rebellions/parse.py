@@ -15,21 +15,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from allsmi_py.model import DeviceReading, ProcessReading
-from allsmi_py.units import GIB, KIB, MIB
+from allsmi_py.units import mib_to_bytes, size_to_bytes
 
 _NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?)\s*([A-Za-z%°]*)\s*$")
 _MISSING = {"", "N/A", "NA", "-", "null"}
-# rbln-smi prints memory in MB; read as MiB like its MiB variant (the two are used interchangeably).
-_MEMORY_UNIT = {
-    "": MIB,
-    "MB": MIB,
-    "MIB": MIB,
-    "GB": GIB,
-    "GIB": GIB,
-    "KB": KIB,
-    "KIB": KIB,
-    "B": 1,
-}
 
 
 class RblnJsonError(ValueError):
@@ -53,13 +42,14 @@ def memory_bytes(value: Any) -> int | None:
     """A memory value ('16096MiB', '512 MB', 16096) in bytes; None when absent."""
     if value is None or isinstance(value, bool):
         return None
+    # rbln-smi prints memory in MB, read as MiB like its MiB variant (the two are used
+    # interchangeably); a bare number is MB too.
     if isinstance(value, int | float):
-        return int(round(value * MIB))
+        return mib_to_bytes(value)
     match = _NUMBER.match(str(value))
     if not match:
         return None
-    scale = _MEMORY_UNIT.get(match.group(2).upper())
-    return None if scale is None else int(round(float(match.group(1)) * scale))
+    return size_to_bytes(float(match.group(1)), match.group(2) or "MiB")
 
 
 def _text(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from allsmi_py.model import DeviceReading, ProcessReading
@@ -109,15 +109,37 @@ def _board_id(board: Mapping[str, Any], smbus: Mapping[str, Any]) -> str | None:
     return f"{(high << 32) | low:x}"
 
 
-def identity_details(collection_method: str, board_type: str | None, arch: str | None,
-                     board_id: str | None, pcie_address: str | None) -> dict[str, str]:
-    """The details both sources share: where the reading came from and which card it is."""
-    details = {"collection_method": collection_method}
-    for key, value in (("board_type", board_type), ("architecture", arch and arch.lower()),
-                       ("board_id", board_id), ("pcie_address", pcie_address)):
-        if value:
-            details[key] = value
-    return details
+@dataclass(frozen=True, slots=True)
+class CardIdentity:
+    """Which card a reading is, as both sources (tt-smi, tt-kmd sysfs) tell it."""
+
+    board_type: str | None  # 'p300c'
+    arch: str | None  # 'Blackhole'
+    board_id: str | None  # as tt-smi prints it
+    pcie_address: str | None
+
+    def details(self, collection_method: str) -> dict[str, str]:
+        """The details both sources share: where the reading came from and which card it is."""
+        details = {"collection_method": collection_method}
+        for key, value in (("board_type", self.board_type),
+                           ("architecture", self.arch and self.arch.lower()),
+                           ("board_id", self.board_id), ("pcie_address", self.pcie_address)):
+            if value:
+                details[key] = value
+        return details
+
+    def reading(self, backend: str, index: int, details: Mapping[str, str]) -> DeviceReading:
+        """The card with no value read yet; its uuid is tt-<board id, PCIe address or index>."""
+        uuid_key = self.board_id or self.pcie_address or str(index)
+        return DeviceReading(
+            backend=backend,
+            index=index,
+            uuid=f"tt-{uuid_key}",
+            name=" ".join(p for p in ("Tenstorrent", self.arch, self.board_type) if p),
+            kind="npu",
+            vendor="Tenstorrent",
+            details=details,
+        )
 
 
 def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceReading:
@@ -130,8 +152,8 @@ def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceRe
 
     board_type = str(board.get("board_type", "")).strip() or None
     arch = architecture(board_type)
-    board_id = _board_id(board, smbus)
-    bus_id = str(board.get("bus_id", "")).strip() or None
+    card = CardIdentity(board_type, arch, _board_id(board, smbus),
+                        str(board.get("bus_id", "")).strip() or None)
 
     temp = number(tele.get("asic_temperature"))
     raw_temp = hex_word(smbus.get("ASIC_TEMPERATURE"))
@@ -155,7 +177,7 @@ def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceRe
     if aiclk is None and raw_aiclk is not None:
         aiclk = float(raw_aiclk & 0xFFFF)
 
-    details = identity_details("tt-smi", board_type, arch, board_id, bus_id)
+    details = card.details("tt-smi")
     for src, dst in _FIRMWARE_KEYS.items():
         value = firmwares.get(src)
         if isinstance(value, str) and value.strip() and value.strip() != "N/A":
@@ -213,15 +235,8 @@ def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceRe
         power_limit = float(raw_limit & 0xFFFF)
     shutdown = hex_word(smbus.get("THM_LIMIT_SHUTDOWN"))
 
-    uuid_key = board_id or bus_id or str(index)
-    name = " ".join(p for p in ("Tenstorrent", arch, board_type) if p)
-    return DeviceReading(
-        backend=backend,
-        index=index,
-        uuid=f"tt-{uuid_key}",
-        name=name,
-        kind="npu",
-        vendor="Tenstorrent",
+    return replace(
+        card.reading(backend, index, details),
         temperature_c=temp,
         temperature_shutdown_c=float(shutdown & 0xFFFF) if shutdown else None,
         power_w=power,
@@ -229,7 +244,6 @@ def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceRe
         clock_graphics_mhz=aiclk,
         fan_pct=fan_speed,
         fan_rpm=fan_rpm,
-        details=details,
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import glob
 import os
 
+from backends._common.sysfs import find_hwmon, read_texts
 from backends.tenstorrent.sysfs_parse import CardFiles
 
 CLASS_DIR = os.path.join("sys", "class", "tenstorrent")
@@ -31,19 +32,6 @@ PCI_FILES = ("device", "current_link_speed", "current_link_width")
 HWMON_NAMES = frozenset({"grayskull", "wormhole", "blackhole"})
 
 
-def _read(path: str, unreadable: list[str], label: str) -> str | None:
-    """The stripped text of a file; None when absent, and noted in `unreadable` on other errors."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.read(4096).strip()
-    except (FileNotFoundError, NotADirectoryError):
-        return None  # the firmware does not report this tag: normal
-    except OSError as exc:
-        # e.g. EBUSY or ENODATA from telemetry.c while the device resets or the NoC is busy
-        unreadable.append(f"{label}: {exc.strerror or exc}")
-        return None
-
-
 def _ordinal(card_dir: str) -> int:
     tail = os.path.basename(card_dir).rpartition("!")[2]
     return int(tail) if tail.isdigit() else -1
@@ -57,39 +45,23 @@ def find_cards(root: str = "/") -> list[str]:
 
 def hwmon_dir(pci_dir: str) -> str | None:
     """The PCI device's tt-kmd hwmon folder (numbering is arbitrary, so check `name`)."""
-    for folder in sorted(glob.glob(os.path.join(pci_dir, "hwmon", "hwmon*"))):
-        try:
-            with open(os.path.join(folder, "name"), encoding="utf-8") as handle:
-                if handle.read(64).strip() in HWMON_NAMES:
-                    return folder
-        except OSError:
-            continue
-    return None
+    return find_hwmon(pci_dir, HWMON_NAMES)
 
 
 def read_card(card_dir: str) -> CardFiles:
     """One pass over a card's attributes, its hwmon files and a few PCI device files."""
+    # EBUSY or ENODATA from telemetry.c while the device resets is noted, not raised.
     unreadable: list[str] = []
-    attributes = {}
-    for name in CARD_ATTRIBUTES:
-        text = _read(os.path.join(card_dir, name), unreadable, name)
-        if text is not None:
-            attributes[name] = text
+    attributes = read_texts(card_dir, CARD_ATTRIBUTES, problems=unreadable)
     pci_dir = os.path.join(card_dir, "device")
     pci_address = os.path.basename(os.path.realpath(pci_dir)) if os.path.isdir(pci_dir) else None
     hwmon: dict[str, str] = {}
     pci: dict[str, str] = {}
     if pci_address is not None:
-        for name in PCI_FILES:
-            text = _read(os.path.join(pci_dir, name), unreadable, f"device/{name}")
-            if text is not None:
-                pci[name] = text
+        pci = read_texts(pci_dir, PCI_FILES, problems=unreadable, prefix="device/")
         folder = hwmon_dir(pci_dir)
         if folder is not None:
-            for name in HWMON_FILES:
-                text = _read(os.path.join(folder, name), unreadable, f"hwmon/{name}")
-                if text is not None:
-                    hwmon[name] = text
+            hwmon = read_texts(folder, HWMON_FILES, problems=unreadable, prefix="hwmon/")
     return CardFiles(
         ordinal=_ordinal(card_dir),
         attributes=attributes,

@@ -30,12 +30,13 @@ use stay None: no Tenstorrent source reports them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from allsmi_py.model import DeviceReading
-from backends.tenstorrent.parse import architecture, identity_details
+from allsmi_py.units import ma_to_a, millidegrees_to_c, mv_to_v, uw_to_w
+from backends._common.sysfs import parse_int, pcie_generation
+from backends.tenstorrent.parse import CardIdentity, architecture
 
 # PCI device ids (tt-kmd `enumerate.h`) for when neither hwmon nor the card type says.
 _ARCH_BY_PCI_DEVICE = {"0xfaca": "Grayskull", "0x401e": "Wormhole", "0xb140": "Blackhole"}
@@ -49,9 +50,6 @@ _FIRMWARE_DETAILS = {
     "tt_m3bl_fw_ver": "dm_bl_fw_version",  # the M3 is the board's device manager (DM)
     "tt_m3app_fw_ver": "dm_app_fw_version",
 }
-
-_LINK_SPEED = re.compile(r"\s*([\d.]+)\s*GT/s")
-_PCIE_GEN_BY_GTS = {2.5: 1, 5.0: 2, 8.0: 3, 16.0: 4, 32.0: 5, 64.0: 6}
 
 # tt-smi reports Blackhole's TIMER_HEARTBEAT divided by 6 (tt-smi `backend.py`; on its own
 # p300c snapshot 0x10e7a // 6 == 11540). tt-kmd prints the raw word; dividing keeps the two
@@ -70,27 +68,6 @@ class CardFiles:
     pci: Mapping[str, str] = field(default_factory=dict)  # device, current_link_speed, ...
     pci_address: str | None = None  # basename of the class entry's `device` link
     unreadable: tuple[str, ...] = ()  # 'hwmon/power1_input: Is a directory' (present, unread)
-
-
-def to_int(text: str | None) -> int | None:
-    """A decimal sysfs value, or None when absent or not a number."""
-    words = (text or "").split()
-    try:
-        return int(words[0]) if words else None
-    except ValueError:
-        return None
-
-
-def scaled(text: str | None, divisor: float) -> float | None:
-    """A decimal sysfs value divided into the unit we report (1000 for m°C -> °C)."""
-    value = to_int(text)
-    return None if value is None else value / divisor
-
-
-def pcie_generation(link_speed: str | None) -> int | None:
-    """PCIe generation from the PCI device's `current_link_speed` ('32.0 GT/s PCIe')."""
-    match = _LINK_SPEED.match(link_speed or "")
-    return _PCIE_GEN_BY_GTS.get(float(match.group(1))) if match else None
 
 
 def board_id(serial: str | None) -> str | None:
@@ -123,19 +100,20 @@ def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceR
     card_type = attrs.get("tt_card_type", "").strip()
     board_type = card_type if card_type and card_type != "unknown" else None
     arch = card_architecture(card, board_type)
-    bid = board_id(attrs.get("tt_serial"))
+    identity = CardIdentity(board_type, arch, board_id(attrs.get("tt_serial")), card.pci_address)
 
-    temp = scaled(hwmon.get("temp1_input"), 1000.0)
-    throttle = scaled(hwmon.get("temp1_max"), 1000.0)
-    voltage = scaled(hwmon.get("in0_input"), 1000.0)
-    current = scaled(hwmon.get("curr1_input"), 1000.0)
-    tdc_limit = scaled(hwmon.get("curr1_max"), 1000.0)
-    power = scaled(hwmon.get("power1_input"), 1e6)
-    tdp_limit = scaled(hwmon.get("power1_max"), 1e6)
-    fan_rpm = scaled(hwmon.get("fan1_input"), 1.0)
-    aiclk = to_int(attrs.get("tt_aiclk"))
+    temp = millidegrees_to_c(parse_int(hwmon.get("temp1_input"), signed=True))
+    throttle = millidegrees_to_c(parse_int(hwmon.get("temp1_max"), signed=True))
+    voltage = mv_to_v(parse_int(hwmon.get("in0_input")))
+    current = ma_to_a(parse_int(hwmon.get("curr1_input")))
+    tdc_limit = ma_to_a(parse_int(hwmon.get("curr1_max")))
+    power = uw_to_w(parse_int(hwmon.get("power1_input")))
+    tdp_limit = uw_to_w(parse_int(hwmon.get("power1_max")))
+    fan = parse_int(hwmon.get("fan1_input"))
+    fan_rpm = None if fan is None else float(fan)
+    aiclk = parse_int(attrs.get("tt_aiclk"))
 
-    details = identity_details("sysfs", board_type, arch, bid, card.pci_address)
+    details = identity.details("sysfs")
     asic_id = attrs.get("tt_asic_id", "").strip()
     if asic_id:
         details["asic_id"] = asic_id
@@ -147,10 +125,10 @@ def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceR
         details["asic_temperature"] = _fmt(round(temp, 3))
     for attr, key in (("tt_aiclk", "aiclk_mhz"), ("tt_axiclk", "axiclk_mhz"),
                       ("tt_arcclk", "arcclk_mhz"), ("tt_therm_trip_count", "therm_trip_count")):
-        number = to_int(attrs.get(attr))
+        number = parse_int(attrs.get(attr))
         if number is not None:
             details[key] = str(number)
-    heartbeat = to_int(attrs.get("tt_heartbeat"))
+    heartbeat = parse_int(attrs.get("tt_heartbeat"))
     if heartbeat is not None:
         details["heartbeat"] = str(heartbeat // _HEARTBEAT_DIVISOR.get(arch or "", 1))
     for key, value in (("voltage", voltage), ("current", current), ("power_watts", power),
@@ -158,18 +136,12 @@ def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceR
                        ("tdc_limit", tdc_limit), ("thermal_limit", throttle)):
         if value is not None:
             details[key] = _fmt(value)
-    vdd_max = to_int(hwmon.get("in0_max"))
+    vdd_max = parse_int(hwmon.get("in0_max"))
     if vdd_max is not None:
         details["vdd_max_mv"] = str(vdd_max)
 
-    uuid_key = bid or card.pci_address or str(card.ordinal)
-    return DeviceReading(
-        backend=backend,
-        index=card.ordinal,
-        uuid=f"tt-{uuid_key}",
-        name=" ".join(p for p in ("Tenstorrent", arch, board_type) if p),
-        kind="npu",
-        vendor="Tenstorrent",
+    return replace(
+        identity.reading(backend, card.ordinal, details),
         temperature_c=temp,
         temperature_slowdown_c=throttle,
         power_w=power,
@@ -177,8 +149,7 @@ def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceR
         clock_graphics_mhz=None if aiclk is None else float(aiclk),
         fan_rpm=fan_rpm,
         pcie_gen_current=pcie_generation(card.pci.get("current_link_speed")),
-        pcie_width_current=to_int(card.pci.get("current_link_width")),
-        details=details,
+        pcie_width_current=parse_int(card.pci.get("current_link_width")),
         problems=card.unreadable,
     )
 

@@ -13,13 +13,11 @@ import re
 from dataclasses import dataclass
 
 from allsmi_py.model import DeviceReading, ProcessReading
-from allsmi_py.units import GIB, KIB, MIB, TIB
+from allsmi_py.units import parse_percent, size_to_bytes
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_MEMORY = re.compile(r"([\d.]+)\s*([KMGT]i?B)\s*/\s*([\d.]+)\s*([KMGT]i?B)", re.IGNORECASE)
-_PERCENT = re.compile(r"([\d.]+)\s*%")
+_MEMORY = re.compile(r"(\d*\.?\d+)\s*([KMGT]i?B)\s*/\s*(\d*\.?\d+)\s*([KMGT]i?B)", re.IGNORECASE)
 _VERSION = re.compile(r"TPU\s+(v\d+\w*)", re.IGNORECASE)
-_UNIT = {"KIB": KIB, "KB": KIB, "MIB": MIB, "MB": MIB, "GIB": GIB, "GB": GIB, "TIB": TIB}
 
 
 class TpuInfoError(ValueError):
@@ -71,10 +69,6 @@ def parse_tables(text: str) -> list[Table]:
     return tables
 
 
-def _bytes(amount: str, unit: str) -> int:
-    return int(round(float(amount) * _UNIT[unit.upper()]))
-
-
 def parse_tpu_info(
     text: str, backend: str = "tpu", accelerator_type: str | None = None
 ) -> list[DeviceReading]:
@@ -99,9 +93,12 @@ def parse_tpu_info(
                 continue
             device = int(row[dev_col])
             if mem_col is not None and (m := _MEMORY.search(row[mem_col])):
-                memory[device] = (_bytes(m.group(1), m.group(2)), _bytes(m.group(3), m.group(4)))
-            if duty_col is not None and (d := _PERCENT.search(row[duty_col])):
-                duty[device] = float(d.group(1))
+                in_use = size_to_bytes(float(m.group(1)), m.group(2))
+                capacity = size_to_bytes(float(m.group(3)), m.group(4))
+                if in_use is not None and capacity is not None:
+                    memory[device] = (in_use, capacity)
+            if duty_col is not None and (pct := parse_percent(row[duty_col])) is not None:
+                duty[device] = pct
 
     chip_col, type_col = chips.column("Chip"), chips.column("Type")
     count_col, pid_col = chips.column("Devices"), chips.column("PID")

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
+from allsmi_py.model import DeviceReading
 from allsmi_py.units import MIB
 from backends.nvidia.device import decode_throttle_reasons
+from backends.nvidia.identity import READING_FIELDS, Identity
 from tests.fakes.fake_pynvml import h100
 
 
@@ -111,3 +115,12 @@ def test_active_throttle_reasons_reach_the_reading(make_backend) -> None:
     gpu.throttle_mask = 0x4 | 0x20
     backend, _ = make_backend([gpu])
     assert backend.read()[0].throttle_reasons == ("sw_power_cap", "sw_thermal_slowdown")
+
+
+def test_identity_reading_fields_name_fields_of_both_dataclasses() -> None:
+    reading_fields = {f.name for f in dataclasses.fields(DeviceReading)}
+    identity_fields = {f.name for f in dataclasses.fields(Identity)}
+    assert set(READING_FIELDS) <= reading_fields & identity_fields
+    # Everything open() learns that a reading also has, bar the identity itself, is carried.
+    assert (reading_fields & identity_fields) - set(READING_FIELDS) == {
+        "index", "uuid", "name", "details"}

@@ -20,7 +20,6 @@ from backends.tenstorrent.sysfs_parse import (
     has_telemetry,
     pcie_generation,
     reading_from_sysfs,
-    to_int,
 )
 from tests.backends.tenstorrent.fake_sysfs import (
     N300_ATTRIBUTES,
@@ -169,12 +168,6 @@ def test_pcie_generation(text: str | None, want: int | None) -> None:
     ("FFFFFFFFFFFFFFFF", None)])
 def test_board_id(text: str | None, want: str | None) -> None:
     assert board_id(text) == want
-
-
-@pytest.mark.parametrize(("text", "want"), [("800\n", 800), (" 12 ", 12), ("", None),
-                                            ("-", None), (None, None)])
-def test_to_int(text: str | None, want: int | None) -> None:
-    assert to_int(text) == want
 
 
 def test_same_firmware_words_give_what_tt_smi_gives() -> None:

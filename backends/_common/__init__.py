@@ -1,0 +1,1 @@
+"""Helpers the vendor backends share: sysfs readers and tool runners."""
