@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from allsmi_py.config import NumberSetting, Range
 from mock_server.cluster import Cluster
 from mock_server.http import Reply, make_reply, text_reply
 from mock_server.node import SimNode
@@ -23,6 +24,10 @@ from mock_server.plan import FAULTS, Fault
 
 PREFIX = "/-/mock/"
 _SETTABLE = tuple(k for k in FAULTS if k != "down")
+# slow and flap seconds, from this API and from --fail-slow/--flap: 0 would not be slow and
+# would flap in a busy loop; more than a day is a typo (and inf or NaN sleeps fail).
+FAULT_SECONDS = NumberSetting("fault seconds", float,
+                              Range(0, 86_400.0, min_exclusive=True, unit="seconds"))
 
 
 def node_info(cluster: Cluster, node: SimNode) -> dict[str, Any]:
@@ -102,12 +107,12 @@ class AdminApi:
             return f"unknown fault {kind!r}: use none, {', '.join(_SETTABLE)} (down: POST .../down)"
         seconds = 0.0
         if kind in ("slow", "flap"):
-            try:
-                seconds = float(args[1]) if len(args) == 2 else -1.0
-            except ValueError:
-                seconds = -1.0
-            if seconds <= 0:
+            if len(args) != 2:
                 return f"fault {kind} needs seconds: .../fault/{kind}/<seconds>"
+            try:
+                seconds = FAULT_SECONDS.parse(args[1])
+            except ValueError as exc:
+                return f"fault {kind}: {exc}"
         node.fault = Fault(kind, seconds)
         if kind == "flap":
             self.cluster.start_flapping(node)

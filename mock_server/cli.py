@@ -16,8 +16,10 @@ import time
 from collections.abc import Callable
 from typing import NoReturn
 
+from allsmi_py.config import NUMBERS as CONFIG_NUMBERS
+from allsmi_py.config import PORT_OR_ANY, NumberSetting, Range
 from allsmi_py.errors import UsageError
-from mock_server.admin import AdminApi
+from mock_server.admin import FAULT_SECONDS, AdminApi
 from mock_server.cluster import Cluster
 from mock_server.limits import raise_open_file_limit
 from mock_server.plan import (
@@ -48,6 +50,21 @@ _FAULT_HELP = {
     "huge": "K nodes answer with a 256 MiB body",
     "flap": "K:PERIOD nodes go down and up every PERIOD seconds",
 }
+# The range of every numeric flag (issue 14): argparse refuses the rest in one line, exit 2.
+NUMBERS = {n.name: n for n in (
+    NumberSetting("nodes", int, Range(1, 65535)),
+    NumberSetting("start-port", int, PORT_OR_ANY),
+    NumberSetting("devices-per-node", int, Range(1, 64)),
+    NumberSetting("interval", float, Range(0.05, 86_400.0, unit="seconds")),
+    NumberSetting("epoch", float, Range(0, 253_402_300_799.0, unit="seconds")),  # to year 9999
+    NumberSetting("start-index", int, Range(0, 999_999)),
+    NumberSetting("admin-port", int, PORT_OR_ANY),
+)}
+NUMBERS["seed"] = CONFIG_NUMBERS["mock.seed"]
+
+
+def _number(name: str) -> Callable[[str], object]:
+    return NUMBERS[name].flag_type()
 
 
 class _Parser(argparse.ArgumentParser):
@@ -63,11 +80,12 @@ def build_parser() -> argparse.ArgumentParser:
         "one port each, with the exporter's /metrics, /snapshot and /-/ready.",
     )
     size = p.add_mutually_exclusive_group()
-    size.add_argument("--nodes", type=int, help=f"number of nodes (default {DEFAULT_NODES})")
+    size.add_argument("--nodes", type=_number("nodes"),
+                      help=f"number of nodes (default {DEFAULT_NODES})")
     size.add_argument("--port-range", metavar="A-B", help="one node per port from A to B")
     p.add_argument(
         "--start-port",
-        type=int,
+        type=_number("start-port"),
         default=DEFAULT_START_PORT,
         help=f"first port with --nodes (default {DEFAULT_START_PORT}; 0: let the OS "
         "choose every port, see --hostfile)",
@@ -83,26 +101,40 @@ def build_parser() -> argparse.ArgumentParser:
         help="share of nodes per spec, e.g. h100:8=60%%,m3max=10%%,"
         "rngd:4=30%%; '+' puts several profiles in one node",
     )
-    p.add_argument("--devices-per-node", type=int, help="device count for specs that give none")
     p.add_argument(
-        "--seed", type=int, help="seed of values, mix and faults (default: random, printed)"
+        "--devices-per-node",
+        type=_number("devices-per-node"),
+        help="device count for specs that give none",
     )
     p.add_argument(
-        "--interval", type=float, default=3.0, help="seconds between value changes (default 3)"
+        "--seed",
+        type=_number("seed"),
+        help="seed of values, mix and faults (default: random, printed)",
+    )
+    p.add_argument(
+        "--interval",
+        type=_number("interval"),
+        default=3.0,
+        help="seconds between value changes (default 3)",
     )
     p.add_argument(
         "--epoch",
-        type=float,
+        type=_number("epoch"),
         help="Unix time of step 0 (default now); fix it "
         "together with --seed for byte-identical bodies across runs",
     )
     p.add_argument("--hostfile", metavar="PATH", help="write one host:port per line here")
     p.add_argument(
-        "--start-index", type=int, default=1, help="number of the first node name (node-0001)"
+        "--start-index",
+        type=_number("start-index"),
+        default=1,
+        help="number of the first node name (node-0001)",
     )
     p.add_argument("--processes", action="store_true", help="include per-process metrics")
     p.add_argument(
-        "--admin-port", type=int, help="serve the /-/mock/ control API here (0: any free port)"
+        "--admin-port",
+        type=_number("admin-port"),
+        help="serve the /-/mock/ control API here (0: any free port)",
     )
     for kind in FAULTS:
         flag = "--flap" if kind == "flap" else f"--fail-{kind}"
@@ -117,22 +149,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def plan_from_args(args: argparse.Namespace, seed: int) -> list[NodePlan]:
     """The cluster plan the flags ask for; UsageError naming the problem and the fix."""
-    if args.devices_per_node is not None and not 1 <= args.devices_per_node <= 64:
-        raise UsageError("--devices-per-node must be 1 to 64")
-    if not args.interval > 0:
-        raise UsageError("--interval must be a positive number of seconds")
-    if args.start_index < 0:
-        raise UsageError("--start-index must be 0 or more")
+    # Each number's range was checked by its flag's type (NUMBERS).
     if args.port_range:
         first, last = parse_port_range(args.port_range)
         nodes = last - first + 1
     else:
         nodes = DEFAULT_NODES if args.nodes is None else args.nodes
         first = args.start_port
-        if nodes < 1:
-            raise UsageError("--nodes must be at least 1")
-        if not 0 <= first <= 65535:
-            raise UsageError("--start-port must be 0 to 65535")
     if args.mix:
         specs = mix_assignment(parse_mix(args.mix, args.devices_per_node), nodes, seed)
     else:
@@ -141,11 +164,23 @@ def plan_from_args(args: argparse.Namespace, seed: int) -> list[NodePlan]:
         spec = check_spec(apply_device_count(base, args.devices_per_node), flag)
         specs = [spec] * nodes
     wanted = {
-        kind: parse_fault_arg(kind, text)
+        kind: _fault_arg(kind, text)
         for kind in FAULTS
         if (text := getattr(args, f"fail_{kind}")) is not None
     }
     return build_plan(specs, first, args.start_index, assign_faults(nodes, wanted, seed))
+
+
+def _fault_arg(kind: str, text: str) -> tuple[int, float]:
+    """parse_fault_arg, with slow and flap seconds held to FAULT_SECONDS as the admin API is."""
+    count, seconds = parse_fault_arg(kind, text)
+    if kind in ("slow", "flap"):
+        try:
+            FAULT_SECONDS.check(seconds)
+        except ValueError as exc:
+            flag = "--flap" if kind == "flap" else f"--fail-{kind}"
+            raise UsageError(f"bad {flag} {text[:40]!r}: {exc}") from None
+    return count, seconds
 
 
 def hostfile_host(bind: str) -> str:

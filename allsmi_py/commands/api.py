@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
-from allsmi_py.config import Config
+from allsmi_py.config import Config, flag_type
 from allsmi_py.errors import UsageError
 from allsmi_py.exporter.app import Auth, make_app
 from allsmi_py.exporter.server import bind_socket, check_tls, serve
@@ -14,11 +14,12 @@ from allsmi_py.exporter.server import bind_socket, check_tls, serve
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `allsmi api`; None means "take the config file's value"."""
-    parser.add_argument("-p", "--port", type=int, default=None,
+    parser.add_argument("-p", "--port", type=flag_type("api.port"), default=None,
                         help="TCP port (default: config api.port, 9090)")
     parser.add_argument("--bind", metavar="ADDR", default=None,
                         help="address to listen on (default 0.0.0.0; 127.0.0.1 for local only)")
-    parser.add_argument("-i", "--interval", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("-i", "--interval", type=flag_type("api.interval_s"), default=None,
+                        metavar="SECONDS",
                         help="seconds between collections (default 3)")
     parser.add_argument("--processes", action=argparse.BooleanOptionalAction, default=None,
                         help="export per-process metrics (all_smi_process_*)")
@@ -49,8 +50,6 @@ def run(args: argparse.Namespace, config: Config) -> int:
     port = int(config.value("api", "port", args.port))
     bind = str(config.value("api", "bind", args.bind))
     interval = float(config.value("api", "interval_s", args.interval))
-    if not interval > 0:
-        raise UsageError(f"--interval must be more than 0 seconds, not {interval}")
     processes = bool(config.value("api", "processes", args.processes))
     auth = auth_from(config.value("api", "auth_token", args.auth_token),
                      config.value("api", "basic_auth", args.basic_auth))

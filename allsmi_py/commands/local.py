@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
-from allsmi_py.config import Config
+from allsmi_py.config import Config, flag_type
 from allsmi_py.errors import UsageError
 
 THEMES = ("dark", "light")
@@ -13,7 +13,8 @@ THEMES = ("dark", "light")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `allsmi local`."""
-    parser.add_argument("--interval", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--interval", type=flag_type("local.interval_s"), default=None,
+                        metavar="SECONDS",
                         help="seconds between readings (default: config local.interval_s, 2)")
     parser.add_argument("--theme", choices=THEMES, default=None,
                         help="colour theme (default: config general.theme); NO_COLOR is honoured")
@@ -23,8 +24,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, config: Config) -> int:
     """Open the local view; usage errors are raised before the screen is taken over."""
     interval_s = float(config.value("local", "interval_s", args.interval))
-    if not interval_s > 0:
-        raise UsageError(f"--interval must be more than 0 seconds, not {interval_s:g}")
     theme = str(config.value("general", "theme", args.theme))
     if theme.strip().lower() not in THEMES:
         raise UsageError(f"general.theme must be one of {', '.join(THEMES)}, not {theme!r}")

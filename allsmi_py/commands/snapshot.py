@@ -11,7 +11,7 @@ import sys
 from typing import Any
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
-from allsmi_py.config import Config
+from allsmi_py.config import Config, flag_type
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.serialize import dumps_json
 
@@ -31,7 +31,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     cluster.add_argument("--hostfile", metavar="FILE", help="file with one node per line")
     cluster.add_argument("--prometheus", metavar="URL",
                          help="read the cluster from this Prometheus server's query API")
-    cluster.add_argument("--timeout", type=float, default=None, metavar="S",
+    cluster.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None, metavar="S",
                          help="per-node timeout in seconds (default: config view.timeout_s)")
 
 

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from allsmi_py.backend import Backend
 from allsmi_py.collector import Collector
+from allsmi_py.config import flag_type
 from allsmi_py.errors import UsageError
 from allsmi_py.host import HostReader
 from allsmi_py.model import BackendStatus
@@ -19,7 +20,7 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
                         help="simulated devices, e.g. h100:8 or h100:4,rngd:2 (see --list-mock)")
     parser.add_argument("--backend", metavar="NAME", action="append",
                         help="read only this backend (repeat or comma-separate for several)")
-    parser.add_argument("--seed", type=int, default=None,
+    parser.add_argument("--seed", type=flag_type("mock.seed"), default=None,
                         help="seed of simulated devices (default: config mock.seed, else random)")
 
 

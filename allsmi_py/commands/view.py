@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
-from allsmi_py.config import Config
+from allsmi_py.config import Config, flag_type
 from allsmi_py.errors import UsageError
 
 if TYPE_CHECKING:
@@ -24,29 +24,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "(default: config view.hostfile)")
     parser.add_argument("--prometheus", default=None, metavar="URL",
                         help="read the cluster from this Prometheus server instead of the nodes")
-    parser.add_argument("--interval", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--interval", type=flag_type("view.interval_s"), default=None,
+                        metavar="SECONDS",
                         help="seconds between rounds (default: config view.interval_s, 2)")
-    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+    parser.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None,
+                        metavar="SECONDS",
                         help="per-request timeout (default: config view.timeout_s, 5)")
-    parser.add_argument("--concurrency", type=int, default=None, metavar="N",
+    parser.add_argument("--concurrency", type=flag_type("view.concurrency"), default=None,
+                        metavar="N",
                         help="requests in flight at once (default: config view.concurrency)")
     parser.add_argument("--theme", choices=THEMES, default=None,
                         help="colour theme (default: config general.theme); NO_COLOR is honoured")
 
 
-def _positive(name: str, value: float) -> float:
-    if not value > 0:
-        raise UsageError(f"{name} must be more than 0, not {value:g}")
-    return value
-
-
 def run(args: argparse.Namespace, config: Config) -> int:
     """Open the cluster view; usage errors are raised before Textual is even imported."""
-    interval_s = _positive("--interval", float(config.value("view", "interval_s", args.interval)))
-    timeout_s = _positive("--timeout", float(config.value("view", "timeout_s", args.timeout)))
+    # Ranges were checked where each value came in: flag_type, or load_config.
+    interval_s = float(config.value("view", "interval_s", args.interval))
+    timeout_s = float(config.value("view", "timeout_s", args.timeout))
     concurrency = int(config.value("view", "concurrency", args.concurrency))
-    if concurrency < 1:
-        raise UsageError(f"--concurrency must be at least 1, not {concurrency}")
     theme = str(config.value("general", "theme", args.theme))
     if theme.strip().lower() not in THEMES:
         raise UsageError(f"general.theme must be one of {', '.join(THEMES)}, not {theme!r}")

@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from allsmi_py.cli import main
-from allsmi_py.config import SCHEMA, default_file_text, load_config, search_paths
+from allsmi_py.config import NUMBERS, SCHEMA, default_file_text, load_config, search_paths
 from allsmi_py.errors import ConfigError
 
 
@@ -75,6 +75,24 @@ def test_bad_files_name_file_line_and_key(tmp_path: Path, text: str, message: st
 def test_bad_env_value_names_the_variable() -> None:
     with pytest.raises(ConfigError, match="ALLSMI_API_PORT"):
         load_config(environ={"ALLSMI_API_PORT": "ninety", "HOME": "/nonexistent"})
+
+
+def test_every_number_has_a_range_that_holds_its_default() -> None:
+    numeric = {f"{s}.{k}" for s, keys in SCHEMA.items() for k, v in keys.items()
+               if v.kind in (int, float)}
+    assert set(NUMBERS) == numeric
+    for name, number in NUMBERS.items():
+        section, key = name.split(".")
+        default = SCHEMA[section][key].default
+        assert default is None or number.check(default) == default, name
+
+
+def test_ranges_read_as_words() -> None:
+    assert NUMBERS["view.timeout_s"].allowed() == "a number more than 0 and at most 600 seconds"
+    assert NUMBERS["api.port"].allowed() == "an integer between 1 and 65535"
+    assert NUMBERS["view.interval_s"].allowed() == "a number between 0.05 and 3600 seconds"
+    with pytest.raises(ValueError, match=r"^view.timeout_s: expected .*, got '1e309'$"):
+        NUMBERS["view.timeout_s"].parse("1e309")
 
 
 def test_missing_explicit_file_is_an_error(tmp_path: Path) -> None:
