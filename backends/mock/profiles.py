@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from allsmi_py.details.amd import AMD
+from allsmi_py.details.apple import APPLE
+from allsmi_py.details.furiosa import FURIOSA
+from allsmi_py.details.gaudi import GAUDI
+from allsmi_py.details.jetson import JETSON
+from allsmi_py.details.nvidia import NVIDIA
+from allsmi_py.details.rebellions import REBELLIONS
+from allsmi_py.details.tenstorrent import TENSTORRENT
 from allsmi_py.units import GIB, MIB
 
 
@@ -70,8 +78,8 @@ def _nvidia(
         *clocks_mhz, slowdown_c, shutdown_c, max_operating_c, max_w, pcie_gen, 16,
         has_fan=not datacenter, fan_rpm_max=fan_rpm_max, ecc=datacenter, uuid_prefix="GPU-",
         default_count=8 if datacenter else 1, description=description,
-        details={**_NVIDIA_DRIVER, "architecture": architecture,
-                 "compute_capability": compute_capability},
+        details=NVIDIA.details(**_NVIDIA_DRIVER, architecture=architecture,
+                               compute_capability=compute_capability),
     )
 
 
@@ -95,43 +103,43 @@ PROFILES: dict[str, Profile] = {p.key: p for p in (
     Profile("m3max", "Apple M3 Max", "Apple", "soc", 128 * GIB, 0.3, 45.0,
             38.0, 78.0, 338.0, 1398.0, None, has_ane=True, uuid_prefix="APPLE-",
             default_count=1, description="Apple M3 Max, 40-core GPU + ANE, 128 GB unified memory",
-            details={"chip": "M3 Max", "gpu_core_count": "40", "unified_memory": "true"}),
+            details=APPLE.details(chip="M3 Max", gpu_core_count="40", unified_memory="true")),
     Profile("orin", "NVIDIA Jetson AGX Orin", "NVIDIA", "soc", 62_000 * MIB, 4.0, 60.0,
             36.0, 70.0, 306.0, 1301.0, 3200.0, 99.0, 105.0, None, None, has_dla=True,
             uuid_prefix="JETSON-", default_count=1,
             description="NVIDIA Jetson AGX Orin 64GB, Ampere GPU + 2 DLA, 60 W",
-            details={"jetpack": "6.2", "l4t": "36.4.3", "soc": "tegra234"}),
+            details=JETSON.details(jetpack="6.2", l4t="36.4.3", soc="tegra234")),
     Profile("n300", "Tenstorrent Wormhole n300", "Tenstorrent", "npu", 24 * GIB, 28.0, 300.0,
             40.0, 75.0, 500.0, 1000.0, 6000.0, None, None, None, 300.0, 4, 16,
             has_fan=True, fan_rpm_max=4500.0, uuid_prefix="TT-", default_count=4,
             description="Tenstorrent Wormhole n300, 2 chips, 24 GB GDDR6, 300 W",
-            details={"board_type": "n300", "architecture": "wormhole",
-                     "arc_fw_version": "2.36.0", "eth_fw_version": "7.0.0",
-                     "fw_bundle_version": "80.15.0"}),
+            details=TENSTORRENT.details(board_type="n300", architecture="wormhole",
+                                        arc_fw_version="2.36.0", eth_fw_version="7.0.0",
+                                        fw_bundle_version="80.15.0")),
     Profile("atom", "Rebellions ATOM", "Rebellions", "npu", 16 * GIB, 12.0, 130.0,
             34.0, 66.0, 500.0, 1500.0, 8000.0, None, None, None, 130.0, 5, 16,
             uuid_prefix="RBLN-", default_count=4,
             description="Rebellions ATOM (RBLN-CA12), 16 GB GDDR6",
-            details={"firmware_version": "1.1.2", "kmd_version": "1.2.76", "pstate": "P0",
-                     "status": "normal"}),
+            details=REBELLIONS.details(firmware_version="1.1.2", kmd_version="1.2.76",
+                                       pstate="P0", status="normal")),
     Profile("rngd", "Furiosa RNGD", "FuriosaAI", "npu", 48 * GIB, 35.0, 180.0,
             35.0, 70.0, 500.0, 1000.0, 6000.0, None, None, None, 180.0, 5, 16,
             uuid_prefix="RNGD-", default_count=8,
             description="FuriosaAI RNGD, 48 GB HBM3, 180 W",
-            details={"architecture": "rngd", "firmware_version": "2025.1.0",
-                     "liveness": "alive"}),
+            details=FURIOSA.details(architecture="rngd", firmware_version="2025.1.0",
+                                    liveness="alive")),
     Profile("gaudi3", "Intel Gaudi 3 HL-325L", "Intel", "npu", 128 * GIB, 180.0, 900.0,
             33.0, 72.0, 1000.0, 1600.0, 3600.0, None, None, None, 900.0, 5, 16,
             ecc=True, uuid_prefix="HL-", default_count=8,
             description="Intel Gaudi 3 OAM, 128 GB HBM2e, 900 W",
-            details={"internal_name": "HL-325L", "driver_version": "1.20.0",
-                     "driver_revision": "b1"}),
+            details=GAUDI.details(internal_name="HL-325L", driver_version="1.20.0",
+                                  driver_revision="b1")),
     Profile("mi300x", "AMD Instinct MI300X", "AMD", "gpu", 192 * GIB, 140.0, 750.0,
             35.0, 75.0, 132.0, 2100.0, 1300.0, 100.0, 105.0, 95.0, 750.0, 5, 16,
             ecc=True, uuid_prefix="AMD-", default_count=8,
             description="AMD Instinct MI300X, 192 GB HBM3, 750 W",
-            details={"rocm_version": "6.4.1", "vbios_version": "113-M3000100-102",
-                     "architecture": "CDNA3"}),
+            details=AMD.details(rocm_version="6.4.1", vbios_version="113-M3000100-102",
+                                architecture="CDNA3")),
 )}
 
 ALIASES = {"h100-80gb": "h100", "a100-40gb": "a100", "4090": "rtx4090", "m3": "m3max",

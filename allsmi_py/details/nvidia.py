@@ -1,0 +1,19 @@
+"""NVIDIA GPUs through NVML (the Jetson SoC has its own declaration, `jetson`)."""
+
+from __future__ import annotations
+
+from allsmi_py.details import PCI_BUS_ID, DetailKey, VendorDetails
+
+DRIVER_VERSION = DetailKey("driver_version")
+CUDA_VERSION = DetailKey("cuda_version")
+ARCHITECTURE = DetailKey("architecture", help="Hopper, Blackwell ...")
+COMPUTE_CAPABILITY = DetailKey("compute_capability", help="e.g. 9.0")
+SERIAL = DetailKey("serial")
+VBIOS_VERSION = DetailKey("vbios_version")
+PERSISTENCE_MODE = DetailKey("persistence_mode", help="Enabled or Disabled")
+COMPUTE_MODE = DetailKey("compute_mode")
+
+NVIDIA = VendorDetails("nvidia", "NVIDIA", (
+    DRIVER_VERSION, CUDA_VERSION, ARCHITECTURE, COMPUTE_CAPABILITY, SERIAL, VBIOS_VERSION,
+    PERSISTENCE_MODE, COMPUTE_MODE, PCI_BUS_ID,
+), kind="gpu")

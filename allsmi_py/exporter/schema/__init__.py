@@ -1,0 +1,32 @@
+"""THE table of exported metrics: all-smi's names, help, type, labels, and how to read each.
+
+The renderer and the prometheus-client collector write from it; the remote parser inverts
+it (`BY_NAME[name].field` and `.scale` say which model field a sample sets back:
+`field = value / scale`; `age` marks a value that is `taken_at_s - field`). Names and
+labels follow all-smi's code as recorded in `../shared/reference/allsmi-inventory.md`
+section 3. A getter returning None leaves the sample out: absent means "not reported".
+The families are declared by scope: `device` (every device, and MIG), `npu` (the NPU
+vendors' own), `host` (exporter status, processes, CPU, memory, disk, energy).
+"""
+
+from __future__ import annotations
+
+from allsmi_py.exporter.schema.device import DEVICE, GPU_INFO_LABELS, MIG, device_type
+from allsmi_py.exporter.schema.host import ENERGY, HOST, PROCESS, STATUS
+from allsmi_py.exporter.schema.npu import NPU
+from allsmi_py.exporter.schema.spec import MetricSpec
+
+__all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "PROCESS_SCOPES", "SCHEMA", "STATUS",
+           "MetricSpec", "device_type", "specs"]
+
+# all-smi's family order: status, GPU, NPU, process, CPU, memory, disk, MIG, energy
+SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *MIG, *ENERGY)
+BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in SCHEMA}
+PROCESS_SCOPES = frozenset({"process"})
+
+
+def specs(include_processes: bool = False) -> tuple[MetricSpec, ...]:
+    """The families to export; process families only when asked for (all-smi's --processes)."""
+    if include_processes:
+        return SCHEMA
+    return tuple(s for s in SCHEMA if s.scope not in PROCESS_SCOPES)

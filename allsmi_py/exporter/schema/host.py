@@ -1,0 +1,84 @@
+"""Families of the exporter itself, of processes, of the host (CPU, memory, disk) and energy."""
+
+from __future__ import annotations
+
+from allsmi_py.exporter.schema.spec import ExtraLabels, MetricSpec, Value, gauge, info
+from allsmi_py.exporter.scopes import NodeItem, ProcessItem
+from allsmi_py.model import CpuReading
+
+
+def _process_age(item: ProcessItem) -> Value:
+    started = item.process.started_at_s
+    return None if started is None else max(0.0, item.taken_at_s - started)
+
+
+def _platform_type(cpu: CpuReading) -> str:
+    text = f"{cpu.model or ''} {cpu.architecture or ''}".lower()
+    for word, kind in (("apple", "AppleSilicon"), ("intel", "Intel"), ("amd", "Amd")):
+        if word in text:
+            return kind
+    if "arm" in text or "aarch64" in text:
+        return "Arm"
+    return f'Other("{cpu.model or "unknown"}")'
+
+
+def _cpu_info(cpu: CpuReading) -> ExtraLabels:
+    return (("architecture", cpu.architecture or "unknown"), ("platform_type", _platform_type(cpu)))
+
+
+def _build_info(node: NodeItem) -> ExtraLabels:
+    return (("version", node.version), ("os", node.os), ("arch", node.arch))
+
+
+STATUS: tuple[MetricSpec, ...] = (
+    MetricSpec("all_smi_up", "1 once the first collection has completed", "gauge", "node",
+               lambda n: n.up),
+    info("all_smi_build_info", "Exporter build information", "node", ("version", "os", "arch"),
+         _build_info),
+)
+
+P = "process"
+PROCESS: tuple[MetricSpec, ...] = (
+    MetricSpec("all_smi_process_memory_used_bytes", "GPU memory used by the process in bytes",
+               "gauge", P, lambda p: p.process.gpu_memory_bytes, field="gpu_memory_bytes"),
+    MetricSpec("all_smi_process_start_time_seconds", "Seconds since the process started",
+               "gauge", P, _process_age, field="started_at_s", age=True),
+    MetricSpec("all_smi_process_cpu_percent", "CPU use of the process in percent", "gauge", P,
+               lambda p: p.process.cpu_pct, field="cpu_pct"),
+)
+
+M = "memory"
+HOST: tuple[MetricSpec, ...] = (
+    info("all_smi_cpu_info", "CPU information", "cpu", ("architecture", "platform_type"),
+         _cpu_info),
+    gauge("all_smi_cpu_utilization", "CPU utilization percentage", "cpu", "utilization_pct"),
+    gauge("all_smi_cpu_socket_count", "Number of CPU sockets", "cpu", "socket_count"),
+    gauge("all_smi_cpu_core_count", "Number of physical CPU cores", "cpu", "core_count"),
+    gauge("all_smi_cpu_thread_count", "Number of logical CPUs", "cpu", "thread_count"),
+    gauge("all_smi_cpu_frequency_mhz", "CPU frequency in MHz", "cpu", "frequency_mhz"),
+    gauge("all_smi_cpu_temperature_celsius", "CPU temperature in celsius", "cpu",
+          "temperature_c"),
+    gauge("all_smi_cpu_power_consumption_watts", "CPU power in watts", "cpu", "power_w"),
+    MetricSpec("all_smi_cpu_core_utilization", "Per-core CPU utilization percentage", "gauge",
+               "cpu_core", lambda c: c.utilization_pct, field="per_core_utilization_pct"),
+    gauge("all_smi_memory_total_bytes", "Total system memory in bytes", M, "total_bytes"),
+    gauge("all_smi_memory_used_bytes", "Used system memory in bytes", M, "used_bytes"),
+    gauge("all_smi_memory_available_bytes", "Available system memory in bytes", M,
+          "available_bytes"),
+    gauge("all_smi_memory_free_bytes", "Free system memory in bytes", M, "free_bytes"),
+    MetricSpec("all_smi_memory_utilization", "System memory in use, percent", "gauge", M,
+               lambda m: m.used_pct),
+    gauge("all_smi_swap_total_bytes", "Total swap in bytes", M, "swap_total_bytes"),
+    gauge("all_smi_swap_used_bytes", "Used swap in bytes", M, "swap_used_bytes"),
+    gauge("all_smi_swap_free_bytes", "Free swap in bytes", M, "swap_free_bytes"),
+    gauge("all_smi_memory_buffers_bytes", "Buffer memory in bytes", M, "buffers_bytes"),
+    gauge("all_smi_memory_cached_bytes", "Cached memory in bytes", M, "cached_bytes"),
+    gauge("all_smi_disk_total_bytes", "Total disk space in bytes", "disk", "total_bytes"),
+    gauge("all_smi_disk_available_bytes", "Available disk space in bytes", "disk",
+          "available_bytes"),
+)
+
+ENERGY: tuple[MetricSpec, ...] = (
+    MetricSpec("all_smi_energy_consumed_joules_total", "Energy consumed in joules", "counter",
+               "energy", lambda d: d.energy_j, field="energy_j"),
+)
