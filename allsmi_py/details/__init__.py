@@ -7,7 +7,8 @@ mock profiles name the same keys, and the exporter reads numbers back through `n
 the spelling and the format of a key live in one place. `registry.VENDORS` lists every
 declaration; a vendor's own families are picked by `VendorDetails.matches` (the reading's
 `vendor` and, where one vendor makes two kinds of device, its `kind`), never by words in a
-device name.
+device name. A vendor module re-exports the common keys it writes (`X as X`), so a backend
+finds every key it writes in its vendor's module.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class DetailKey:
             details[self.key] = text
 
     def format(self, value: str | float | int | None) -> str | None:
-        """The text this key holds for `value`: numbers as `%g`, registers as `0x..`."""
+        """The text for `value`: whole numbers exact, others `%g`, registers `0x..`."""
         if value is None:
             return None
         if isinstance(value, str):
@@ -46,9 +47,12 @@ class DetailKey:
             return value or None
         if self.kind == "hex":
             return f"0x{int(value):x}"
-        if isinstance(value, float) and not math.isfinite(value):
+        if isinstance(value, int):
+            return str(value)
+        if not math.isfinite(value):
             return None
-        return str(value) if isinstance(value, int) else f"{value:g}"
+        # whole numbers exactly (a counter past 1e6 keeps every digit), others as %g
+        return str(int(value)) if value.is_integer() else f"{value:g}"
 
     def text(self, details: Mapping[str, str]) -> str | None:
         """The key's text, or None when absent or empty."""

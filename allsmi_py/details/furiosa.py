@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from allsmi_py.details import FIRMWARE_VERSION, DetailKey, VendorDetails
+from allsmi_py.details import FIRMWARE_VERSION as FIRMWARE_VERSION
+from allsmi_py.details import DetailKey, VendorDetails
 
 DEVICE_NAME = DetailKey("device_name", help="npu0 ... as furiosa-smi names it")
 ARCHITECTURE = DetailKey("architecture", help="chip: rngd or warboy")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from allsmi_py.details import FIRMWARE_VERSION, PCI_BUS_ID, DetailKey, VendorDetails
+from allsmi_py.details import FIRMWARE_VERSION as FIRMWARE_VERSION
+from allsmi_py.details import PCI_BUS_ID as PCI_BUS_ID
+from allsmi_py.details import DetailKey, VendorDetails
 
 KMD_VERSION = DetailKey("kmd_version", help="kernel driver version")
 SERIAL_ID = DetailKey("serial_id", help="rbln-smi's `sid`")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from allsmi_py.details import FW_BUNDLE_VERSION, DetailKey, VendorDetails
+from allsmi_py.details import FW_BUNDLE_VERSION as FW_BUNDLE_VERSION
+from allsmi_py.details import DetailKey, VendorDetails
 
 COLLECTION_METHOD = DetailKey("collection_method", help="tt-smi or sysfs")
 BOARD_TYPE = DetailKey("board_type", help="board name, e.g. n300, p300c")

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from allsmi_py.details import tenstorrent as tt
 from allsmi_py.model import DeviceReading, ProcessReading
 
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?")
@@ -93,10 +94,6 @@ def loads(text: str) -> dict[str, Any]:
 def _section(entry: Mapping[str, Any], key: str) -> Mapping[str, Any]:
     value = entry.get(key)
     return value if isinstance(value, Mapping) else {}
-
-
-def _fmt(value: float) -> str:
-    return f"{value:g}"
 
 
 def _board_id(board: Mapping[str, Any], smbus: Mapping[str, Any]) -> str | None:
@@ -182,51 +179,37 @@ def parse_device(index: int, entry: Mapping[str, Any], backend: str) -> DeviceRe
         value = firmwares.get(src)
         if isinstance(value, str) and value.strip() and value.strip() != "N/A":
             details[dst] = value.strip()
-    if temp is not None:
-        details["asic_temperature"] = _fmt(round(temp, 2))
-    if aiclk is not None:
-        details["aiclk_mhz"] = _fmt(aiclk)
-    for key, name in (("AXICLK", "axiclk_mhz"), ("ARCCLK", "arcclk_mhz")):
-        word = hex_word(smbus.get(key))
-        if word is not None:
-            details[name] = str(word & 0xFFFF)
-    if voltage is not None:
-        details["voltage"] = _fmt(voltage)
-    if current is not None:
-        details["current"] = _fmt(current)
-    if power is not None:
-        details["power_watts"] = _fmt(power)
-    heartbeat = number(tele.get("heartbeat"))
-    if heartbeat is not None:
-        details["heartbeat"] = _fmt(heartbeat)
-    ddr_status = hex_word(smbus.get("DDR_STATUS"))
-    if ddr_status is not None:
-        details["ddr_status"] = f"0x{ddr_status:x}"
+    tt.ASIC_TEMPERATURE.put(details, None if temp is None else round(temp, 2))
+    tt.AICLK_MHZ.put(details, aiclk)
+    for word_name, key in (("AXICLK", tt.AXICLK_MHZ), ("ARCCLK", tt.ARCCLK_MHZ)):
+        word = hex_word(smbus.get(word_name))
+        key.put(details, None if word is None else word & 0xFFFF)
+    tt.VOLTAGE.put(details, voltage)
+    tt.CURRENT.put(details, current)
+    tt.POWER_WATTS.put(details, power)
+    tt.HEARTBEAT.put(details, number(tele.get("heartbeat")))
+    tt.DDR_STATUS.put(details, hex_word(smbus.get("DDR_STATUS")))
     ddr_speed = hex_word(smbus.get("DDR_SPEED"))
     if ddr_speed:
-        details["dram_speed"] = str(ddr_speed)
-    elif isinstance(board.get("dram_speed"), str) and board["dram_speed"].strip():
-        details["dram_speed"] = board["dram_speed"].strip()
+        tt.DRAM_SPEED.put(details, str(ddr_speed))
+    elif isinstance(board.get("dram_speed"), str):
+        tt.DRAM_SPEED.put(details, board["dram_speed"])
     fan_speed = number(tele.get("fan_speed"))
-    if fan_speed is not None:
-        details["fan_speed"] = _fmt(fan_speed)
+    tt.FAN_SPEED.put(details, fan_speed)
     fan_rpm_word = hex_word(smbus.get("FAN_RPM"))
     fan_rpm = float(fan_rpm_word) if fan_rpm_word else None
-    if fan_rpm is not None:
-        details["fan_rpm"] = _fmt(fan_rpm)
+    tt.FAN_RPM.put(details, fan_rpm)
     vdd = hex_word(smbus.get("VDD_LIMITS"))
     if vdd is not None:
         # VDD_LIMITS packs max (high half) and min (low half), both in mV.
-        details["vdd_min_mv"] = str(vdd & 0xFFFF)
-        details["vdd_max_mv"] = str((vdd >> 16) & 0xFFFF)
-    for src, dst in (
-        ("tdp_limit", "tdp_limit"),
-        ("tdc_limit", "tdc_limit"),
-        ("thm_limit", "thermal_limit"),
+        tt.VDD_MIN_MV.put(details, vdd & 0xFFFF)
+        tt.VDD_MAX_MV.put(details, (vdd >> 16) & 0xFFFF)
+    for src, key in (
+        ("tdp_limit", tt.TDP_LIMIT),
+        ("tdc_limit", tt.TDC_LIMIT),
+        ("thm_limit", tt.THERMAL_LIMIT),
     ):
-        value = number(limits.get(src))
-        if value is not None:
-            details[dst] = _fmt(value)
+        key.put(details, number(limits.get(src)))
 
     power_limit = number(limits.get("board_power_limit"))
     # Raw limit words read as whole W / °C like TDP; not confirmed against a tt-smi table.

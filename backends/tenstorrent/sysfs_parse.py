@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
+from allsmi_py.details import tenstorrent as tt
 from allsmi_py.model import DeviceReading
 from allsmi_py.units import ma_to_a, millidegrees_to_c, mv_to_v, uw_to_w
 from backends._common.sysfs import parse_int, pcie_generation
@@ -43,12 +44,12 @@ _ARCH_BY_PCI_DEVICE = {"0xfaca": "Grayskull", "0x401e": "Wormhole", "0xb140": "B
 
 # tt-kmd attribute -> detail key used by the tt-smi parser (parse.py `_FIRMWARE_KEYS`).
 _FIRMWARE_DETAILS = {
-    "tt_fw_bundle_ver": "fw_bundle_version",
-    "tt_ttflash_ver": "tt_flash_version",
-    "tt_arc_fw_ver": "arc_fw_version",  # CM (chip management) firmware runs on the ARC
-    "tt_eth_fw_ver": "eth_fw_version",
-    "tt_m3bl_fw_ver": "dm_bl_fw_version",  # the M3 is the board's device manager (DM)
-    "tt_m3app_fw_ver": "dm_app_fw_version",
+    "tt_fw_bundle_ver": tt.FW_BUNDLE_VERSION,
+    "tt_ttflash_ver": tt.TT_FLASH_VERSION,
+    "tt_arc_fw_ver": tt.ARC_FW_VERSION,  # CM (chip management) firmware runs on the ARC
+    "tt_eth_fw_ver": tt.ETH_FW_VERSION,
+    "tt_m3bl_fw_ver": tt.DM_BL_FW_VERSION,  # the M3 is the board's device manager (DM)
+    "tt_m3app_fw_ver": tt.DM_APP_FW_VERSION,
 }
 
 # tt-smi reports Blackhole's TIMER_HEARTBEAT divided by 6 (tt-smi `backend.py`; on its own
@@ -90,10 +91,6 @@ def card_architecture(card: CardFiles, board_type: str | None) -> str | None:
     return by_id or architecture(board_type)
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
 def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceReading:
     """One card as a DeviceReading: °C, W, MHz, RPM; utilization and memory stay None."""
     attrs, hwmon = card.attributes, card.hwmon
@@ -114,31 +111,21 @@ def reading_from_sysfs(card: CardFiles, backend: str = "tenstorrent") -> DeviceR
     aiclk = parse_int(attrs.get("tt_aiclk"))
 
     details = identity.details("sysfs")
-    asic_id = attrs.get("tt_asic_id", "").strip()
-    if asic_id:
-        details["asic_id"] = asic_id
+    tt.ASIC_ID.put(details, attrs.get("tt_asic_id"))
     for attr, key in _FIRMWARE_DETAILS.items():
-        version = attrs.get(attr, "").strip()
-        if version:
-            details[key] = version
-    if temp is not None:
-        details["asic_temperature"] = _fmt(round(temp, 3))
-    for attr, key in (("tt_aiclk", "aiclk_mhz"), ("tt_axiclk", "axiclk_mhz"),
-                      ("tt_arcclk", "arcclk_mhz"), ("tt_therm_trip_count", "therm_trip_count")):
-        number = parse_int(attrs.get(attr))
-        if number is not None:
-            details[key] = str(number)
+        key.put(details, attrs.get(attr))
+    tt.ASIC_TEMPERATURE.put(details, None if temp is None else round(temp, 3))
+    for attr, key in (("tt_aiclk", tt.AICLK_MHZ), ("tt_axiclk", tt.AXICLK_MHZ),
+                      ("tt_arcclk", tt.ARCCLK_MHZ), ("tt_therm_trip_count", tt.THERM_TRIP_COUNT)):
+        key.put(details, parse_int(attrs.get(attr)))
     heartbeat = parse_int(attrs.get("tt_heartbeat"))
     if heartbeat is not None:
-        details["heartbeat"] = str(heartbeat // _HEARTBEAT_DIVISOR.get(arch or "", 1))
-    for key, value in (("voltage", voltage), ("current", current), ("power_watts", power),
-                       ("fan_rpm", fan_rpm), ("tdp_limit", tdp_limit),
-                       ("tdc_limit", tdc_limit), ("thermal_limit", throttle)):
-        if value is not None:
-            details[key] = _fmt(value)
-    vdd_max = parse_int(hwmon.get("in0_max"))
-    if vdd_max is not None:
-        details["vdd_max_mv"] = str(vdd_max)
+        tt.HEARTBEAT.put(details, heartbeat // _HEARTBEAT_DIVISOR.get(arch or "", 1))
+    for key, value in ((tt.VOLTAGE, voltage), (tt.CURRENT, current), (tt.POWER_WATTS, power),
+                       (tt.FAN_RPM, fan_rpm), (tt.TDP_LIMIT, tdp_limit),
+                       (tt.TDC_LIMIT, tdc_limit), (tt.THERMAL_LIMIT, throttle)):
+        key.put(details, value)
+    tt.VDD_MAX_MV.put(details, parse_int(hwmon.get("in0_max")))
 
     return replace(
         identity.reading(backend, card.ordinal, details),
