@@ -20,6 +20,7 @@ from dataclasses import replace
 from typing import Literal
 
 from allsmi_py.backend import Availability, Backend
+from allsmi_py.details import apple
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
 from backends.apple.native import NativeReading, NativeSource, NativeUnavailable
@@ -51,20 +52,18 @@ def device_from_sample(
     problems: tuple[str, ...] = (),
 ) -> DeviceReading:
     """One `soc` device: GPU busy, clock, power and temperature, CPU clusters, memory."""
-    details = {"source": source}
-    if sample.hw_model:
-        details["hw_model"] = sample.hw_model
-    for label, watts in (("cpu_power_w", sample.cpu_power_w),
-                         ("combined_power_w", sample.combined_power_w),
-                         ("dram_power_w", sample.dram_power_w),
-                         ("gpu_sram_power_w", sample.gpu_sram_power_w)):
-        if watts is not None:
-            details[label] = f"{watts:g}"
+    details: dict[str, str] = {}
+    apple.SOURCE.put(details, source)
+    apple.HW_MODEL.put(details, sample.hw_model)
+    for key, watts in ((apple.CPU_POWER_W, sample.cpu_power_w),
+                       (apple.COMBINED_POWER_W, sample.combined_power_w),
+                       (apple.DRAM_POWER_W, sample.dram_power_w),
+                       (apple.GPU_SRAM_POWER_W, sample.gpu_sram_power_w)):
+        key.put(details, watts)
     for cluster, (mhz, busy) in sample.clusters.items():
-        if mhz is not None:
-            details[f"cluster.{cluster}_mhz"] = f"{mhz:g}"
-        if busy is not None:
-            details[f"cluster.{cluster}_active_pct"] = f"{busy:.2f}"
+        apple.cluster_mhz(cluster).put(details, mhz)
+        # the busy share keeps two decimals, as powermetrics prints it
+        apple.cluster_active_pct(cluster).put(details, None if busy is None else f"{busy:.2f}")
     details.update(extra_details or {})
     return DeviceReading(
         backend="apple",
@@ -89,11 +88,10 @@ def device_from_sample(
 def device_from_native(reading: NativeReading, name: str, hw_model: str | None,
                        memory_total_bytes: int | None) -> DeviceReading:
     """The device from one native reading; the CPU die temperature goes to details."""
-    extra = {}
+    extra: dict[str, str] = {}
     if reading.cpu_temperature_c is not None:
-        extra["cpu_temperature_c"] = f"{reading.cpu_temperature_c:.1f}"
-    if reading.system_power_w is not None:
-        extra["system_power_w"] = f"{reading.system_power_w:g}"
+        apple.CPU_TEMPERATURE_C.put(extra, f"{reading.cpu_temperature_c:.1f}")
+    apple.SYSTEM_POWER_W.put(extra, reading.system_power_w)
     return device_from_sample(
         replace(reading.sample, hw_model=hw_model), name, memory_total_bytes,
         source=NATIVE_SOURCE, temperature_c=reading.gpu_temperature_c,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from allsmi_py.details import furiosa as fur
 from allsmi_py.model import DeviceReading, ProcessReading
 from allsmi_py.units import parse_percent, size_to_bytes
 from backends.furiosa.tables import TableError, cell, parse_grid
@@ -57,22 +58,21 @@ def parse_info(text: str, backend: str = "furiosa") -> list[DeviceReading]:
         arch = cell(row, "Arch")
         uuid = cell(row, "UUID")
         bdf = cell(row, "PCI-BDF")
-        details: dict[str, str] = {"device_name": device}
+        details = {fur.DEVICE_NAME.key: device}
         for key, titles in (
-            ("architecture", ("Arch",)),
-            ("firmware_version", ("Firmware",)),
-            ("pert_version", ("PERT",)),
-            ("serial_number", ("S/N",)),
-            ("governor", ("Governor",)),
-            ("pci_bdf", ("PCI-BDF",)),
-            ("pci_dev", ("PCI-DEV",)),
+            (fur.ARCHITECTURE, ("Arch",)),
+            (fur.FIRMWARE_VERSION, ("Firmware",)),
+            (fur.PERT_VERSION, ("PERT",)),
+            (fur.SERIAL_NUMBER, ("S/N",)),
+            (fur.GOVERNOR, ("Governor",)),
+            (fur.PCI_BDF, ("PCI-BDF",)),
+            (fur.PCI_DEV, ("PCI-DEV",)),
         ):
             value = cell(row, *titles)
             if value is not None and value not in _MISSING:
-                details[key] = value
+                key.put(details, value)
         clock = _number(cell(row, "Core Clock", "Clock"))
-        if clock is not None:
-            details["clock_mhz"] = f"{clock:g}"
+        fur.CLOCK_MHZ.put(details, clock)
         number = re.search(r"\d+", device)
         readings.append(
             DeviceReading(
@@ -165,11 +165,10 @@ def merge(
     """Join the tables on the device name ('npu0') into one reading per device."""
     merged = []
     for reading in info:
-        name = reading.details["device_name"]
+        name = reading.details[fur.DEVICE_NAME.key]
         st = status.get(name, DeviceStatus())
         details = dict(reading.details)
-        if st.liveness:
-            details["liveness"] = st.liveness
+        fur.LIVENESS.put(details, st.liveness)
         numa = topo.get(name, ({}, None))[1] if topo else None
         merged.append(
             replace(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping, Sequence
 
+from allsmi_py.details import gaudi as hl
 from allsmi_py.model import DeviceReading
 from allsmi_py.units import mib_to_bytes
 
@@ -91,14 +92,13 @@ def parse_row(row: Mapping[str, str], backend: str = "gaudi") -> DeviceReading:
     internal = row.get("name", "").strip()
     uuid = row.get("uuid", "").strip()
     details: dict[str, str] = {}
-    if internal and internal not in _MISSING:
-        details["internal_name"] = internal
+    if internal not in _MISSING:
+        hl.INTERNAL_NAME.put(details, internal)
     driver = row.get("driver_version", "").strip()
-    if driver and driver not in _MISSING:
+    if driver not in _MISSING:
         version, _, revision = driver.partition("-")
-        details["driver_version"] = version
-        if revision:
-            details["driver_revision"] = revision
+        hl.DRIVER_VERSION.put(details, version)
+        hl.DRIVER_REVISION.put(details, revision)
     used = _mib(row.get("memory.used", "N/A"), "memory.used")
     total = _mib(row.get("memory.total", "N/A"), "memory.total")
     if used is None and total is not None:

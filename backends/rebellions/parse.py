@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from allsmi_py.details import rebellions as rbln
 from allsmi_py.model import DeviceReading, ProcessReading
 from allsmi_py.units import mib_to_bytes, size_to_bytes
 
@@ -117,20 +118,19 @@ def parse_rbln(text: str, backend: str = "rebellions") -> list[DeviceReading]:
         pstate = _text(dev.get("pstate"))
         details: dict[str, str] = {}
         for key, value in (
-            ("firmware_version", dev.get("fw_ver")),
-            ("kmd_version", kmd),
-            ("serial_id", dev.get("sid")),
-            ("status", dev.get("status")),
-            ("pstate", pstate),
-            ("location", dev.get("location")),
-            ("board_info", dev.get("board_info")),
-            ("device_path", dev.get("device")),
-            ("group_id", dev.get("group_id")),
-            ("pci_bus_id", pci.get("bus_id")),
-            ("pci_dev", pci.get("dev")),
+            (rbln.FIRMWARE_VERSION, dev.get("fw_ver")),
+            (rbln.KMD_VERSION, kmd),
+            (rbln.SERIAL_ID, dev.get("sid")),
+            (rbln.STATUS, dev.get("status")),
+            (rbln.PSTATE, pstate),
+            (rbln.LOCATION, dev.get("location")),
+            (rbln.BOARD_INFO, dev.get("board_info")),
+            (rbln.DEVICE_PATH, dev.get("device")),
+            (rbln.GROUP_ID, dev.get("group_id")),
+            (rbln.PCI_BUS_ID, pci.get("bus_id")),
+            (rbln.PCI_DEV, pci.get("dev")),
         ):
-            if (cleaned := _text(value)) is not None:
-                details[key] = cleaned
+            key.put(details, _text(value))
         uuid = _text(dev.get("uuid")) or f"rbln-{_text(pci.get('bus_id')) or index}"
         numa = number(pci.get("numa_node"))
         width = re.search(r"\d+", str(pci.get("link_width", "")))

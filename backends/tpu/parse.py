@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from allsmi_py.details import tpu
 from allsmi_py.model import DeviceReading, ProcessReading
 from allsmi_py.units import parse_percent, size_to_bytes
 
@@ -112,11 +113,12 @@ def parse_tpu_info(
         first_device += count
         chip_type = row[type_col] if type_col is not None else ""
         version = _VERSION.search(chip_type)
-        details = {"device_path": path, "devices_per_chip": str(count)}
-        if accelerator_type:
-            details["accelerator_type"] = accelerator_type
+        details: dict[str, str] = {}
+        tpu.DEVICE_PATH.put(details, path)
+        tpu.DEVICES_PER_CHIP.put(details, count)
+        tpu.ACCELERATOR_TYPE.put(details, accelerator_type)
         if version:
-            details["chip_version"] = version.group(1).lower()
+            tpu.CHIP_VERSION.put(details, version.group(1).lower())
         used = total = None
         if all(d in memory for d in devices):
             used = sum(memory[d][0] for d in devices)
