@@ -22,18 +22,19 @@ if TYPE_CHECKING:
     from allsmi_py.tui.app import AllSmiApp
 
 
+# (key, process-table sort column, footer label); only the first is shown in the footer
+SORT_KEYS = (("g", "gpu_mem", "Sort GPU-mem"), ("u", "gpu_util", "GPU%"), ("c", "cpu", "CPU%"),
+             ("m", "host_mem", "Mem"), ("p", "pid", "PID"), ("e", "time", "Time"),
+             ("n", "user", "User"))
+
+
 class LocalScreen(MonitorScreen):
     """Everything about this machine on one screen."""
 
     BINDINGS = [
         Binding("f", "gpu_only", "GPU procs"),
-        Binding("g", "sort('gpu_mem')", "Sort GPU-mem"),
-        Binding("u", "sort('gpu_util')", "GPU%", show=False),
-        Binding("c", "sort('cpu')", "CPU%", show=False),
-        Binding("m", "sort('host_mem')", "Mem", show=False),
-        Binding("p", "sort('pid')", "PID", show=False),
-        Binding("e", "sort('time')", "Time", show=False),
-        Binding("n", "sort('user')", "User", show=False),
+        *(Binding(key, f"sort('{column}')", label, show=column == "gpu_mem")
+          for key, column, label in SORT_KEYS),
         Binding("a,A", "toggle_alerts", "Alerts"),
         Binding("escape", "close_panel", "Close", show=False),
     ]
