@@ -7,15 +7,11 @@ imports the UI, the exporter or the remote code. Vendor libraries are imported i
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, ClassVar
 
-from allsmi_py.errors import BackendReadError
 from allsmi_py.model import DeviceReading
 
 
@@ -97,42 +93,3 @@ class Backend(ABC):
     ) -> None:
         self.close()
 
-
-def run_tool(argv: list[str], timeout_s: float) -> str:
-    """Run a tool in its own process group and return stdout; BackendReadError on any failure."""
-    try:
-        proc = subprocess.Popen(
-            argv,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            errors="replace",
-            start_new_session=True,
-        )
-    except OSError as exc:
-        raise BackendReadError(f"cannot run {argv[0]}: {exc.strerror or exc}") from exc
-    try:
-        out, err = proc.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        # Kill the whole group: a wrapper script's children would keep the pipes open.
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        raise BackendReadError(f"{' '.join(argv)} did not answer within {timeout_s:g} s") from None
-    if proc.returncode != 0:
-        tail = (err.strip().splitlines() or ["no message"])[-1]
-        raise BackendReadError(f"{' '.join(argv)} exited with {proc.returncode}: {tail}")
-    return out
-
-
-def stop_process(process: subprocess.Popen[Any], grace_s: float = 1.0) -> None:
-    """Terminate a long-running tool, kill it after `grace_s`, and close its stdout."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=grace_s)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=grace_s)
-    if process.stdout is not None:
-        process.stdout.close()

@@ -6,20 +6,16 @@ every interval; `read()` hands out the latest row of each device and never block
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shutil
-import signal
-import subprocess
 import threading
 import time
-from collections import deque
 from pathlib import Path
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
-from backends.gaudi.parse import QUERY_FIELDS, HlSmiLineError, parse_line
+from backends._common.tools import StreamingTool
+from backends.gaudi.parse import QUERY_FIELDS, parse_line
 
 ACCEL_CLASS = Path("/sys/class/accel")
 HABANA_VENDOR = "0x1da3"
@@ -55,13 +51,10 @@ class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(
         self._tool_arg = tool
         self.interval_s = max(1, int(interval_s))
         self.first_sample_timeout_s = first_sample_timeout_s
-        self._proc: subprocess.Popen[str] | None = None
-        self._threads: list[threading.Thread] = []
+        self._tool: StreamingTool | None = None
         self._lock = threading.Lock()
         self._rows: dict[int, tuple[float, DeviceReading]] = {}
         self._error: tuple[float, str] | None = None
-        self._stderr: deque[str] = deque(maxlen=5)
-        self._got_line = threading.Event()
 
     @classmethod
     def available(cls) -> Availability:
@@ -73,8 +66,8 @@ class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(
         return Availability.yes()
 
     def open(self) -> None:
-        """Start the streaming hl-smi and its reader threads."""
-        if self._proc is not None:
+        """Start the streaming hl-smi and its reader thread."""
+        if self._tool is not None:
             return
         tool = self._tool_arg or shutil.which("hl-smi")
         if tool is None:
@@ -88,54 +81,27 @@ class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(
             "-l",
             str(self.interval_s),
         ]
+        stream = StreamingTool(argv, name="hl-smi", on_record=self._take_line)
+        stream.start()
+        self._tool = stream
+
+    def _take_line(self, line: str) -> None:
+        now = time.monotonic()
         try:
-            self._proc = subprocess.Popen(
-                argv,
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                errors="replace",
-                bufsize=1,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise BackendUnavailable(f"cannot run {tool}: {exc.strerror or exc}") from exc
-        self._threads = [
-            threading.Thread(target=self._pump_stdout, name="hl-smi-stdout", daemon=True),
-            threading.Thread(target=self._pump_stderr, name="hl-smi-stderr", daemon=True),
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def _pump_stdout(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        for line in self._proc.stdout:
-            if not line.strip():
-                continue
-            now = time.monotonic()
-            try:
-                reading = parse_line(line, self.name)
-            except HlSmiLineError as exc:
-                with self._lock:
-                    self._error = (now, f"hl-smi printed an unexpected line: {exc}")
-            else:
-                with self._lock:
-                    self._rows[reading.index] = (now, reading)
-            self._got_line.set()
-
-    def _pump_stderr(self) -> None:
-        assert self._proc is not None and self._proc.stderr is not None
-        for line in self._proc.stderr:
-            if line.strip():
-                self._stderr.append(line.strip())
+            reading = parse_line(line, self.name)
+        except ValueError as exc:  # HlSmiLineError, or a cell the parser did not foresee
+            with self._lock:
+                self._error = (now, f"hl-smi printed an unexpected line: {exc}")
+        else:
+            with self._lock:
+                self._rows[reading.index] = (now, reading)
 
     def read(self) -> list[DeviceReading]:
         """The latest row of every device (bytes, W, °C, percent); BackendReadError if none."""
-        if self._proc is None:
+        if self._tool is None:
             self.open()
-        assert self._proc is not None
-        self._got_line.wait(self.first_sample_timeout_s)
+        assert self._tool is not None
+        self._tool.wait_ready(self.first_sample_timeout_s)
         now = time.monotonic()
         stale_after = 3 * self.interval_s + 2.0
         with self._lock:
@@ -146,10 +112,9 @@ class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(
             raise BackendReadError(error[1])
         if fresh:
             return sorted(fresh, key=lambda r: r.index)
-        code = self._proc.poll()
+        code = self._tool.returncode()
         if code is not None:
-            why = self._stderr[-1] if self._stderr else "no message"
-            raise BackendReadError(f"hl-smi exited with {code}: {why}")
+            raise BackendReadError(f"hl-smi exited with {code}: {self._tool.stderr_tail()}")
         if newest is None:
             raise BackendReadError(
                 f"no output from hl-smi within {self.first_sample_timeout_s:g} s"
@@ -157,20 +122,10 @@ class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(
         raise BackendReadError(f"hl-smi stopped printing ({now - newest:.0f} s since last row)")
 
     def close(self) -> None:
-        """Kill hl-smi (and anything it started) and join the reader threads."""
-        proc, self._proc = self._proc, None
-        if proc is None:
-            return
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        for thread in self._threads:
-            thread.join(timeout=2.0)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
-        self._threads = []
+        """Kill hl-smi and anything it started (its whole process group)."""
+        tool, self._tool = self._tool, None
+        if tool is not None:
+            tool.close()
 
     def status_message(self) -> str:
         """Where the readings come from."""

@@ -5,9 +5,10 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from allsmi_py.backend import Availability, Backend, run_tool
+from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from backends._common.tools import run_tool
 from backends.rebellions.parse import RblnJsonError, parse_rbln
 
 DEVICE_NODE = Path("/dev/rbln0")

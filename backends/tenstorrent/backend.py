@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import shutil
 
-from allsmi_py.backend import Availability, Backend, run_tool
+from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from backends._common.tools import run_tool
 from backends.tenstorrent.parse import SnapshotError, parse_snapshot
 from backends.tenstorrent.sysfs import CLASS_DIR, find_cards, read_card
 from backends.tenstorrent.sysfs_parse import has_telemetry, reading_from_sysfs

@@ -4,17 +4,15 @@ costs seconds, far more than a tick's deadline."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import threading
 from pathlib import Path
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from backends._common.tools import run_tool_result
 from backends.tpu.parse import TpuInfoError, parse_tpu_info
 
 PCI_DEVICES = Path("/sys/bus/pci/devices")
@@ -55,7 +53,6 @@ class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
         self._stop = threading.Event()
         self._first = threading.Event()
         self._thread: threading.Thread | None = None
-        self._proc: subprocess.Popen[str] | None = None
         self._lock = threading.Lock()
         self._result: list[DeviceReading] | BackendReadError | None = None
 
@@ -84,33 +81,17 @@ class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
         # Plain, wide, colourless tables: all-smi's tpu-info runner sets the same.
         env = {**os.environ, "TERM": "dumb", "NO_COLOR": "1", "COLUMNS": "200"}
         try:
-            proc = subprocess.Popen(
-                [self._tool],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.STDOUT,
-                text=True,
-                errors="replace",
-                env=env,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            return BackendReadError(f"cannot run {self._tool}: {exc.strerror or exc}")
-        self._proc = proc
+            result = run_tool_result([self._tool], self.timeout_s, env=env, cancel=self._stop)
+        except BackendReadError as exc:
+            return exc
         try:
-            out, _ = proc.communicate(timeout=self.timeout_s)
-        except subprocess.TimeoutExpired:
-            self._kill(proc)
-            return BackendReadError(f"tpu-info did not answer within {self.timeout_s:g} s")
-        finally:
-            self._proc = None
-        if self._stop.is_set():
-            return BackendReadError("tpu-info stopped")
-        try:
-            readings = parse_tpu_info(out, self.name, os.environ.get("TPU_ACCELERATOR_TYPE"))
+            readings = parse_tpu_info(result.stdout, self.name,
+                                      os.environ.get("TPU_ACCELERATOR_TYPE"))
         except TpuInfoError as exc:
-            tail = (out.strip().splitlines() or ["no output"])[-1][:200]
-            return BackendReadError(f"{exc} (exit {proc.returncode}: {tail})")
+            # tpu-info's tracebacks (no libtpu, gRPC down) go to stderr; a table to stdout.
+            tail = (result.stderr_tail() if result.stderr.strip()
+                    else (result.stdout.strip().splitlines() or ["no output"])[-1][:200])
+            return BackendReadError(f"{exc} (exit {result.returncode}: {tail})")
         return readings
 
     def _loop(self) -> None:
@@ -120,12 +101,6 @@ class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
                 self._result = result
             self._first.set()
             self._stop.wait(self.refresh_s)
-
-    @staticmethod
-    def _kill(proc: subprocess.Popen[str]) -> None:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
 
     def read(self) -> list[DeviceReading]:
         """The latest tpu-info result: HBM bytes and duty cycle %; BackendReadError if it failed."""
@@ -141,12 +116,8 @@ class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
         return list(result)
 
     def close(self) -> None:
-        """Stop the thread and kill a running tpu-info."""
+        """Stop the thread; a running tpu-info sees the stop and its group is killed."""
         self._stop.set()
-        proc = self._proc
-        if proc is not None and proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGKILL)
         if self._thread is not None:
             self._thread.join(timeout=5.0)
         self._thread = None
