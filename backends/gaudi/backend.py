@@ -6,6 +6,8 @@ every interval; `read()` hands out the latest row of each device and never block
 
 from __future__ import annotations
 
+import glob
+import os
 import shutil
 import threading
 import time
@@ -14,10 +16,11 @@ from pathlib import Path
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from backends._common.sysfs import pci_vendor
 from backends._common.tools import StreamingTool
 from backends.gaudi.parse import QUERY_FIELDS, parse_line
 
-ACCEL_CLASS = Path("/sys/class/accel")
+ACCEL_CLASS = "/sys/class/accel"
 HABANA_VENDOR = "0x1da3"
 
 
@@ -25,17 +28,8 @@ def _habana_present() -> bool:
     if Path("/dev/hl0").exists():
         return True
     # /dev/accel is shared with other drivers (TPU v4): check the PCI vendor.
-    try:
-        entries = list(ACCEL_CLASS.iterdir())
-    except OSError:
-        return False
-    for entry in entries:
-        try:
-            if (entry / "device" / "vendor").read_text().strip() == HABANA_VENDOR:
-                return True
-        except OSError:
-            continue
-    return False
+    return any(pci_vendor(os.path.join(entry, "device")) == HABANA_VENDOR
+               for entry in glob.glob(os.path.join(ACCEL_CLASS, "*")))
 
 
 class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(

@@ -7,31 +7,16 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from pathlib import Path
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from backends._common.sysfs import pci_devices
 from backends._common.tools import run_tool_result
 from backends.tpu.parse import TpuInfoError, parse_tpu_info
 
-PCI_DEVICES = Path("/sys/bus/pci/devices")
 GOOGLE_VENDOR = "0x1ae0"
 INSTALL_HINT = "tpu-info not found on PATH (pip install tpu-info)"
-
-
-def _google_pci_device_present() -> bool:
-    try:
-        entries = list(PCI_DEVICES.iterdir())
-    except OSError:
-        return False
-    for entry in entries:
-        try:
-            if (entry / "vendor").read_text().strip() == GOOGLE_VENDOR:
-                return True
-        except OSError:
-            continue
-    return False
 
 
 class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
@@ -59,7 +44,7 @@ class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
     @classmethod
     def available(cls) -> Availability:
         """Cheap check: a Google PCI device and tpu-info on PATH."""
-        if not _google_pci_device_present():
+        if not pci_devices("/", GOOGLE_VENDOR):
             return Availability.no("no Google TPU on the PCI bus (vendor 0x1ae0): not a TPU VM")
         if shutil.which("tpu-info") is None:
             return Availability.no(INSTALL_HINT)
