@@ -227,12 +227,22 @@ def _disks(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """A kind of thing metrics describe: its base label names and how to list its items."""
+    """A kind of thing metrics describe: its base label names and how to list its items.
+
+    The identity labels say which base labels name the item, so a parser can find it again:
+    `key_label` tells one item from another (a uuid, a pid, a mount point), `name_label`
+    holds its display name, `index_label` its position, and `owner_label` the item it
+    belongs to (a process's device). "" where the scope has none.
+    """
 
     name: str
     labels: tuple[str, ...]
     items: Callable[[NodeSnapshot | None, NodeItem], list[Item]]
     model: type
+    key_label: str = ""
+    name_label: str = ""
+    index_label: str = ""
+    owner_label: str = ""
 
 
 GPU4 = ("gpu", "instance", "gpu_uuid", "gpu_index")
@@ -245,17 +255,26 @@ MIG10 = (*MIG5, "mig_instance", "mig_uuid", "mig_profile", "gpu_instance_id",
 PROCESS7 = ("pid", "name", "user", "device_id", "gpu_index", "device_uuid", "command")
 
 SCOPES: dict[str, Scope] = {s.name: s for s in (
-    Scope("node", ("instance", "hostname"), _node, NodeItem),
-    Scope("instance", ("instance",), _instance, tuple),
-    Scope("device", GPU4, _devices, DeviceReading),
-    Scope("npu", NPU4, _npus, DeviceReading),
-    Scope("mig_device", MIG5, _mig_devices, DeviceReading),
-    Scope("mig", MIG10, _migs, MigItem),
-    Scope("process", PROCESS7, _processes, ProcessItem),
-    Scope("cpu", CPU4, _cpus, CpuReading),
+    Scope("node", ("instance", "hostname"), _node, NodeItem,
+          key_label="instance", name_label="hostname"),
+    Scope("instance", ("instance",), _instance, tuple, key_label="instance"),
+    Scope("device", GPU4, _devices, DeviceReading,
+          key_label="gpu_uuid", name_label="gpu", index_label="gpu_index"),
+    Scope("npu", NPU4, _npus, DeviceReading,
+          key_label="npu_uuid", name_label="npu", index_label="npu_index"),
+    Scope("mig_device", MIG5, _mig_devices, DeviceReading,
+          key_label="gpu_uuid", name_label="gpu", index_label="gpu_index"),
+    Scope("mig", MIG10, _migs, MigItem, key_label="mig_uuid", name_label="mig_profile",
+          index_label="mig_instance", owner_label="gpu_uuid"),
+    Scope("process", PROCESS7, _processes, ProcessItem, key_label="pid", name_label="name",
+          index_label="gpu_index", owner_label="device_uuid"),
+    Scope("cpu", CPU4, _cpus, CpuReading, name_label="cpu_model", index_label="index"),
     Scope("cpu_core", ("cpu_model", "instance", "hostname", "core_id", "core_type"), _cores,
-          CoreItem),
-    Scope("memory", MEM3, _memory, MemoryReading),
-    Scope("disk", ("instance", "mount_point", "index"), _disks, DiskReading),
-    Scope("energy", ("host", "scope", "gpu_index", "gpu_uuid"), _energy, DeviceReading),
+          CoreItem, key_label="core_id", name_label="cpu_model", index_label="core_id"),
+    Scope("memory", MEM3, _memory, MemoryReading, index_label="index"),
+    Scope("disk", ("instance", "mount_point", "index"), _disks, DiskReading,
+          key_label="mount_point", index_label="index"),
+    # energy describes a device but does not name one: it adds to devices found by name
+    Scope("energy", ("host", "scope", "gpu_index", "gpu_uuid"), _energy, DeviceReading,
+          key_label="gpu_uuid", index_label="gpu_index"),
 )}

@@ -1,4 +1,4 @@
-"""A fast tokenizer for the Prometheus text exposition format (version 0.0.4).
+r"""A fast tokenizer for the Prometheus text exposition format (version 0.0.4).
 
 It yields `(name, labels, value)` and agrees with prometheus-client's parser on valid input
 (tests/allsmi_py/remote/test_exposition.py holds it to that). Speed comes from two facts of
@@ -6,6 +6,14 @@ exporters like ours and all-smi's: a label block such as
 `{gpu="H100", instance="n1", gpu_uuid="GPU-1", gpu_index="0"}` repeats for every family of a
 device and for every round of a node, so parsed blocks are cached by their text; and most
 lines need only `str.find`, slicing and `float`.
+
+Label values are decoded as the format defines them: `\\`, `\"` and `\n` are the only
+escapes. Any other backslash pair, `\r` included, is kept as written (a backslash and an
+`r`), as prometheus-client's parser keeps it; Prometheus's own Go parser refuses such a line
+instead, but keeping it costs one odd-looking value, not a node's whole line. Values are
+returned as decoded: what is unsafe to show (a decoded newline, a raw CR, ESC, bidi
+overrides) is cleaned where it enters the model (`text.clean_text`, called by parse.py).
+Every fault of the body is a ParseError; nothing else leaves `parse_samples`.
 """
 
 from __future__ import annotations

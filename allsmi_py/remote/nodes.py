@@ -1,8 +1,15 @@
-"""A node's response body to a NodeSnapshot: our JSON `/snapshot`, or `/metrics` text."""
+"""A node's response body to a NodeSnapshot: our JSON `/snapshot`, or `/metrics` text.
+
+Each decoder raises only its declared errors: NotOurs or BadSnapshot for JSON, ParseError
+for text. What they return holds only values within their fields' bounds and strings safe to
+show (checked.py, parse.py); what was refused is noted in the snapshot's "remote" status.
+"""
 
 from __future__ import annotations
 
 from allsmi_py.model import NodeSnapshot, has_snapshot_marker
+from allsmi_py.remote.checked import checked_snapshot
+from allsmi_py.remote.exposition import ParseError
 from allsmi_py.remote.parse import parse_node_text
 
 
@@ -10,13 +17,21 @@ class NotOurs(Exception):
     """The JSON is valid but not an allsmi-py snapshot (all-smi's schema 1, for one)."""
 
 
+class BadSnapshot(ParseError, ValueError):
+    """The body carries our snapshot marker but is not a snapshot we can read."""
+
+
 def snapshot_from_json(body: bytes) -> NodeSnapshot:
-    """Our /snapshot document; NotOurs for foreign JSON, ValueError for a broken one of ours."""
+    """Our /snapshot document; NotOurs for foreign JSON, BadSnapshot for a broken one of ours."""
     # A node that answers /snapshot with something else (all-smi's own JSON, an HTML page,
     # garbage) may still serve /metrics; let the text path decide.
     if not has_snapshot_marker(body):
         raise NotOurs("not JSON with the allsmi-py format marker")
-    return NodeSnapshot.from_json(body)
+    try:
+        snapshot = NodeSnapshot.from_json(body)
+    except ValueError as exc:
+        raise BadSnapshot(str(exc)) from None
+    return checked_snapshot(snapshot)
 
 
 def snapshot_from_text(body: bytes, address: str) -> NodeSnapshot:

@@ -2,15 +2,20 @@
 
 The tokenizer is `exposition.parse_samples`; this module routes each sample by family name
 through a table of rules (`rules.py`), the inverse of the exporter's metric table. Families
-that no rule names are ignored, so a newer exporter never breaks an older view.
+that no rule names are ignored, so a newer exporter never breaks an older view. Label names
+come from the exporter's scopes (`Scope.key_label` ...), every value through its field's
+bound (values.py) and every string through `text.clean_text`, here where they enter the
+model; refused values are counted in the snapshot's "remote" status.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
+from allsmi_py.exporter.scopes import SCOPES
 from allsmi_py.model import (
     CpuReading,
     DeviceReading,
@@ -21,15 +26,38 @@ from allsmi_py.model import (
     ProcessReading,
 )
 from allsmi_py.remote.exposition import ParseError, Sample, parse_samples
-from allsmi_py.remote.rules import CPU_INFO, DEVICE_INFO, Rule, rules
+from allsmi_py.remote.rules import CPU_INFO, DEVICE_INFO, Rule, rules, scopes_of
+from allsmi_py.remote.text import clean_text
+from allsmi_py.remote.values import Dropped, label_int
 
 __all__ = ["ParseError", "parse_node_text", "snapshot_from_samples"]
 
-_DEVICE_BASE_LABELS = frozenset({"gpu", "npu", "instance", "gpu_uuid", "npu_uuid", "uuid",
-                                 "gpu_index", "npu_index", "index", "type", "host", "hostname",
-                                 "backend", "vendor", "kind"})
+_NODE, _GPU, _NPU = SCOPES["node"], SCOPES["device"], SCOPES["npu"]
+_PROCESS, _DISK, _CPU = SCOPES["process"], SCOPES["disk"], SCOPES["cpu"]
+_DEVICE_SCOPES = scopes_of(DeviceReading)
+# all-smi's own view also takes a bare `uuid` and `index` (allsmi-inventory.md section 3)
+_UUID_LABELS = tuple(dict.fromkeys([*(s.key_label for s in _DEVICE_SCOPES), "uuid"]))
+_NAME_LABELS = tuple(dict.fromkeys(s.name_label for s in _DEVICE_SCOPES if s.name_label))
+_INDEX_LABELS = tuple(dict.fromkeys([*(s.index_label for s in _DEVICE_SCOPES), "index"]))
+_PROCESS_TEXT = tuple(label for label in _PROCESS.labels
+                      if label in ProcessReading.__dataclass_fields__
+                      and label != _PROCESS.key_label)
 _MAX_DEVICES = 4096
+_MAX_DISKS = 4096
 _MAX_PROCESSES = 50_000
+_NEW: dict[str, Any] = {}  # "not seen yet", apart from None ("seen, not a process")
+
+
+@lru_cache(maxsize=1)
+def _device_base_labels() -> frozenset[str]:
+    """Labels of all_smi_gpu_info that are identity, not details (the rest are details)."""
+    from allsmi_py.exporter.schema import BY_NAME
+
+    identity = {label for s in _DEVICE_SCOPES
+                for label in (s.key_label, s.name_label, s.index_label) if label}
+    # all-smi also writes host names on some families; "uuid"/"index" as in _UUID_LABELS
+    return frozenset({*BY_NAME["all_smi_gpu_info"].labels, *identity, "uuid", "index", "host",
+                      "hostname"})
 
 
 def parse_node_text(body: str | bytes, fallback_hostname: str = "") -> NodeSnapshot:
@@ -45,70 +73,88 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
     memory: dict[str, Any] = {}
     disks: dict[str, dict[str, Any]] = {}
     processes: dict[tuple[str, str], dict[str, Any] | None] = {}
+    dropped = Dropped()
     hostname = ""
     known = 0
+    host_key, host_name = _NODE.key_label, _NODE.name_label
     for name, labels, value in samples:
         rule = table.get(name)
         if rule is None:
             continue
         known += 1
         if not hostname:
-            hostname = labels.get("instance") or labels.get("hostname") or ""
-        if value != value:  # NaN: not reported
+            hostname = labels.get(host_key) or labels.get(host_name) or ""
+        converted = rule.convert(value)
+        if converted is None:
+            dropped.add(name, value)
             continue
         scope = rule.scope
         if scope == "device":
-            device = _device(devices, labels)
+            device = _device(devices, labels, rule.creates)
             if device is not None:
-                _apply_device(device, rule, labels, value)
+                _apply_device(device, rule, labels, converted)
         elif scope == "cpu":
             if rule is not CPU_INFO:
-                cpu.setdefault(rule.field, rule.convert(value))
-            elif "cpu_model" in labels:
-                cpu.setdefault("model", labels["cpu_model"])
+                cpu.setdefault(rule.field, converted)
+            elif _CPU.name_label in labels:
+                cpu.setdefault("model", clean_text(labels[_CPU.name_label]))
                 if "architecture" in labels:
-                    cpu.setdefault("architecture", labels["architecture"])
+                    cpu.setdefault("architecture", clean_text(labels["architecture"]))
         elif scope == "memory":
-            memory[rule.field] = rule.convert(value)
+            memory[rule.field] = converted
         elif scope == "disk":
-            mount = labels.get("mount_point")
+            mount = labels.get(_DISK.key_label)
             if mount is not None:
-                disks.setdefault(mount, {"mount_point": mount})[rule.field] = rule.convert(value)
+                disk = disks.get(mount)
+                if disk is None:
+                    if len(disks) >= _MAX_DISKS:
+                        continue
+                    disk = disks[mount] = {"mount_point": clean_text(mount)}
+                disk[rule.field] = converted
         elif scope == "process":
-            key = (labels.get("pid", ""), labels.get("device_uuid", labels.get("gpu_index", "")))
+            key = (labels.get(_PROCESS.key_label, ""),
+                   labels.get(_PROCESS.owner_label, labels.get(_PROCESS.index_label, "")))
             if key not in processes and len(processes) >= _MAX_PROCESSES:
                 continue
-            proc = processes.setdefault(key, _process_base(labels))
+            proc = processes.get(key, _NEW)
+            if proc is _NEW:
+                proc = processes[key] = _process_base(labels)
             if proc is not None and rule.field:
-                proc[rule.field] = rule.convert(value)
-        elif scope == "energy":
-            uuid = labels.get("gpu_uuid")
-            if uuid and uuid in devices:
-                devices[uuid]["energy_j"] = value
+                proc[rule.field] = converted
     if not known:
         raise ParseError("no allsmi or all-smi metric in the body")
-    return _build(hostname or fallback_hostname, devices, cpu, memory, disks, processes)
+    return _build(clean_text(hostname or fallback_hostname), devices, cpu, memory, disks,
+                  processes, dropped)
 
 
-def _device(devices: dict[str, dict[str, Any]], labels: Mapping[str, str]) -> dict[str, Any] | None:
-    uuid = labels.get("gpu_uuid") or labels.get("npu_uuid") or labels.get("uuid")
+def _first(labels: Mapping[str, str], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = labels.get(name)
+        if value:
+            return value
+    return ""
+
+
+def _device(devices: dict[str, dict[str, Any]], labels: Mapping[str, str],
+            creates: bool) -> dict[str, Any] | None:
+    uuid = _first(labels, _UUID_LABELS)
     if not uuid:
         return None
     device = devices.get(uuid)
     if device is None:
-        if len(devices) >= _MAX_DEVICES:
+        if not creates or len(devices) >= _MAX_DEVICES:
             return None
-        name = labels.get("gpu") or labels.get("npu") or ""
-        index_text = labels.get("gpu_index") or labels.get("npu_index") or labels.get("index")
-        index = int(index_text) if index_text and index_text.isdigit() else len(devices)
-        kind = "npu" if "npu" in labels and "gpu" not in labels else "gpu"
-        device = devices[uuid] = {"uuid": uuid, "name": name, "index": index, "kind": kind,
-                                  "backend": labels.get("backend") or "remote"}
+        index = label_int(_first(labels, _INDEX_LABELS))
+        kind = "npu" if _NPU.name_label in labels and _GPU.name_label not in labels else "gpu"
+        device = devices[uuid] = {
+            "uuid": clean_text(uuid), "name": clean_text(_first(labels, _NAME_LABELS)),
+            "index": len(devices) if index is None else index, "kind": kind,
+            "backend": clean_text(labels.get("backend") or "remote")}
     return device
 
 
 def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
-                  value: float) -> None:
+                  value: Any) -> None:
     if rule is DEVICE_INFO:
         kind = labels.get("type", "").lower()
         if kind in ("gpu", "npu", "soc"):
@@ -118,34 +164,39 @@ def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
         if labels.get("kind") in ("gpu", "npu", "soc"):
             device["kind"] = labels["kind"]
         if labels.get("vendor"):
-            device["vendor"] = labels["vendor"]
+            device["vendor"] = clean_text(labels["vendor"])
         if labels.get("backend"):
-            device["backend"] = labels["backend"]
+            device["backend"] = clean_text(labels["backend"])
         details = device.setdefault("details", {})
+        base = _device_base_labels()
         for key, text in labels.items():
-            if key not in _DEVICE_BASE_LABELS:
-                details[key] = text
+            if key not in base:
+                details[clean_text(key)] = clean_text(text)  # a label name may be any length
         return
     if rule.label:
         level = labels.get(rule.label)
         if level is not None:
-            device[rule.field] = level
+            device[rule.field] = clean_text(level)
         return
-    device[rule.field] = rule.convert(value)
+    device[rule.field] = value
 
 
 def _process_base(labels: Mapping[str, str]) -> dict[str, Any] | None:
-    pid = labels.get("pid", "")
-    if not pid.isdigit():
+    pid = label_int(labels.get(_PROCESS.key_label, ""))
+    if pid is None:
         return None
-    return {"pid": int(pid), "name": labels.get("name"), "user": labels.get("user"),
-            "command": labels.get("command"),
-            "_device": labels.get("device_uuid") or labels.get("gpu_uuid") or ""}
+    base: dict[str, Any] = {"pid": pid}
+    for label in _PROCESS_TEXT:
+        text = labels.get(label)
+        base[label] = None if text is None else clean_text(text)
+    base["_device"] = labels.get(_PROCESS.owner_label) or labels.get(_GPU.key_label) or ""
+    return base
 
 
 def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any],
            memory: dict[str, Any], disks: dict[str, dict[str, Any]],
-           processes: dict[tuple[str, str], dict[str, Any] | None]) -> NodeSnapshot:
+           processes: dict[tuple[str, str], dict[str, Any] | None],
+           dropped: Dropped) -> NodeSnapshot:
     by_device: dict[str, list[ProcessReading]] = {}
     for proc in processes.values():
         if proc is None:
@@ -163,5 +214,6 @@ def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any
     if cpu or memory or disks:
         host = HostReading(cpu=CpuReading(**cpu), memory=MemoryReading(**memory),
                            disks=tuple(DiskReading(**d) for d in disks.values()))
+    note = dropped.note()
     return NodeSnapshot(hostname=hostname, taken_at_s=time.time(), devices=tuple(built),
-                        host=host)
+                        host=host, backends=() if note is None else (note,))

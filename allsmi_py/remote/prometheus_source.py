@@ -31,6 +31,7 @@ from allsmi_py.remote.hosts import redact_credentials
 from allsmi_py.remote.parse import ParseError, snapshot_from_samples
 from allsmi_py.remote.rules import rules
 from allsmi_py.remote.source import RoundSource
+from allsmi_py.remote.text import clean_text
 
 SOURCE = "prometheus"
 _PREFIX = "exported_"
@@ -129,7 +130,8 @@ class PrometheusSource(RoundSource):
             if not snapshot.devices and snapshot.host is None:
                 continue  # only energy counters: the honor_labels twin of a node keyed by name
             snapshot = dataclasses.replace(snapshot, taken_at_s=eval_s)
-            node = ClusterNode(NodeStatus(address=instance, state="ok", last_ok_at_s=eval_s,
+            node = ClusterNode(NodeStatus(address=clean_text(instance), state="ok",
+                                          last_ok_at_s=eval_s,
                                           source=SOURCE), snapshot)
             self._last_good[key] = node
             nodes.append(node)
@@ -139,8 +141,9 @@ class PrometheusSource(RoundSource):
         state, http_status = state_of_scrape_error(error)
         previous = self._last_good.get(key)
         return ClusterNode(
-            NodeStatus(address=key[1], state=state,
-                       error=error or "Prometheus reports the target down (up == 0)",
+            # with honor_labels the instance is the node's own choice, and so is its error text
+            NodeStatus(address=clean_text(key[1]), state=state,
+                       error=clean_text(error or "Prometheus reports the target down (up == 0)"),
                        http_status=http_status, source=SOURCE,
                        last_ok_at_s=previous.status.last_ok_at_s if previous else None),
             previous.snapshot if previous else None)

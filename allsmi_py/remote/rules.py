@@ -1,8 +1,9 @@
 """Which model field each metric family fills: the exporter's metric table, inverted.
 
-Built from `allsmi_py.exporter.schema` (each spec's scope, `field` and `scale`), so the
-parser cannot drift from what the exporter writes; our names are all-smi's, so the same
-table reads all-smi's exporters too.
+Built from `allsmi_py.exporter.schema` (each spec's scope, `field` and `scale`) and the
+scopes' own declarations (`Scope.model`, `Scope.name_label`), so the parser cannot drift
+from what the exporter writes; our names are all-smi's, so the same table reads all-smi's
+exporters too. Every converter refuses a value its field cannot mean (values.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from allsmi_py.exporter.scopes import SCOPES, ProcessItem, Scope
 from allsmi_py.model import CpuReading, DeviceReading, DiskReading, MemoryReading, ProcessReading
+from allsmi_py.remote.values import bound_of, converter
 
 
 def _identity(value: float) -> Any:
@@ -22,46 +25,51 @@ def _identity(value: float) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """Where a sample goes: scope (device, cpu, memory, disk, process, energy, node) and field."""
+    """Where a sample goes: scope (device, cpu, memory, disk, process, node) and field.
+
+    `convert` returns None for a value out of the field's range; `creates` is False for a
+    family that only adds to a device another family named (energy).
+    """
 
     scope: str
     field: str = ""
     convert: Callable[[float], Any] = _identity
     label: str = ""  # take the field's value from this label instead of the sample value
+    creates: bool = True
 
 
 DEVICE_INFO = Rule("device", "details")
 CPU_INFO = Rule("cpu")
 NODE = Rule("node")
 
-# schema scope -> (our parser scope, model class whose field type decides the conversion)
-_SCOPES: dict[str, tuple[str, type]] = {
-    "device": ("device", DeviceReading),
-    "npu": ("device", DeviceReading),
-    "mig_device": ("device", DeviceReading),
-    "cpu": ("cpu", CpuReading),
-    "memory": ("memory", MemoryReading),
-    "disk": ("disk", DiskReading),
-    "process": ("process", ProcessReading),
-    "energy": ("energy", DeviceReading),
-}
+# What the parser builds from each model the exporter reads, and the reading whose fields
+# the specs name (a process family reads a ProcessItem's process).
+_BUCKETS: dict[type, str] = {DeviceReading: "device", CpuReading: "cpu",
+                             MemoryReading: "memory", DiskReading: "disk",
+                             ProcessReading: "process"}
+_READINGS: dict[type, type] = {ProcessItem: ProcessReading}
 # Families whose information is a label, not the value.
 _LABEL_FIELDS = {"all_smi_thermal_pressure_info": ("thermal_pressure", "level")}
 
 
-def _converter(model: type, field: str, scale: float) -> Callable[[float], Any]:
-    hint = typing.get_type_hints(model).get(field)
-    inner = [a for a in typing.get_args(hint) if a is not type(None)] or [hint]
-    kind = inner[0]
-    if kind is bool:
-        return lambda v: v != 0
-    if kind is int:
-        if scale != 1.0:
-            return lambda v: int(round(v / scale))
-        return lambda v: int(v)
-    if scale != 1.0:
-        return lambda v: v / scale
-    return _identity
+def reading_of(scope: Scope) -> type:
+    """The model class whose fields a scope's families fill."""
+    return _READINGS.get(scope.model, scope.model)
+
+
+def scopes_of(model: type) -> tuple[Scope, ...]:
+    """Every scope whose families fill `model`, in the schema's scope order."""
+    return tuple(s for s in SCOPES.values() if reading_of(s) is model)
+
+
+def _field_rule(scope: Scope, field: str, scale: float) -> Rule | None:
+    model = reading_of(scope)
+    bucket = _BUCKETS.get(model)
+    if bucket is None or field not in typing.get_type_hints(model):
+        return None
+    bound = bound_of(model, field)
+    convert = _identity if bound is None else converter(bound, scale)
+    return Rule(bucket, field, convert, creates=bool(scope.name_label))
 
 
 @lru_cache(maxsize=1)
@@ -80,10 +88,8 @@ def rules() -> dict[str, Rule]:
             table[spec.name] = NODE
         elif spec.name == "all_smi_cpu_info":
             table[spec.name] = CPU_INFO
-        elif spec.field and not spec.age and spec.scope in _SCOPES:
-            scope, model = _SCOPES[spec.scope]
-            if spec.field not in typing.get_type_hints(model):
-                continue
-            table[spec.name] = Rule(scope, spec.field,
-                                    _converter(model, spec.field, spec.scale))
+        elif spec.field and not spec.age:
+            rule = _field_rule(SCOPES[spec.scope], spec.field, spec.scale)
+            if rule is not None:
+                table[spec.name] = rule
     return table

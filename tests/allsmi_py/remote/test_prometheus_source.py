@@ -127,8 +127,13 @@ async def test_values_as_prometheus_writes_them() -> None:
     (node,) = cluster.nodes
     assert node.snapshot is not None
     (device,) = node.snapshot.devices
-    assert (device.uuid, device.utilization_pct, device.power_w) == (uuid, 42.5, float("inf"))
-    assert device.temperature_c is None and device.memory_used_bytes is None  # not reported
+    assert (device.uuid, device.utilization_pct) == (uuid, 42.5)
+    # NaN and +Inf are no reading a field can hold: None, and a note in the node's status
+    assert device.temperature_c is None and device.power_w is None
+    assert device.memory_used_bytes is None  # "not a number": not reported
+    (note,) = node.snapshot.backends
+    assert (note.name, note.state) == ("remote", "error")
+    assert note.message.startswith("2 values out of range dropped")
 
 
 @pytest.mark.parametrize(("response", "state", "words"), [
