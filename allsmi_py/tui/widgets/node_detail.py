@@ -16,6 +16,7 @@ from allsmi_py.tui.style import ACCENT, HEADER, LEVEL_STYLE, MUTED
 from allsmi_py.tui.widgets.cluster_overview import LOST_TITLE, ago
 from allsmi_py.tui.widgets.devices import card_lines, card_title
 from allsmi_py.tui.widgets.hostbar import host_lines
+from allsmi_py.tui.widgets.status import status_text
 from allsmi_py.units import format_bytes, format_pct
 
 MAX_PROCESSES = 50
@@ -79,6 +80,10 @@ def node_view(node: ClusterNode | None, now_s: float, history: History,
     if snap.version:
         title.append(f"  allsmi v{snap.version}", style=MUTED)
     parts.append(title)
+    # what the node's own backends, or our reading of its answer, could not read
+    troubles = status_text(snap) if snap.devices else None
+    if troubles is not None:
+        parts.append(troubles)
     parts.append(host_lines(snap.host, History(), width))
     for device in snap.devices:
         line = Text(card_title(device), style=ACCENT)
