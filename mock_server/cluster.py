@@ -19,8 +19,7 @@ from mock_server.node import SimNode
 from mock_server.plan import NodePlan
 
 BACKLOG = 128
-IDLE_CLOSE_S = 75.0  # keep-alive connections unused this long are closed
-SWEEP_EVERY_S = 15.0
+SWEEP_EVERY_S = 1.0  # a fifth of the header timeout (mock_server.http.HEADER_TIMEOUT_S)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -190,8 +189,9 @@ class Cluster:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(SWEEP_EVERY_S)
-            for site in self.sites.values():
-                site.close_idle(loop.time(), IDLE_CLOSE_S)
+            now = loop.time()
+            for site in [*self.sites.values(), *([self.admin_site] if self.admin_site else [])]:
+                site.sweep(now)
 
     async def close(self) -> None:
         """Stop the clocks, close every listener and connection, release every port."""

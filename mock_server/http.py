@@ -4,18 +4,30 @@ Why not the exporter's ASGI app under uvicorn: measured here, a full ASGI stack 
 several times the CPU per request of writing pre-built bytes from an asyncio.Protocol, and
 a node that must refuse connections needs its own listening socket it can close and reopen.
 The bodies are still the exporter's: `node.py` renders them with its renderer.
+
+Client limits are the exporter's (issue 14): each node's connections hold slots in a Guard
+(allsmi_py.exporter.guard) with a cap that evicts the longest-idle one, a head must be
+complete within HEADER_TIMEOUT_S of its first byte and within MAX_HEAD_BYTES (else 431),
+and a keep-alive connection rests at most KEEP_ALIVE_S. A reply a fault delays or holds is
+exempt: the fault decides how long it takes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
+from allsmi_py.exporter.guard import Guard
+
 MAX_HEAD_BYTES = 16 * 1024
 MAX_BODY_BYTES = 1024 * 1024
 HANG_MAX_S = 600.0  # a "timeout" node holds a connection at most this long
+HEADER_TIMEOUT_S = 5.0  # accept (or a keep-alive request's first byte) to a complete head
+KEEP_ALIVE_S = 75.0  # longer than any scrape interval a test or a dashboard uses
+MAX_CONNECTIONS_PER_NODE = 128  # a scraper holds one or two; limits.py budgets the files
 STREAM_CHUNK = b"# allsmi-mock: oversized body padding " + b"x" * 985 + b"\n"
 STREAM_BLOCK = STREAM_CHUNK * 64  # 64 KiB per write
 
@@ -60,22 +72,25 @@ Handler = Callable[[str, str, dict[str, str]], Reply]
 
 
 class Site:
-    """One listening address: its request handler and its open connections."""
+    """One listening address: its request handler, its open connections and their Guard."""
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, max_connections: int = MAX_CONNECTIONS_PER_NODE,
+                 header_timeout_s: float = HEADER_TIMEOUT_S,
+                 keep_alive_s: float = KEEP_ALIVE_S) -> None:
         self.handler = handler
         self.connections: set[HttpProtocol] = set()
+        self.guard = Guard(max_connections)
+        self.header_timeout_s = header_timeout_s
+        self.keep_alive_s = keep_alive_s
 
     def close_connections(self) -> None:
         """Drop every open connection (a node going down)."""
         for protocol in list(self.connections):
             protocol.abort()
 
-    def close_idle(self, now: float, idle_s: float) -> None:
-        """Close keep-alive connections unused for idle_s seconds."""
-        for protocol in list(self.connections):
-            if protocol.idle_since is not None and now - protocol.idle_since > idle_s:
-                protocol.abort()
+    def sweep(self, now: float) -> None:
+        """Close connections past their deadline: a head too slow, a rest too long."""
+        self.guard.sweep(now)
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -90,22 +105,42 @@ class HttpProtocol(asyncio.Protocol):
         self.paused = False
         self.stream_left = 0
         self.keep_alive = True
-        self.idle_since: float | None = None
+        self.state = ""  # head | busy | rest
         self.timer: asyncio.TimerHandle | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        """Register the connection with its site."""
+        """Register the connection with its site, making room under its cap."""
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        self.idle_since = self.loop.time()
+        if not self.site.guard.make_room():
+            transport.abort()  # every slot is answering: refuse the newcomer
+            return
         self.site.connections.add(self)
+        self._enter("head")
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Forget the connection and any pending timer."""
         self.site.connections.discard(self)
+        self.site.guard.forget(self)
         if self.timer is not None:
             self.timer.cancel()
         self.transport = None
+
+    def expire(self) -> None:
+        """Close now (evicted, or past a deadline)."""
+        self.abort()
+
+    def _enter(self, state: str) -> None:
+        if state == self.state or self.transport is None:
+            return
+        self.state = state
+        guard, now = self.site.guard, self.loop.time()
+        if state == "head":  # a byte trickled in later does not extend this
+            guard.idle(self, now + self.site.header_timeout_s)
+        elif state == "rest":
+            guard.idle(self, now + self.site.keep_alive_s)
+        else:
+            guard.busy(self, math.inf)
 
     def abort(self) -> None:
         """Close now, without flushing."""
@@ -115,9 +150,11 @@ class HttpProtocol(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         """Buffer bytes and answer every complete request head."""
         self.buffer += data
-        self.idle_since = None
         if not self.busy:
+            self._enter("head")
             self._answer_buffered()
+        elif len(self.buffer) > MAX_HEAD_BYTES + MAX_BODY_BYTES:
+            self.abort()  # sending on and on while a fault holds the reply
 
     def pause_writing(self) -> None:
         """The client reads slower than we write: stop streaming."""
@@ -131,12 +168,12 @@ class HttpProtocol(asyncio.Protocol):
 
     def _answer_buffered(self) -> None:
         while self.transport is not None and not self.busy and not self.transport.is_closing():
-            end = self.buffer.find(b"\r\n\r\n")
+            end = self.buffer.find(b"\r\n\r\n", 0, MAX_HEAD_BYTES + 4)
             if end < 0:
                 if len(self.buffer) > MAX_HEAD_BYTES:
                     self._send_error(431, "request header too large\n")
-                elif not self.buffer:
-                    self.idle_since = self.loop.time()
+                else:
+                    self._enter("head" if self.buffer else "rest")
                 return
             request = self._parse_head(bytes(self.buffer[:end]))
             if request is None:
@@ -145,6 +182,7 @@ class HttpProtocol(asyncio.Protocol):
             if len(self.buffer) < end + 4 + body_length:
                 return  # wait for the (ignored) request body
             del self.buffer[: end + 4 + body_length]
+            self._enter("rest")  # answered: the next head, if any, gets its own deadline
             self._send(self.site.handler(method, target, headers), method == "HEAD")
 
     def _parse_head(self, head: bytes) -> tuple[str, str, dict[str, str], int] | None:
@@ -178,6 +216,8 @@ class HttpProtocol(asyncio.Protocol):
         self._send(text_reply(status, text), head_only=False)
 
     def _send(self, reply: Reply, head_only: bool) -> None:
+        if reply.mode != "full" or reply.delay_s > 0:
+            self._enter("busy")
         if reply.mode == "hang":
             self.busy = True
             self.timer = self.loop.call_later(HANG_MAX_S, self.abort)

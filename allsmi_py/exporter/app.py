@@ -2,7 +2,9 @@
 
 `make_app(get_snapshot)` serves /metrics, /snapshot, /-/ready and /healthz from whatever
 `get_snapshot()` returns; it never touches hardware, so `allsmi api` and the mock server
-share it. Bytes are rendered once per new snapshot object and reused until the next one.
+share it. Processes (their users and command lines) appear in neither /metrics nor
+/snapshot unless `include_processes` (issue 14, item 9). Bytes are rendered once per new
+snapshot object and reused until the next one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import base64
 import binascii
 import hmac
 from collections.abc import Awaitable, Callable, MutableMapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from allsmi_py.exporter.render import (
@@ -86,6 +88,14 @@ def wants_openmetrics(accept: bytes | None) -> bool:
     return accept is not None and b"application/openmetrics-text" in accept
 
 
+def without_processes(snapshot: NodeSnapshot) -> NodeSnapshot:
+    """The snapshot with every device's process list emptied (users, command lines)."""
+    if not any(device.processes for device in snapshot.devices):
+        return snapshot
+    return replace(snapshot, devices=tuple(replace(device, processes=())
+                                           for device in snapshot.devices))
+
+
 def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
              include_processes: bool = False, auth: Auth | None = None) -> ASGIApp:
     """An ASGI app serving the exporter's endpoints from `get_snapshot()` (None: not ready)."""
@@ -106,7 +116,8 @@ def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
         if snapshot is None:
             body = b'{"error": "no collection cycle has completed yet"}'
             return 503, JSON_CONTENT_TYPE, body, [(b"retry-after", b"1")]
-        body = cache.get(snapshot, "json", snapshot.to_json)
+        body = cache.get(snapshot, "json", lambda: (
+            snapshot if include_processes else without_processes(snapshot)).to_json())
         return 200, JSON_CONTENT_TYPE, body, [(b"cache-control", b"no-store")]
 
     def ready(snapshot: NodeSnapshot | None, headers: dict[bytes, bytes]) -> Response:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 
 import httpx
@@ -58,11 +59,25 @@ async def test_metrics_text_and_openmetrics_by_accept() -> None:
 
 async def test_snapshot_is_the_node_snapshot_as_json() -> None:
     snapshot = mock_snapshot("h100:2")
-    async with _client(Source(snapshot)) as client:
+    async with _client(Source(snapshot), include_processes=True) as client:
         response = await client.get("/snapshot")
     assert response.headers["content-type"] == "application/json"
     assert NodeSnapshot.from_dict(response.json()) == snapshot
     assert response.json() == json.loads(json.dumps(snapshot.to_dict()))
+
+
+async def test_snapshot_leaves_processes_out_unless_asked() -> None:
+    snapshot = mock_snapshot("h100:2")
+    assert any(device.processes for device in snapshot.devices)
+    async with _client(Source(snapshot)) as client:
+        served = NodeSnapshot.from_dict((await client.get("/snapshot")).json())
+    assert served == app_module.without_processes(snapshot)
+    assert not any(device.processes for device in served.devices)
+    assert [d.uuid for d in served.devices] == [d.uuid for d in snapshot.devices]
+    bare = mock_snapshot("h100:1")
+    bare = dataclasses.replace(bare, devices=tuple(
+        dataclasses.replace(d, processes=()) for d in bare.devices))
+    assert app_module.without_processes(bare) is bare  # nothing to strip: no copy
 
 
 async def test_processes_only_when_asked() -> None:
