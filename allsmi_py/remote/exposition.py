@@ -32,10 +32,15 @@ _ESCAPE = re.compile(r'\\[\\n"]')
 _UNESCAPE = {"\\\\": "\\", "\\n": "\n", '\\"': '"'}
 _EMPTY: Mapping[str, str] = {}
 
-# Parsed label blocks by their text. Bounded: emptied when full, since a scrape round brings
-# the same blocks back and the cost of a refill is one round of slow-path parsing.
+# Parsed label blocks by their text. Bounded in entries and in text: emptied when full, since
+# a scrape round brings the same blocks back and the cost of a refill is one round of
+# slow-path parsing. A block longer than an honest one (a hostile node's unique padding) is
+# parsed every time and never kept, so no node can fill the cache with large blocks.
 _BLOCK_CACHE: dict[str, Mapping[str, str]] = {}
 _BLOCK_CACHE_MAX = 200_000
+_BLOCK_CACHED_MAX_CHARS = 1024
+_BLOCK_CACHE_BUDGET_CHARS = 32 * 1024 * 1024
+_cached_chars = 0
 _GOOD_NAMES: set[str] = set()
 
 
@@ -73,9 +78,8 @@ def parse_samples(text: str | bytes, *, strict: bool = True) -> list[Sample]:
                 labels = cache.get(block)  # type: ignore[assignment]
                 if labels is None:
                     labels = _parse_block(block)
-                    if len(cache) >= _BLOCK_CACHE_MAX:
-                        cache.clear()
-                    cache[block] = labels
+                    if len(block) <= _BLOCK_CACHED_MAX_CHARS:
+                        _remember(block, labels)
                 name = line[:brace]
                 if name not in names:
                     name = _check_name(name.rstrip())
@@ -92,6 +96,15 @@ def parse_samples(text: str | bytes, *, strict: bool = True) -> list[Sample]:
     if bad and not out:
         raise ParseError(f"no valid sample ({bad} bad lines; first {first_bad})")
     return out
+
+
+def _remember(block: str, labels: Mapping[str, str]) -> None:
+    global _cached_chars
+    if len(_BLOCK_CACHE) >= _BLOCK_CACHE_MAX or _cached_chars >= _BLOCK_CACHE_BUDGET_CHARS:
+        _BLOCK_CACHE.clear()
+        _cached_chars = 0
+    _BLOCK_CACHE[block] = labels
+    _cached_chars += len(block)
 
 
 def _check_name(name: str) -> str:

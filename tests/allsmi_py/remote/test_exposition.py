@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from prometheus_client.parser import text_string_to_metric_families
 
+from allsmi_py.remote import exposition
 from allsmi_py.remote.exposition import ParseError, parse_samples
 
 NAMES = st.from_regex(r"[a-zA-Z_:][a-zA-Z0-9_:]{0,20}", fullmatch=True)
@@ -120,3 +122,26 @@ def test_pathological_input_stays_fast() -> None:
     except ParseError:
         pass
     assert time.perf_counter() - started < 2.0
+
+
+def test_long_unique_label_blocks_are_parsed_but_never_cached() -> None:
+
+    exposition._BLOCK_CACHE.clear()
+    pad = "x" * 4000
+    body = "".join(f'all_smi_gpu_utilization{{gpu_uuid="u{i}",pad="{pad}"}} 1\n'
+                   for i in range(500))
+    samples = parse_samples(body)
+    assert len(samples) == 500
+    assert samples[7][1]["gpu_uuid"] == "u7"
+    assert not any(len(block) > 1024 for block in exposition._BLOCK_CACHE)
+
+
+def test_the_block_cache_is_emptied_past_its_text_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+
+    monkeypatch.setattr(exposition, "_BLOCK_CACHE_BUDGET_CHARS", 10_000)
+    exposition._BLOCK_CACHE.clear()
+    monkeypatch.setattr(exposition, "_cached_chars", 0)
+    body = "".join(f'all_smi_gpu_utilization{{gpu_uuid="u{i}",pad="{"y" * 500}"}} 1\n'
+                   for i in range(200))
+    parse_samples(body)
+    assert sum(len(block) for block in exposition._BLOCK_CACHE) <= 10_000 + 1024
