@@ -26,8 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--compact", action="store_true", help="JSON on one line")
     add_source_arguments(parser)
     cluster = parser.add_argument_group("cluster (read remote nodes instead of this one)")
-    cluster.add_argument("--hosts", action="append", metavar="HOSTS",
-                         help="nodes: host, host:port, [v6]:port or URL; comma-separate or repeat")
+    cluster.add_argument("--hosts", action="extend", nargs="+", metavar="HOST",
+                         help="nodes: host, host:port, [v6]:port or URL; space- or"
+                              " comma-separated, repeatable")
     cluster.add_argument("--hostfile", metavar="FILE", help="file with one node per line")
     cluster.add_argument("--prometheus", metavar="URL",
                          help="read the cluster from this Prometheus server's query API")

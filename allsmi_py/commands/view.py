@@ -16,7 +16,7 @@ THEMES = ("dark", "light")
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `allsmi view`."""
-    parser.add_argument("--hosts", action="append", default=None, metavar="HOST",
+    parser.add_argument("--hosts", action="extend", nargs="+", default=None, metavar="HOST",
                         help="nodes to watch: host, host:port or URL; comma- or space-separated,"
                              " repeatable (default: config view.hosts)")
     parser.add_argument("--hostfile", default=None, metavar="FILE",
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         label = f"prometheus {source.shown_url}"
     else:
         if not hosts and not hostfile:
-            raise UsageError("allsmi view needs nodes: --hosts HOST[,HOST...], --hostfile FILE "
+            raise UsageError("allsmi view needs nodes: --hosts HOST [HOST ...], --hostfile FILE "
                              "or --prometheus URL")
         from allsmi_py.remote.poller import ClusterPoller
 
