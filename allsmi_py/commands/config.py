@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from pathlib import Path
 
 import yaml
 
@@ -34,8 +36,19 @@ def run(args: argparse.Namespace, config: Config) -> int:
         raise UsageError(f"{target} exists; use --force to overwrite it")
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(default_file_text(), encoding="utf-8")
+        _write_private(target, default_file_text())
     except OSError as exc:
         raise UsageError(f"cannot write {target}: {exc}") from None
     print(f"wrote {target}")
     return 0
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write `text` to `path` readable by its owner only (0600), from its first byte on."""
+    # The file holds view.auth_token and api.auth_token / basic_auth (issue 15): creating it
+    # 0600 leaves no window where it is world-readable, and fchmod tightens a file --force
+    # overwrites, which O_CREAT leaves at its old mode.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
+        os.fchmod(fd, 0o600)
+        file.write(text)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -131,3 +133,19 @@ def test_config_init_path_and_print(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("ALLSMI_API_PORT", "9999")
     assert main(["config", "print"]) == 0
     assert yaml.safe_load(capsys.readouterr().out)["api"]["port"] == 9999
+
+
+def test_config_init_writes_the_file_for_its_owner_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    old_mask = os.umask(0o022)
+    try:
+        assert main(["config", "init"]) == 0
+        written = tmp_path / "allsmi" / "config.yaml"
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+        assert written.read_text(encoding="utf-8") == default_file_text()
+        written.chmod(0o644)
+        assert main(["config", "init", "--force"]) == 0
+        assert stat.S_IMODE(written.stat().st_mode) == 0o600
+    finally:
+        os.umask(old_mask)
