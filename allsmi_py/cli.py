@@ -44,7 +44,7 @@ def _top_parser() -> argparse.ArgumentParser:
         + "\n\nRun 'allsmi COMMAND -h' for a command's options.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--version", action="version", version=f"allsmi-py {__version__}")
+    parser.add_argument("-V", "--version", action="version", version=f"allsmi {__version__}")
     parser.add_argument("--config", metavar="PATH", help="read this config file")
     parser.add_argument("--list-mock", action="store_true", help="list simulated device profiles")
     parser.add_argument("--list-backends", action="store_true",
@@ -65,7 +65,7 @@ def _split_command(argv: list[str]) -> tuple[list[str], str, list[str]]:
             i += 2
             continue
         if arg.startswith("--config=") or arg in (
-                "--version", "--list-mock", "--list-backends", "-h", "--help"):
+                "-V", "--version", "--list-mock", "--list-backends", "-h", "--help"):
             global_args.append(arg)
             i += 1
             continue
