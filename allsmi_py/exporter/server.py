@@ -11,9 +11,11 @@ and memory.py for how a flood's memory is given back.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import resource
 import socket
 import ssl
+from collections.abc import Iterator
 from typing import Any
 
 import uvicorn
@@ -120,6 +122,18 @@ class ExporterServer(uvicorn.Server):
             self.guard.sweep(now)
             failures = sum(listener.failed_handshakes for listener in self.listeners)
             self.releaser.after_sweep(now, failures, len(self.guard))
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """uvicorn's SIGINT/SIGTERM handling, without re-raising the signal once shut down."""
+        # uvicorn re-raises a caught signal after its graceful shutdown, so SIGTERM's default
+        # action ends the process with 143 (SIGINT: KeyboardInterrupt, 130). Our shutdown is
+        # complete by then: `allsmi api` exits 0 as all-smi's exporter does (issue 15).
+        with super().capture_signals():
+            try:
+                yield
+            finally:
+                self._captured_signals.clear()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         """Stop accepting, close idle connections at once, then let uvicorn drain the rest."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import shutil
+import signal
 import socket
 import ssl
 import subprocess
@@ -58,6 +59,15 @@ def test_serves_ready_metrics_snapshot_with_keep_alive(tmp_path: Path) -> None:
 def test_processes_flag(tmp_path: Path) -> None:
     with run_api(["--mock", "h100:2", "--processes"], tmp_path, wait_path="/-/ready") as api:
         assert "all_smi_process_memory_used_bytes{" in httpx.get(api.url + "/metrics").text
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_stop_signal_shuts_down_cleanly_with_exit_0(tmp_path: Path, sig: int) -> None:
+    with run_api(["--mock", "h100:1"], tmp_path, wait_path="/-/ready") as api:
+        api.proc.send_signal(sig)
+        assert api.proc.wait(timeout=10) == 0
+        assert api.proc.stderr is not None
+        assert b"Traceback" not in api.proc.stderr.read()
 
 
 def _run(args: list[str], home: Path) -> subprocess.CompletedProcess[str]:
