@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Any
 
 from allsmi_py.model import DeviceReading
@@ -54,6 +55,7 @@ class AlertEvent:
     previous: str
     value: float | None
     threshold: float
+    host: str | None = None  # the node's hostname in the cluster view; None on the local one
 
     @property
     def raised(self) -> bool:
@@ -64,9 +66,11 @@ class AlertEvent:
         """One line for a toast or the history panel."""
         unit = "°C" if self.rule == "temperature" else "% of limit"
         value = "N/A" if self.value is None else f"{self.value:.0f}{unit}"
+        # Every node of a cluster has a "GPU 0": without the host the line names no device.
+        who = self.device if self.host is None else f"{self.host} {self.device}"
         if self.level == "ok":
-            return f"{self.device}: {self.rule} back to normal ({value})"
-        return (f"{self.device}: {self.rule} {self.level.upper()} {value} "
+            return f"{who}: {self.rule} back to normal ({value})"
+        return (f"{who}: {self.rule} {self.level.upper()} {value} "
                 f"(threshold {self.threshold:.0f}{unit})")
 
 
@@ -119,8 +123,12 @@ class AlertEngine:
         """(uuid, rule, level) of every alert not at ok."""
         return sorted((u, r, lv) for u, rules in self._levels.items() for r, lv in rules.items())
 
-    def update(self, devices: Iterable[DeviceReading], now_s: float) -> list[AlertEvent]:
-        """Evaluate every rule on these devices; return the transitions, oldest rule first."""
+    def update(self, devices: Iterable[DeviceReading], now_s: float,
+               hosts: Iterable[str | None] | None = None) -> list[AlertEvent]:
+        """Evaluate every rule on these devices; return the transitions, oldest rule first.
+
+        `hosts`, in step with `devices`, names the node of each (the cluster view).
+        """
         t = self.thresholds
         temp_floor = min(t.temp_warn_c, t.temp_crit_c)
         temp_steps = [("warn", t.temp_warn_c), ("critical", t.temp_crit_c)]
@@ -128,7 +136,10 @@ class AlertEngine:
         levels = self._levels
         events: list[AlertEvent] = []
         unseen = set(levels)  # devices with alerts that this round has not shown yet
-        for device in devices:
+        pairs: Iterable[tuple[DeviceReading, str | None]] = (
+            zip(devices, repeat(None), strict=False) if hosts is None
+            else zip(devices, hosts, strict=True))
+        for device, host in pairs:
             temp = device.temperature_c
             power = device.power_limit_pct
             rules = levels.get(device.uuid)
@@ -140,10 +151,10 @@ class AlertEngine:
                 rules = {}
             else:
                 unseen.discard(device.uuid)
-            self._check(device, rules, "temperature", temp, temp_steps, t.hysteresis_c,
+            self._check(device, host, rules, "temperature", temp, temp_steps, t.hysteresis_c,
                         now_s, events)
-            self._check(device, rules, "power", power, power_steps, t.power_hysteresis_pct,
-                        now_s, events)
+            self._check(device, host, rules, "power", power, power_steps,
+                        t.power_hysteresis_pct, now_s, events)
             if rules:
                 levels[device.uuid] = rules
             else:
@@ -153,7 +164,7 @@ class AlertEngine:
             del levels[uuid]
         return events
 
-    def _check(self, device: DeviceReading, rules: dict[str, str], rule: str,
+    def _check(self, device: DeviceReading, host: str | None, rules: dict[str, str], rule: str,
                value: float | None, steps: list[tuple[str, float]], hysteresis: float,
                now_s: float, events: list[AlertEvent]) -> None:
         previous = rules.get(rule, "ok")
@@ -165,6 +176,6 @@ class AlertEngine:
         else:
             rules[rule] = new
         event = AlertEvent(now_s, device.uuid, device_label(device), rule, new, previous,
-                           value, threshold)
+                           value, threshold, host)
         events.append(event)
         self.history.append(event)

@@ -95,9 +95,9 @@ class AllSmiApp(App[None]):
             self._toast(event)
         self.snapshot = snap
 
-    def _toast(self, event: AlertEvent, where: str | None = None) -> None:
-        """One alert transition as a toast; `where` (a node's name) goes before it."""
-        self.notify(event.describe() if where is None else f"{where}: {event.describe()}",
+    def _toast(self, event: AlertEvent) -> None:
+        """One alert transition as a toast (naming its node in the cluster view)."""
+        self.notify(event.describe(),
                     title="Alert" if event.raised else "Alert cleared",
                     severity=toast_severity(event.level), timeout=TOAST_SECONDS)
 

@@ -134,9 +134,7 @@ class ClusterApp(AllSmiApp):
         with self._events_lock:
             events, self._pending_events = self._pending_events, []
         if events:
-            wanted = {e.uuid for e in events}
-            self._toasts(events, {r.device.uuid: r.node for r in state.rows
-                                  if r.device.uuid in wanted})
+            self._toasts(events)
         previous = [self.state]
         self.state = state
         # The round just replaced is ~50k objects at 1024x8; freeing them costs whichever
@@ -166,7 +164,7 @@ class ClusterApp(AllSmiApp):
         if len(history) > len(keep):
             history.keep_only(keep)
 
-    def _toasts(self, events: list[AlertEvent], where: dict[str, str]) -> None:
+    def _toasts(self, events: list[AlertEvent]) -> None:
         if len(events) > MAX_TOASTS_PER_ROUND:
             # A cluster can flip dozens of alerts in one round: one toast, not a wall of them.
             raised = sum(1 for e in events if e.raised)
@@ -177,4 +175,4 @@ class ClusterApp(AllSmiApp):
                         timeout=TOAST_SECONDS)
             return
         for event in events:
-            self._toast(event, where.get(event.uuid, "?"))
+            self._toast(event)  # the event names its node

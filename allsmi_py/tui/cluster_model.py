@@ -107,7 +107,9 @@ class ClusterDeriver:
         summary = summarize(cluster)
         rows = device_rows(cluster)
         addresses = tuple(n.status.address for n in cluster.nodes)
-        events = self.alerts.update([r.device for r in rows if r.live], cluster.taken_at_s)
+        live = [r for r in rows if r.live]
+        events = self.alerts.update([r.device for r in live], cluster.taken_at_s,
+                                    [r.node for r in live])
         return ClusterState(
             cluster, summary, rows, addresses, problems, self.alerts.worst_levels(), params,
             view_rows(rows, params, addresses), tuple(node_cell(n) for n in cluster.nodes),

@@ -88,3 +88,17 @@ def test_a_device_that_returns_after_vanishing_starts_from_ok() -> None:
     # At 79 a device still in warn would hold (hysteresis); one that left starts again at ok.
     assert engine.update([replace(BASE, temperature_c=79.0)], now_s=3.0) == []
     assert engine.level("GPU-a") == "ok"
+
+
+def test_hosts_in_step_with_devices_name_the_node_and_none_keeps_the_local_line() -> None:
+    engine = AlertEngine(AlertThresholds(power_warn_pct=95))
+    hot = replace(BASE, power_w=390.0)
+    other = replace(hot, uuid="GPU-b")
+    events = engine.update([hot, other], now_s=1.0, hosts=["gpu-01", "gpu-03"])
+    assert [e.host for e in events] == ["gpu-01", "gpu-03"]
+    assert events[1].describe().startswith("gpu-03 GPU 0 Test GPU: power WARN 98% of limit")
+    cleared = engine.update([replace(other, power_w=100.0)], now_s=2.0, hosts=["gpu-03"])
+    assert cleared[0].describe().startswith("gpu-03 GPU 0 Test GPU: power back to normal")
+    local = AlertEngine(AlertThresholds(power_warn_pct=95)).update([hot], now_s=1.0)
+    assert local[0].host is None
+    assert local[0].describe().startswith("GPU 0 Test GPU: power WARN")

@@ -53,6 +53,18 @@ def _of(value: float | None, limit: float | None, unit: str) -> str:
     return f"{value:.0f}/{limit:.0f} {unit}"
 
 
+def _clock_spans(graphics_mhz: float | None, memory_mhz: float | None) -> list[Span]:
+    """Graphics and memory clock, each named: "1980/2619" read as current/max (issue 15)."""
+    if graphics_mhz is None and memory_mhz is None:
+        return [(NOT_AVAILABLE, "")]
+    spans: list[Span] = []
+    for label, mhz in (("gfx ", graphics_mhz), ("mem ", memory_mhz)):
+        if mhz is not None:
+            spans += [(" " if spans else "", ""), (label, ACCENT), (f"{mhz:.0f}", "")]
+    spans.append((" MHz", ""))
+    return spans
+
+
 def card_spans(device: DeviceReading, history: History, thresholds: AlertThresholds,
                width: int) -> list[Line]:
     """The three lines inside a device card, as spans."""
@@ -73,7 +85,7 @@ def card_spans(device: DeviceReading, history: History, thresholds: AlertThresho
         ("Temp ", ACCENT), (format_number(device.temperature_c, "°C"), LEVEL_STYLE[level]),
         ("  Pwr ", ACCENT), (_of(device.power_w, device.power_limit_w, "W"),
                              fill_colour(device.power_limit_pct)),
-        ("  Clk ", ACCENT), (_of(device.clock_graphics_mhz, device.clock_memory_mhz, "MHz"), ""),
+        ("  Clk ", ACCENT), *_clock_spans(device.clock_graphics_mhz, device.clock_memory_mhz),
     ]
     # A SoC has no fan or P-state of its own: room for what it does report instead.
     if device.kind != "soc" or fan != NOT_AVAILABLE:
@@ -81,7 +93,8 @@ def card_spans(device: DeviceReading, history: History, thresholds: AlertThresho
     if device.kind != "soc" or device.performance_state is not None:
         second.append((f"  {pstate}", ""))
     driver = device.details.get("driver_version")
-    if driver:
+    # The driver is the same on every card: the first thing to go when the line is full.
+    if driver and sum(len(text) for text, _ in second) + 6 + len(driver) <= width:
         second += [("  Drv ", ACCENT), (driver, "")]
     procs = len(device.processes)
     tail = f"  {procs} proc{'s' if procs != 1 else ''}"

@@ -31,7 +31,7 @@ def test_gpu_card_keeps_fan_and_pstate_even_when_not_reported() -> None:
 
 def test_apple_card_shows_thermal_pressure_and_ane_power_instead_of_fan() -> None:
     first, second, third = lines(soc(ane_power_w=1.25, thermal_pressure="Nominal"))
-    assert second.rstrip() == "Temp 39 °C  Pwr 0.3 W  Clk 338 MHz"
+    assert second.rstrip() == "Temp 39 °C  Pwr 0.3 W  Clk gfx 338 MHz"
     assert "Fan" not in second
     assert third.endswith("  Therm Nominal  ANE 1.2 W  0 procs")
     assert len(third) == WIDTH  # the spark line gave up exactly the room the extras need
@@ -50,3 +50,29 @@ def test_jetson_card_shows_dla_utilization() -> None:
     third = lines(jetson)[2]
     assert "DLA 38%" in third
     assert "Therm" not in third and "ANE" not in third
+
+
+def test_clocks_are_named_graphics_and_memory_not_current_over_max() -> None:
+    # An MI300X's memory clock is below its graphics clock: "2100/1300" read as over the max.
+    mi300x = DeviceReading(backend="amd", index=0, uuid="GPU-m", name="AMD Instinct MI300X",
+                           kind="gpu", vendor="AMD", power_w=562.0, power_limit_w=750.0,
+                           clock_graphics_mhz=2100.0, clock_memory_mhz=1300.0)
+    second = lines(mi300x)[1]
+    assert "Pwr 562/750 W  Clk gfx 2100 mem 1300 MHz  Fan" in second
+    assert "2100/1300" not in second
+    memory_only = lines(DeviceReading(backend="amd", index=0, uuid="GPU-m", name="MI300X",
+                                      clock_memory_mhz=1300.0))[1]
+    assert "Clk mem 1300 MHz" in memory_only
+    assert "Clk N/A" in lines(DeviceReading(backend="amd", index=0, uuid="GPU-m", name="X"))[1]
+
+
+def test_driver_gives_way_when_the_labelled_clocks_fill_the_line() -> None:
+    h100 = DeviceReading(backend="nvidia", index=0, uuid="GPU-0", name="NVIDIA H100",
+                         kind="gpu", vendor="NVIDIA", power_w=619.0, power_limit_w=700.0,
+                         temperature_c=62.0, clock_graphics_mhz=1980.0, clock_memory_mhz=2619.0,
+                         performance_state=0, details={"driver_version": "590.48.01"})
+    for width in (76, 80, 120):
+        second = "".join(text for text, _ in card_spans(h100, History(), AlertThresholds(),
+                                                        width)[1])
+        assert len(second) <= width and "Clk gfx 1980 mem 2619 MHz" in second
+        assert ("Drv 590.48.01" in second) == (width >= 80)
