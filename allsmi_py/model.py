@@ -232,6 +232,9 @@ class NodeSnapshot:
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict carrying the SNAPSHOT_FORMAT marker."""
         plain: dict[str, Any] = to_plain(self)
+        # to_plain leaves out fields at their default; scripts read data["devices"] even on a
+        # node without accelerators (issue 15). Documents without it still decode to ().
+        plain.setdefault("devices", [])
         plain["format"] = SNAPSHOT_FORMAT
         return plain
 

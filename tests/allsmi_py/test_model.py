@@ -56,6 +56,17 @@ def test_round_trip_through_json_keeps_every_field() -> None:
     assert NodeSnapshot.from_dict(json.loads(text)) == snapshot
 
 
+def test_a_node_without_devices_keeps_the_key_and_older_documents_still_decode() -> None:
+    empty = NodeSnapshot(hostname="cpu-only", taken_at_s=1.0,
+                         backends=(BackendStatus("nvidia", "unavailable", "no driver"),))
+    document = json.loads(empty.to_json())
+    assert document["devices"] == []
+    assert NodeSnapshot.from_dict(document) == empty
+    del document["devices"]  # as written before issue 15
+    assert NodeSnapshot.from_dict(document) == empty
+    assert NodeSnapshot.from_json(json.dumps(document)) == empty
+
+
 def test_round_trip_of_mock_devices() -> None:
     devices = tuple(MockBackend(spec="h100:2,m3max,rngd:2", seed=3, start_time_s=1e9).readings())
     snapshot = NodeSnapshot(hostname="h", taken_at_s=1.0, devices=devices)

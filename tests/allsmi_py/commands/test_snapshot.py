@@ -88,6 +88,13 @@ def test_backend_restricts_what_is_read(capsys: pytest.CaptureFixture[str]) -> N
     assert [b["name"] for b in data["backends"]] == ["nvidia"]
 
 
+@pytest.mark.skipif(sys.platform == "darwin", reason="the apple backend reads devices there")
+def test_json_keeps_devices_when_there_are_none(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["snapshot", "--backend", "apple", "--format", "json", "--compact"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["devices"] == [] and data["backends"][0]["state"] != "ok"
+
+
 def test_list_mock_and_list_backends(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--list-mock"]) == 0
     out = capsys.readouterr().out
