@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Footer, Input, TabbedContent, TabPane
 
 from allsmi_py.model import ClusterNode
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
     from allsmi_py.tui.cluster_model import ClusterState
 
 TABS = ("tab-all", "tab-node", "tab-users")
+# What takes the keys in each tab: the Node tab's scroll container, so ↓ PgDn End move it.
+TAB_FOCUS = {"tab-all": "#device-table", "tab-node": "#node-scroll", "tab-users": "#users-table"}
 FILTER_HINT = "filter: node or device words, -word, util>50 temp>=80 mem>90 power>300, a | b"
 
 
@@ -170,9 +173,14 @@ class ClusterScreen(MonitorScreen):
         state = self.monitor.state
         if state is None or not 0 <= position < len(state.cluster.nodes):
             return
-        self.selected = state.cluster.nodes[position].status.address
+        address = state.cluster.nodes[position].status.address
+        scroll = self.query_one("#node-scroll", VerticalScroll)
+        if address != self.selected:
+            scroll.scroll_home(animate=False)  # another node starts at its top
+        self.selected = address
         self.monitor.detail_address = self.selected
         self.action_show_tab("tab-node")
+        scroll.focus()  # issue 15: ↓ PgDn End scroll the node at once, no mouse needed
 
     def on_node_grid_picked(self, message: NodeGrid.Picked) -> None:
         """A node picked in the grid opens in the Node tab."""
@@ -186,8 +194,17 @@ class ClusterScreen(MonitorScreen):
                 self.open_node(row.node_pos)
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
-        """Fill the tab that just opened."""
+        """Fill the tab that just opened; its content takes the keys if focus was left in
+        the pane just hidden (Textual drops it there, and ↓ would then move nothing)."""
         self._redraw()
+        focused = self.focused
+        pane = event.pane.id
+        if pane in TAB_FOCUS and (focused is None or self._in_hidden_pane(focused, pane)):
+            self.query_one(TAB_FOCUS[pane]).focus()
+
+    @staticmethod
+    def _in_hidden_pane(widget: Widget, active: str) -> bool:
+        return any(isinstance(a, TabPane) and a.id != active for a in widget.ancestors)
 
     def action_show_tab(self, tab: str) -> None:
         """Switch to a tab."""

@@ -32,7 +32,8 @@ async def test_help_from_the_cluster_view_lists_the_cluster_keys() -> None:
         text = _help_plain(app)
         for expected in ("sort devices by utilization", "sort devices by temperature",
                          "sort devices by power draw", "g  m", "util>50", "temp>=80",
-                         "[  ]", "open that node in the Node tab", "Users tab"):
+                         "[  ]", "open that node in the Node tab", "Users tab",
+                         "in the Node tab: scroll", "top / bottom of the Node tab"):
             assert expected in text, expected
         assert "processes" not in text.split("Node grid")[0].replace("process data", "")
         assert "help: cluster view" in str(app.screen.query_one("#help-panel").border_title)
