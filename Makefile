@@ -1,4 +1,5 @@
-# make run: open the local TUI; make test: run the suite. Both create .venv first.
+# make run: open the local TUI (make run ARGS="--mock h100:8" passes flags to `allsmi local`);
+# make test: run the suite. Both create .venv first; `. .venv/bin/activate` puts allsmi on PATH.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin

@@ -147,6 +147,7 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "max_body_bytes": Setting(int, 10_000_000, "largest response accepted from a node",
                                   range=BODY_BYTES),
         "auth_token": Setting(str, "", "bearer token sent to nodes (or ALLSMI_AUTH_TOKEN)"),
+        "ca_file": Setting(str, "", "PEM file of the CA that signed https nodes (private CA)"),
     },
     "alerts": {
         "temp_warn_c": Setting(float, 80.0, "temperature warning threshold, C",

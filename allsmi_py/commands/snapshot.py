@@ -11,6 +11,7 @@ import sys
 from typing import Any
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
+from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config, flag_type
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.serialize import dumps_json
@@ -34,6 +35,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="read the cluster from this Prometheus server's query API")
     cluster.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None, metavar="S",
                          help="per-node timeout in seconds (default: config view.timeout_s)")
+    add_tls_arguments(cluster)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -127,12 +129,14 @@ def _run_cluster(args: argparse.Namespace, config: Config) -> int:
         raise UsageError("--mock/--backend read this node; they cannot be combined with --hosts")
     # One round decodes ~10 objects per device; with the start-up heap frozen the collector
     # stops re-walking the imported modules while they pile up (see gc_tuning).
+    context = tls_context(args, config)
     gc.freeze()
     cluster = run_once(args.hosts or (), args.hostfile,
                        timeout_s=config.value("view", "timeout_s", args.timeout),
                        concurrency=config.get("view", "concurrency"),
                        max_body_bytes=config.get("view", "max_body_bytes"),
-                       auth_token=config.get("view", "auth_token") or None)
+                       auth_token=config.get("view", "auth_token") or None,
+                       ssl_context=context)
     sys.stdout.write(format_cluster(cluster, args.format, compact=args.compact))
     return 0
 
@@ -149,8 +153,10 @@ def _run_prometheus(args: argparse.Namespace, config: Config) -> int:
     if args.format == "prometheus":
         raise UsageError("--format prometheus is for this node only; use json or csv "
                          "with --prometheus")
+    context = tls_context(args, config)
     cluster, failure = run_sync(poll_prometheus(
-        args.prometheus, timeout_s=config.value("view", "timeout_s", args.timeout)))
+        args.prometheus, timeout_s=config.value("view", "timeout_s", args.timeout),
+        ssl_context=context))
     if failure is not None:
         print(f"allsmi: error: {failure}", file=sys.stderr)
         return 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config, flag_type
 from allsmi_py.errors import UsageError
 
@@ -35,6 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="requests in flight at once (default: config view.concurrency)")
     parser.add_argument("--theme", choices=THEMES, default=None,
                         help="colour theme (default: config general.theme); NO_COLOR is honoured")
+    add_tls_arguments(parser)
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -53,6 +55,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if prometheus and (args.hosts or args.hostfile):
         raise UsageError("--prometheus reads every node from Prometheus: "
                          "give it without --hosts/--hostfile")
+    context = tls_context(args, config)
     source: ClusterSource
     if prometheus:
         from allsmi_py.remote.hosts import redact_credentials
@@ -62,7 +65,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
                              f"not {redact_credentials(prometheus)!r}")
         from allsmi_py.remote.prometheus_source import PrometheusSource
 
-        source = PrometheusSource(prometheus, timeout_s=timeout_s, auth_token=token)
+        source = PrometheusSource(prometheus, timeout_s=timeout_s, auth_token=token,
+                                  ssl_context=context)
         label = f"prometheus {source.shown_url}"
     else:
         if not hosts and not hostfile:
@@ -73,7 +77,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
         # Raises UsageError for an unreadable hostfile or no valid host at all.
         source = ClusterPoller(hosts, hostfile, timeout_s=timeout_s, concurrency=concurrency,
                                max_body_bytes=int(config.get("view", "max_body_bytes")),
-                               auth_token=token)
+                               auth_token=token, ssl_context=context)
         label = f"hostfile {hostfile}" if hostfile else f"{len(hosts)} host args"
     from allsmi_py.alerts import AlertThresholds
     from allsmi_py.tui.cluster_app import ClusterApp

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -57,9 +58,12 @@ class ScrapeClient:
 
     def __init__(self, *, timeout_s: float = 5.0, concurrency: int = 256,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 auth_token: str | None = None, prefer_json: bool = True) -> None:
+                 auth_token: str | None = None, prefer_json: bool = True,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         """Limits: per-request timeout in seconds, connections in flight, body size in bytes."""
         self.timeout_s = timeout_s
+        # None: aiohttp's default verification against the system trust store.
+        self._ssl: ssl.SSLContext | bool = ssl_context if ssl_context is not None else True
         self.concurrency = max(1, concurrency)
         self.max_body_bytes = max_body_bytes
         self.prefer_json = prefer_json
@@ -80,6 +84,7 @@ class ScrapeClient:
                 keepalive_timeout=60.0,
                 ttl_dns_cache=300,
                 force_close=False,
+                ssl=self._ssl,
             )
             self._session = aiohttp.ClientSession(
                 connector=connector, headers=self._headers,
@@ -196,6 +201,9 @@ class ScrapeClient:
                 raise _Outcome("timeout", f"no answer within {self.timeout_s:g} s") from None
             except aiohttp.ClientPayloadError as exc:
                 raise _Outcome("bad_payload", f"truncated body: {_cause(exc)}") from None
+            except aiohttp.ClientConnectorCertificateError as exc:
+                # A certificate that failed once fails again: no retry.
+                raise _Outcome("unreachable", _tls_refusal(exc)) from None
             except (aiohttp.ClientConnectionError, OSError) as exc:
                 delay = _RETRY_BACKOFF_S[attempt] if attempt < len(_RETRY_BACKOFF_S) else None
                 # Retry only while a retry can still finish inside the round.
@@ -276,6 +284,12 @@ def _describe(exc: BaseException) -> str:
         return "server closed the connection"
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
+
+def _tls_refusal(exc: aiohttp.ClientConnectorCertificateError) -> str:
+    """'TLS certificate not trusted: ...'; the fix for a private CA is named in the text."""
+    cause = exc.certificate_error
+    reason = getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or cause
+    return f"TLS certificate not trusted: {reason} (private CA: --ca-file)"
 
 
 def _cause(exc: BaseException) -> str:

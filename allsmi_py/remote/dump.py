@@ -6,6 +6,7 @@ import asyncio
 import csv
 import dataclasses
 import io
+import ssl
 import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any, TypeVar
@@ -30,18 +31,21 @@ T = TypeVar("T")
 
 async def poll_cluster(hosts: Sequence[str], hostfile: str | None, *, timeout_s: float,
                        concurrency: int, max_body_bytes: int,
-                       auth_token: str | None) -> ClusterSnapshot:
+                       auth_token: str | None,
+                       ssl_context: ssl.SSLContext | None = None) -> ClusterSnapshot:
     """One round over the cluster (UsageError when no host is valid)."""
     async with ClusterPoller(hosts, hostfile, timeout_s=timeout_s, concurrency=concurrency,
-                             max_body_bytes=max_body_bytes, auth_token=auth_token) as poller:
+                             max_body_bytes=max_body_bytes, auth_token=auth_token,
+                             ssl_context=ssl_context) as poller:
         for problem in poller.problems:
             print(f"allsmi: warning: {problem} (skipped)", file=sys.stderr)
         return await poller.poll_once()
 
 
-async def poll_prometheus(url: str, *, timeout_s: float) -> tuple[ClusterSnapshot, str | None]:
+async def poll_prometheus(url: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None
+                          ) -> tuple[ClusterSnapshot, str | None]:
     """One round from a Prometheus server: the cluster, and why Prometheus did not answer."""
-    async with PrometheusSource(url, timeout_s=timeout_s) as source:
+    async with PrometheusSource(url, timeout_s=timeout_s, ssl_context=ssl_context) as source:
         cluster = await source.poll_once()
         if source.failure is None:
             for problem in source.problems:

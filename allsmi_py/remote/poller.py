@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 from collections.abc import Sequence
 
@@ -30,7 +31,8 @@ class ClusterPoller(RoundSource):
     def __init__(self, hosts: Sequence[str] = (), hostfile: str | None = None, *,
                  timeout_s: float = 5.0, concurrency: int = 256,
                  max_body_bytes: int = DEFAULT_MAX_BODY_BYTES, auth_token: str | None = None,
-                 round_deadline_s: float | None = None, prefer_json: bool = True) -> None:
+                 round_deadline_s: float | None = None, prefer_json: bool = True,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         """Hosts from flags and/or a hostfile (UsageError when none is valid); seconds, bytes."""
         self._watcher: HostfileWatcher | None = None
         if hostfile:
@@ -48,7 +50,7 @@ class ClusterPoller(RoundSource):
         self.concurrency = max(1, concurrency)
         self._client = ScrapeClient(timeout_s=timeout_s, concurrency=self.concurrency,
                                     max_body_bytes=max_body_bytes, auth_token=token,
-                                    prefer_json=prefer_json)
+                                    prefer_json=prefer_json, ssl_context=ssl_context)
         self._semaphore: asyncio.Semaphore | None = None
 
     @property

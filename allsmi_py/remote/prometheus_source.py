@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import ssl
 import time
 from collections.abc import Mapping
 from typing import Any
@@ -63,7 +64,8 @@ class PrometheusSource(RoundSource):
 
     def __init__(self, url: str, *, timeout_s: float = 5.0, auth_token: str | None = None,
                  job: str | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 ssl_context: ssl.SSLContext | None = None) -> None:
         """Prometheus base URL (http://host:9090); seconds; an optional bearer token and job."""
         self.url = url.rstrip("/")
         self.shown_url = redact_credentials(self.url)  # basic-auth userinfo is never printed
@@ -71,7 +73,8 @@ class PrometheusSource(RoundSource):
         self.job = job
         headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
         self._client = httpx.AsyncClient(base_url=self.url, headers=headers,
-                                         timeout=httpx.Timeout(timeout_s), transport=transport)
+                                         timeout=httpx.Timeout(timeout_s), transport=transport,
+                                         verify=ssl_context if ssl_context is not None else True)
         self._query = family_selector(job)
         self._problems: tuple[str, ...] = ()
         self.failure: str | None = None  # why the latest round got no answer from Prometheus
