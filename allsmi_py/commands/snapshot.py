@@ -12,11 +12,16 @@ from typing import Any
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
-from allsmi_py.config import Config, flag_type
+from allsmi_py.config import Config, NumberSetting, Range, flag_type
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.serialize import dumps_json
 
 FORMATS = ("json", "csv", "prometheus")
+# The margin lets nodes queued behind stalled ones (concurrency) still be read after the
+# stalled ones spend their per-node timeout (issue 15 item 1).
+DEADLINE_MARGIN_S = 1.0
+DEADLINE = NumberSetting("--deadline", float, Range(0, 3600.0, min_exclusive=True,
+                                                     unit="seconds"))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +40,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          help="read the cluster from this Prometheus server's query API")
     cluster.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None, metavar="S",
                          help="per-node timeout in seconds (default: config view.timeout_s)")
+    cluster.add_argument("--deadline", type=DEADLINE.flag_type(), default=None, metavar="S",
+                         help="seconds for the whole round; nodes not answered by then are"
+                              f" reported timeout (default: the timeout + {DEADLINE_MARGIN_S:g})")
     add_tls_arguments(cluster)
 
 
@@ -131,8 +139,10 @@ def _run_cluster(args: argparse.Namespace, config: Config) -> int:
     # stops re-walking the imported modules while they pile up (see gc_tuning).
     context = tls_context(args, config)
     gc.freeze()
+    timeout_s = config.value("view", "timeout_s", args.timeout)
+    deadline_s = timeout_s + DEADLINE_MARGIN_S if args.deadline is None else args.deadline
     cluster = run_once(args.hosts or (), args.hostfile,
-                       timeout_s=config.value("view", "timeout_s", args.timeout),
+                       timeout_s=timeout_s, round_deadline_s=deadline_s,
                        concurrency=config.get("view", "concurrency"),
                        max_body_bytes=config.get("view", "max_body_bytes"),
                        auth_token=config.get("view", "auth_token") or None,

@@ -26,6 +26,7 @@ DEFAULT_MAX_BODY_BYTES = 10_000_000
 _RETRY_BACKOFF_S = (0.05, 0.1, 0.2)
 MAX_REDIRECTS = 3
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+ROUND_DEADLINE_PASSED = "round deadline passed"
 
 
 class _Outcome(Exception):
@@ -121,7 +122,10 @@ class ScrapeClient:
         try:
             snapshot, source = await self._read(target, memory, end)
         except _Outcome as out:
-            return self._failed(target, memory, out.state, out.error, out.http_status,
+            error = out.error
+            if out.state == "timeout" and end < started + self.timeout_s:
+                error = ROUND_DEADLINE_PASSED  # the round's end cut the read, not its timeout
+            return self._failed(target, memory, out.state, error, out.http_status,
                                 loop.time() - started)
         except asyncio.CancelledError:
             raise
@@ -135,10 +139,10 @@ class ScrapeClient:
                             latency_s=loop.time() - started, last_ok_at_s=now, source=source)
         return ClusterNode(status, snapshot)
 
-    def timed_out(self, target: Target, why: str = "round deadline passed") -> ClusterNode:
+    def timed_out(self, target: Target, why: str = "") -> ClusterNode:
         """The node did not answer within the round: timeout, last snapshot kept."""
         memory = self.memory_of(target)
-        return self._failed(target, memory, "timeout", why, None, None)
+        return self._failed(target, memory, "timeout", why or ROUND_DEADLINE_PASSED, None, None)
 
     def _failed(self, target: Target, memory: _NodeMemory, state: str, error: str,
                 http_status: int | None, latency_s: float | None) -> ClusterNode:

@@ -31,11 +31,12 @@ T = TypeVar("T")
 
 async def poll_cluster(hosts: Sequence[str], hostfile: str | None, *, timeout_s: float,
                        concurrency: int, max_body_bytes: int,
-                       auth_token: str | None,
+                       auth_token: str | None, round_deadline_s: float | None = None,
                        ssl_context: ssl.SSLContext | None = None) -> ClusterSnapshot:
-    """One round over the cluster (UsageError when no host is valid)."""
+    """One round over the cluster, ended after `round_deadline_s` (UsageError: no valid host)."""
     async with ClusterPoller(hosts, hostfile, timeout_s=timeout_s, concurrency=concurrency,
                              max_body_bytes=max_body_bytes, auth_token=auth_token,
+                             round_deadline_s=round_deadline_s,
                              ssl_context=ssl_context) as poller:
         for problem in poller.problems:
             print(f"allsmi: warning: {problem} (skipped)", file=sys.stderr)
