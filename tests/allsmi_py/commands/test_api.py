@@ -48,7 +48,9 @@ def test_serves_ready_metrics_snapshot_with_keep_alive(tmp_path: Path) -> None:
             conn.request("GET", "/metrics")
             conn.getresponse().read()
             timings.append(time.perf_counter() - started)
-        assert sorted(timings)[5] < 0.03, timings
+        # a delayed-ACK stall costs every request ~40 ms; on a loaded 2-core runner some
+        # requests are slow anyway, so ask only that a few are clearly faster than a stall
+        assert sum(t < 0.03 for t in timings) >= 3, timings
         conn.close()
         text = httpx.get(api.url + "/metrics").text
         assert text.count("all_smi_gpu_utilization{") == 8
