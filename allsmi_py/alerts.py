@@ -74,6 +74,11 @@ class AlertEvent:
                 f"(threshold {self.threshold:.0f}{unit})")
 
 
+def worst_level(levels: Iterable[str]) -> str:
+    """The worst of some alert levels (ok, warn, critical); ok for none."""
+    return max(levels, key=_RANK.__getitem__, default="ok")
+
+
 def device_label(device: DeviceReading) -> str:
     """How alerts name a device."""
     return f"{device.kind.upper()} {device.index} {device.name}"

@@ -3,24 +3,27 @@
 The poller (`poll_thread.PollThread`, its own event loop) fetches and decodes each round,
 then the derive thread works out what the screen needs (summary, sorted and filtered
 device rows, node-grid cells, alert levels) and the ready `ClusterState` is posted; the UI
-thread only records history, toasts, and draws the rows that are visible. At 1024 nodes x 8
+thread only records history, toasts, and draws the rows that are visible. Alerts go to a
+summary line in the header; a toast comes only when the level of the node open in the Node
+tab changes, and `m` mutes even those (issue 15: on a busy cluster a toast per round never
+left the screen). At 1024 nodes x 8
 devices the decoding and the derivation are hundreds of ms the UI's loop no longer queues.
 """
 
 from __future__ import annotations
 
 import asyncio
-import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from textual.reactive import var
 
-from allsmi_py.alerts import AlertEvent, AlertThresholds
+from allsmi_py.alerts import AlertThresholds, worst_level
 from allsmi_py.gc_tuning import RoundGc
 from allsmi_py.model import ClusterSnapshot
 from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.tui.app import TOAST_SECONDS, AllSmiApp
 from allsmi_py.tui.cluster_model import ClusterDeriver, ClusterState, ViewParams
+from allsmi_py.tui.cluster_rows import node_name
 from allsmi_py.tui.messages import ClusterReady, ClusterUpdated
 from allsmi_py.tui.poll_thread import ClusterSource, PollThread
 from allsmi_py.tui.screens.help import HelpScreen
@@ -30,7 +33,7 @@ from allsmi_py.tui.widgets.devices import utilization_key
 
 __all__ = ["ClusterApp", "ClusterReady", "ClusterSource", "ClusterState"]
 
-MAX_TOASTS_PER_ROUND = 3
+MAX_EVENT_LINES = 3  # of the open node's transitions quoted in its toast
 
 
 class ClusterApp(AllSmiApp):
@@ -54,8 +57,10 @@ class ClusterApp(AllSmiApp):
         # engine; the UI reads the copies each ClusterState carries.
         self.deriver = ClusterDeriver(self.thresholds)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="allsmi-derive")
-        self._pending_events: list[AlertEvent] = []
-        self._events_lock = threading.Lock()  # the poller thread adds, the UI takes
+        self.alerts_muted = False  # `m`: no alert toasts at all
+        # (address, level) of the Node tab's node at the last round drawn: a toast only
+        # when the level of the same node changes, not when another node is opened.
+        self._open_level: tuple[str | None, str] = (None, "ok")
         self._executor_closed = False
         self._poller: PollThread | None = None
         self._gc = RoundGc() if tune_gc else None  # process-wide: `allsmi view` only
@@ -83,7 +88,6 @@ class ClusterApp(AllSmiApp):
                                           self.view_params()).result()
         except RuntimeError:
             return  # the executor shut down while the app closed
-        self._keep_events(state)
         self.post_message(ClusterReady(state))
 
     def _report(self, text: str) -> None:
@@ -104,13 +108,7 @@ class ClusterApp(AllSmiApp):
         loop = asyncio.get_running_loop()
         state = await loop.run_in_executor(self._executor, self._derive_round, cluster,
                                            problems, self.view_params())
-        self._keep_events(state)
         return state
-
-    def _keep_events(self, state: ClusterState) -> None:
-        # Transitions of a round the UI skips (a newer one replaced it) still get a toast.
-        with self._events_lock:
-            self._pending_events.extend(state.events)
 
     def _derive_round(self, cluster: ClusterSnapshot, problems: tuple[str, ...],
                       params: ViewParams) -> ClusterState:
@@ -128,13 +126,10 @@ class ClusterApp(AllSmiApp):
         self.run_worker(self.ingest(message.cluster, message.problems), group="derive")
 
     def on_cluster_ready(self, message: ClusterReady) -> None:
-        """Record history and toast this round's alerts; the screen follows `state`."""
+        """Record history, toast a change of the open node's level; the screen follows."""
         state = message.state
         self._record(state.summary, state.cluster)
-        with self._events_lock:
-            events, self._pending_events = self._pending_events, []
-        if events:
-            self._toasts(events)
+        self._toast_open_node(state)
         previous = [self.state]
         self.state = state
         # The round just replaced is ~50k objects at 1024x8; freeing them costs whichever
@@ -164,15 +159,22 @@ class ClusterApp(AllSmiApp):
         if len(history) > len(keep):
             history.keep_only(keep)
 
-    def _toasts(self, events: list[AlertEvent]) -> None:
-        if len(events) > MAX_TOASTS_PER_ROUND:
-            # A cluster can flip dozens of alerts in one round: one toast, not a wall of them.
-            raised = sum(1 for e in events if e.raised)
-            worst = toast_severity("critical" if any(e.level == "critical" for e in events)
-                                   else "warn")
-            self.notify(f"{raised} alerts raised, {len(events) - raised} lowered or cleared "
-                        "this round (a: alert history)", title="Alerts", severity=worst,
-                        timeout=TOAST_SECONDS)
+    def _toast_open_node(self, state: ClusterState) -> None:
+        address = self.detail_address
+        node = None
+        if address is not None and address in state.addresses:
+            node = state.cluster.nodes[state.addresses.index(address)]
+        level = "ok"
+        if node is not None and node.snapshot is not None:
+            level = worst_level(state.levels.get(d.uuid, "ok") for d in node.snapshot.devices)
+        previous_address, previous = self._open_level
+        self._open_level = (address, level)
+        if node is None or address != previous_address or level == previous \
+                or self.alerts_muted:
             return
-        for event in events:
-            self._toast(event)  # the event names its node
+        name = node_name(node)
+        lines = [f"{name}: alert level {previous.upper()} → {level.upper()}"]
+        lines += [e.describe() for e in state.events if e.host == name][:MAX_EVENT_LINES]
+        raised = worst_level((level, previous)) == level
+        self.notify("\n".join(lines), title="Alert" if raised else "Alert lowered",
+                    severity=toast_severity(level), timeout=TOAST_SECONDS)

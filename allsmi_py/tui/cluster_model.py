@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from allsmi_py.alerts import AlertEngine, AlertEvent, AlertThresholds
+from allsmi_py.alerts import AlertEngine, AlertEvent, AlertThresholds, worst_level
 from allsmi_py.model import ClusterNode, ClusterSnapshot
 from allsmi_py.remote.aggregate import ClusterSummary, summarize
 from allsmi_py.tui.cluster_rows import (
@@ -92,6 +92,9 @@ class ClusterState:
     events: tuple[AlertEvent, ...] = ()  # this round's alert transitions
     alert_history: tuple[AlertEvent, ...] = ()
     derive_cpu_s: float = 0.0  # CPU the deriving thread spent on this state
+    alert_count: int = 0  # active (device, rule) alerts, for the header's summary line
+    alert_nodes: int = 0  # nodes with at least one of them
+    alert_worst: str = "ok"  # the worst level among them
 
 
 class ClusterDeriver:
@@ -110,9 +113,13 @@ class ClusterDeriver:
         live = [r for r in rows if r.live]
         events = self.alerts.update([r.device for r in live], cluster.taken_at_s,
                                     [r.node for r in live])
+        levels = self.alerts.worst_levels()
+        active = self.alerts.active()
+        alert_nodes = len({r.node for r in rows if r.device.uuid in levels}) if levels else 0
         return ClusterState(
-            cluster, summary, rows, addresses, problems, self.alerts.worst_levels(), params,
+            cluster, summary, rows, addresses, problems, levels, params,
             view_rows(rows, params, addresses), tuple(node_cell(n) for n in cluster.nodes),
             tuple(n for n in cluster.nodes if not n.is_live),
             user_usage(cluster) if params.users else None,
-            tuple(events), tuple(self.alerts.history), time.thread_time() - cpu0)
+            tuple(events), tuple(self.alerts.history), time.thread_time() - cpu0,
+            len(active), alert_nodes, worst_level(levels.values()))

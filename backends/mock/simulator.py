@@ -2,9 +2,13 @@
 
 Utilization follows workload phases (idle, ramp, steady, bursty). Power follows utilization
 with a lag of seconds and temperature follows power with a lag of tens of seconds, both
-inside the profile's limits. Simulated jobs start with a ramp, allocate memory while they
-run and free it when they end. Everything comes from one `random.Random`, so the same seed
-and the same sequence of time steps give the same readings.
+inside the profile's limits. How much power a busy board draws depends on the job: each job
+has a power intensity (inference and notebooks well under the cap, dense training at it),
+so only some busy boards reach their power limit, as on real clusters (issue 15).
+Simulated jobs start with a ramp, allocate memory while they run and free it when they end.
+Everything comes from one `random.Random`, so the same seed and the same sequence of time
+steps give the same readings (the power intensities come from a second generator of the
+same seed, so the workload's own sequence is as it was).
 """
 
 from __future__ import annotations
@@ -32,6 +36,12 @@ POWER_TAU_S = 4.0
 TEMPERATURE_TAU_S = 25.0
 RESERVED_MEMORY_FRACTION = 0.006  # driver/firmware reservation visible as used memory
 MAX_STEP_S = 600.0  # longer gaps are skipped ahead (see advance)
+# Share of the board's idle-to-limit power range a job draws at 100 % utilization. A
+# memory-bound or bursty job (serving, notebooks, evaluation, sampling) keeps the SMs busy
+# at well under the board's power; dense training would draw more than the limit allows.
+INFERENCE_INTENSITY = (0.55, 0.85)
+TRAINING_INTENSITY = (0.85, 1.1)  # above 1: held at the cap by the board
+TRAINING_WORDS = ("train", "pretrain", "finetune")
 
 
 @dataclass
@@ -43,6 +53,7 @@ class _Job:
     memory_bytes: float
     started_at_s: float
     cpu_pct: float
+    power_intensity: float  # see INFERENCE_INTENSITY
 
 
 class DeviceSimulator:
@@ -52,6 +63,7 @@ class DeviceSimulator:
         self.profile = profile
         self.index = index
         self.rng = random.Random(seed)
+        self.power_rng = random.Random(f"{seed}:power")
         self.uuid = profile.uuid_prefix + _uuid_from(self.rng)
         warm_up_s = self.rng.uniform(30.0, 120.0)
         self.sim_time_s = start_time_s - warm_up_s
@@ -95,14 +107,17 @@ class DeviceSimulator:
         if free <= 0.05:
             return
         fraction = rng.uniform(0.05, min(0.85, free))
+        pid, user, command = (rng.randrange(1000, 4_000_000), rng.choice(USERS),
+                              rng.choice(COMMANDS))
         self.jobs.append(_Job(
-            pid=rng.randrange(1000, 4_000_000),
-            user=rng.choice(USERS),
-            command=rng.choice(COMMANDS),
+            pid=pid,
+            user=user,
+            command=command,
             memory_target_bytes=int(fraction * self.profile.memory_total_bytes),
             memory_bytes=0.0,
             started_at_s=self.sim_time_s,
             cpu_pct=round(rng.uniform(20.0, 400.0), 1),
+            power_intensity=self.power_rng.uniform(*_intensity_range(command)),
         ))
 
     def _next_phase(self) -> str:
@@ -138,7 +153,10 @@ class DeviceSimulator:
         self.utilization = _clamp(self.utilization + alpha * (target - self.utilization) + noise,
                                   0.0, 100.0)
         load = self.utilization / 100.0
-        power_target = p.power_idle_w + (p.power_limit_w * 0.97 - p.power_idle_w) * load**0.85
+        # The most power-hungry job sets the board's draw; with none, nothing runs anyway.
+        intensity = max((j.power_intensity for j in self.jobs), default=1.0)
+        power_target = p.power_idle_w + (p.power_limit_w - p.power_idle_w) * intensity * (
+            load**0.85)
         self.power_w += (1.0 - math.exp(-dt_s / POWER_TAU_S)) * (power_target - self.power_w)
         self.power_w = _clamp(self.power_w + rng.gauss(0.0, 0.01 * p.power_limit_w),
                               p.power_idle_w * 0.9, p.power_limit_w)
@@ -225,6 +243,12 @@ class DeviceSimulator:
             if p.pcie_gen else dict(p.details),
             processes=processes,
         )
+
+
+def _intensity_range(command: str) -> tuple[float, float]:
+    """The power intensity range of a job by its command (see INFERENCE_INTENSITY)."""
+    training = any(word in command for word in TRAINING_WORDS)
+    return TRAINING_INTENSITY if training else INFERENCE_INTENSITY
 
 
 def _clamp(value: float, low: float, high: float) -> float:

@@ -16,7 +16,12 @@ from allsmi_py.tui.cluster_rows import SORTS, DeviceRow, user_usage
 from allsmi_py.tui.filter import DeviceFilter, FilterError, parse_filter
 from allsmi_py.tui.screens.base import MonitorScreen
 from allsmi_py.tui.widgets.alerts import AlertPanel
-from allsmi_py.tui.widgets.cluster_overview import ClusterHeader, ClusterOverview, LostPanel
+from allsmi_py.tui.widgets.cluster_overview import (
+    AlertSummary,
+    ClusterHeader,
+    ClusterOverview,
+    LostPanel,
+)
 from allsmi_py.tui.widgets.device_table import DeviceTable, UsersTable
 from allsmi_py.tui.widgets.line_table import LineTable
 from allsmi_py.tui.widgets.node_detail import NodeDetail
@@ -39,13 +44,14 @@ class ClusterScreen(MonitorScreen):
         Binding("slash", "open_filter", "Filter"),
         Binding("d", "sort('node')", "Sort node"),
         Binding("u", "sort('util')", "Util"),
-        Binding("g,m", "sort('mem')", "Mem"),
+        Binding("g", "sort('mem')", "Mem"),
         Binding("t", "sort('temp')", "Temp"),
         Binding("p", "sort('power')", "Power"),
         Binding("right_square_bracket", "tab(1)", "Next tab"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False),
         Binding("V", "show_tab('tab-users')", "Users", show=False),
         Binding("a,A", "toggle_alerts", "Alerts"),
+        Binding("m", "toggle_mute", "Mute"),
         Binding("escape", "escape", "Close", show=False),
     ]
 
@@ -105,7 +111,7 @@ class ClusterScreen(MonitorScreen):
         if state is None:
             return
         app = self.monitor
-        self.query_one("#header", ClusterHeader).show(state.cluster)
+        self._show_header(state)
         self.query_one("#overview", ClusterOverview).show(state.summary, app.history,
                                                           state.problems)
         self.query_one("#grid", NodeGrid).show(state.cluster.nodes, state.cells)
@@ -114,6 +120,11 @@ class ClusterScreen(MonitorScreen):
         self._show_active_tab(state)
         if self.has_class("-alerts-open"):
             self.query_one("#alerts", AlertPanel).show(state.alert_history)
+
+    def _show_header(self, state: ClusterState) -> None:
+        alerts = AlertSummary(state.alert_count, state.alert_nodes, state.alert_worst,
+                              self.monitor.alerts_muted)
+        self.query_one("#header", ClusterHeader).show(state.cluster, alerts)
 
     def shown_rows(self, state: ClusterState) -> list[DeviceRow]:
         """The device rows for the current sort and filter: derived with the round when the
@@ -273,3 +284,9 @@ class ClusterScreen(MonitorScreen):
         self.toggle_class("-alerts-open")
         state = self.monitor.state
         self.query_one("#alerts", AlertPanel).show(state.alert_history if state else ())
+
+    def action_toggle_mute(self) -> None:
+        """Mute or unmute the alert toasts; the header's summary line says which."""
+        self.monitor.alerts_muted = not self.monitor.alerts_muted
+        if self.monitor.state is not None:
+            self._show_header(self.monitor.state)

@@ -47,7 +47,7 @@ CLUSTER_KEYS: tuple[tuple[str, str], ...] = (
     ("h  ?", "open or close this help"),
     ("d", "sort devices by node, then index (again: reverse)"),
     ("u", "sort devices by utilization (most first; again: reverse)"),
-    ("g  m", "sort devices by memory used"),
+    ("g", "sort devices by memory used"),
     ("t", "sort devices by temperature"),
     ("p", "sort devices by power draw"),
     ("/", "filter devices; Enter keeps the query, Esc closes the bar"),
@@ -63,7 +63,8 @@ CLUSTER_KEYS: tuple[tuple[str, str], ...] = (
     ("", "in the Node tab: scroll the open node by line or page"),
     ("Home End", "first / last device; top / bottom of the Node tab"),
     ("Tab", "move focus between the node grid, the tab bar and the open tab"),
-    ("a  A", "show or hide the alert history"),
+    ("a  A", "show or hide the alert history; the header counts the alerts"),
+    ("m", "mute or unmute alert toasts (a toast: the open node's alert level changed)"),
     ("Esc", "close the filter bar, then the alert panel, then clear the filter"),
     ("T", "switch between dark and light theme"),
 )

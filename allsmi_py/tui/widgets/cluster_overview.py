@@ -58,8 +58,35 @@ def ago(seconds: float | None) -> str:
     return f"{seconds / 3600:.1f} h ago"
 
 
-def cluster_header_text(cluster: ClusterSnapshot | None, source: str) -> Text:
-    """The top line: tool, where the data comes from, time of the round."""
+class AlertSummary(NamedTuple):
+    """The header's alert line: active alerts, nodes they are on, worst level, muted."""
+
+    alerts: int = 0
+    nodes: int = 0
+    worst: str = "ok"
+    muted: bool = False
+
+
+def alert_summary_text(summary: AlertSummary) -> Text:
+    """'12 alerts on 9 nodes — a: list, m: mute', or 'no alerts'; 'muted' when toasts are."""
+    text = Text()
+    if summary.alerts:
+        plural = "s" if summary.alerts != 1 else ""
+        nodes = "s" if summary.nodes != 1 else ""
+        text.append(f"{summary.alerts} alert{plural} on {summary.nodes} node{nodes}",
+                    style=LEVEL_STYLE.get(summary.worst, ACCENT))
+    else:
+        text.append("no alerts", style=MUTED)
+    if summary.muted:
+        text.append(" · ", style=MUTED)
+        text.append("muted", style=LEVEL_STYLE["warn"])
+    text.append(f" — a: list, m: {'unmute' if summary.muted else 'mute'}", style=MUTED)
+    return text
+
+
+def cluster_header_text(cluster: ClusterSnapshot | None, source: str,
+                        alerts: AlertSummary | None = None) -> Text:
+    """The top line: tool, where the data comes from, time of the round, alert summary."""
     text = Text("allsmi-py", style=ACCENT)
     text.append(f"  cluster view  {source}  ")
     if cluster is None:
@@ -67,6 +94,10 @@ def cluster_header_text(cluster: ClusterSnapshot | None, source: str) -> Text:
     else:
         stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cluster.taken_at_s))
         text.append(stamp, style=MUTED)
+    if alerts is not None:
+        # Issue 15: one line in a fixed place instead of a toast that never goes away.
+        text.append("  ·  ", style=MUTED)
+        text.append_text(alert_summary_text(alerts))
     return text
 
 
@@ -124,15 +155,21 @@ class ClusterHeader(Widget):
         super().__init__(id=id)
         self.source = source
         self._cluster: ClusterSnapshot | None = None
+        self._alerts: AlertSummary | None = None
 
-    def show(self, cluster: ClusterSnapshot) -> None:
+    def show(self, cluster: ClusterSnapshot, alerts: AlertSummary | None = None) -> None:
         """Draw for this round."""
-        self._cluster = cluster
+        self._cluster, self._alerts = cluster, alerts
         self.refresh()
+
+    @property
+    def message(self) -> str:
+        """The line, as plain text."""
+        return cluster_header_text(self._cluster, self.source, self._alerts).plain
 
     def render(self) -> RenderableType:
         """The line."""
-        return cluster_header_text(self._cluster, self.source)
+        return cluster_header_text(self._cluster, self.source, self._alerts)
 
 
 class ClusterOverview(Widget):

@@ -31,8 +31,9 @@ async def test_help_from_the_cluster_view_lists_the_cluster_keys() -> None:
         await pilot.press("question_mark")
         text = _help_plain(app)
         for expected in ("sort devices by utilization", "sort devices by temperature",
-                         "sort devices by power draw", "g  m", "util>50", "temp>=80",
-                         "[  ]", "open that node in the Node tab", "Users tab",
+                         "sort devices by power draw", "mute or unmute alert toasts",
+                         "util>50", "temp>=80", "[  ]", "open that node in the Node tab",
+                         "Users tab",
                          "in the Node tab: scroll", "top / bottom of the Node tab"):
             assert expected in text, expected
         assert "processes" not in text.split("Node grid")[0].replace("process data", "")
