@@ -7,10 +7,8 @@ never the node, the dump or the honest node beside it; no control character surv
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import json
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,6 +17,7 @@ from aiohttp import web
 
 from allsmi_py.cli import main
 from tests.hostile.hostile_nodes import HostileServer
+from tests.threaded_server import serving_in_thread
 
 EVIL = "\r\x1b[2J\u202e\x9b\t"  # raw in the body; a newline comes as the \n escape in text
 LABELS = (f'gpu="Evil\\n{EVIL}GPU", instance="evil\\n{EVIL}node", gpu_uuid="GPU-EVIL",'
@@ -64,23 +63,8 @@ def served() -> Iterator[HostileServer]:
     """Hostile nodes on a loop in a thread, since the command runs asyncio.run itself."""
     server = HostileServer(bomb_bytes=1 << 20)
     _handlers(server)
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(server.start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serving_in_thread(server):
+        yield server
     gc.unfreeze()  # the command freezes the heap it started with
 
 

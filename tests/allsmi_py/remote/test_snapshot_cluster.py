@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import io
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,29 +12,15 @@ import pytest
 
 from allsmi_py.cli import main
 from tests.allsmi_py.remote.faults import FaultServer
+from tests.threaded_server import serving_in_thread
 
 
 @pytest.fixture
 def served() -> Iterator[FaultServer]:
     """A fault server on its own loop in a thread, since the command runs asyncio.run itself."""
     server = FaultServer({"a": "json", "b": "text", "c": "500", "d": "down"})
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-
-    def serve() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(server.start())
-        ready.set()
-        loop.run_forever()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    yield server
-    asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    loop.close()
+    with serving_in_thread(server) as running:
+        yield running
 
 
 def test_hostfile_json_has_every_node_with_status_and_devices(
