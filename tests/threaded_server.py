@@ -35,6 +35,9 @@ def serving_in_thread(server: ServerT) -> Iterator[ServerT]:
     try:
         yield server
     finally:
+        # Cancel handlers still hanging (a stalled node), so stopping does not wait them out.
+        for task in asyncio.all_tasks(loop):
+            loop.call_soon_threadsafe(task.cancel)
         asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)  # type: ignore[arg-type]
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
 
 from allsmi_py.cli import main
 from tests.allsmi_py.remote.faults import FaultServer
+from tests.threaded_server import serving_in_thread
 
 # Scheduling, start-up of the round and writing the dump, on two shared cores.
 SLACK_S = 1.5
@@ -23,34 +23,9 @@ Serve = Callable[[dict[str, str]], FaultServer]
 @pytest.fixture
 def serve() -> Iterator[Serve]:
     """Starts a FaultServer on its own loop in a thread (the command runs asyncio.run itself)."""
-    started: list[tuple[FaultServer, asyncio.AbstractEventLoop, threading.Thread]] = []
-
-    def start(nodes: dict[str, str]) -> FaultServer:
-        server = FaultServer(nodes, hang_s=20.0)
-        loop = asyncio.new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.run_until_complete(server.start())
-            ready.set()
-            loop.run_forever()
-
-        thread = threading.Thread(target=run, daemon=True)
-        thread.start()
-        assert ready.wait(10)
-        started.append((server, loop, thread))
-        return server
-
-    yield start
-    for server, loop, thread in started:
-        # Cancel the handlers still hanging, so cleanup does not wait out their sleep.
-        for task in asyncio.all_tasks(loop):
-            loop.call_soon_threadsafe(task.cancel)
-        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+    with ExitStack() as servers:
+        yield lambda nodes: servers.enter_context(
+            serving_in_thread(FaultServer(nodes, hang_s=20.0)))
 
 
 def _round(server: FaultServer, names: list[str], flags: list[str],
