@@ -7,11 +7,12 @@ so a slow terminal skips frames instead of falling behind. Screens follow `snaps
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
 from textual.app import App
 from textual.binding import Binding
+from textual.filter import LineFilter
 from textual.reactive import var
 from textual.screen import Screen
 
@@ -19,6 +20,7 @@ from allsmi_py.alerts import AlertEngine, AlertEvent, AlertThresholds
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.tui.history import History
 from allsmi_py.tui.messages import SnapshotUpdated
+from allsmi_py.tui.palette import palette_filter
 from allsmi_py.tui.screens.help import HelpScreen
 from allsmi_py.tui.style import other_theme, theme_name, toast_severity
 from allsmi_py.tui.widgets.devices import record_devices
@@ -115,6 +117,10 @@ class AllSmiApp(App[None]):
             self.screen.dismiss(None)
         else:
             self.push_screen(HelpScreen())
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's filters, after the one that draws our named colours readably (issue 15)."""
+        return [palette_filter(self.current_theme), *super().get_line_filters()]
 
     def action_toggle_theme(self) -> None:
         """Switch between the dark and the light theme."""

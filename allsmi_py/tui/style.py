@@ -18,6 +18,15 @@ LEVEL_STYLE = {"ok": "green", "warn": "bold dark_orange", "critical": "bold red"
 # Textual's toast severity for an alert level.
 LEVEL_SEVERITY: dict[str, SeverityLevel] = {"critical": "error", "warn": "warning"}
 DARK_THEME, LIGHT_THEME = "textual-dark", "textual-light"
+# What the named colours in this module are drawn as, per theme (issue 15): Rich's own shades
+# fall under 4.5:1 on textual-light, and red turns grey 59 on 18 under NO_COLOR's grey filter.
+# Each shade here reads at 4.5:1 or more on its theme's background, in colour and in grey.
+PALETTES: dict[str, dict[str, str]] = {
+    DARK_THEME: {"red": "#ff5f5f", "dark_orange": "#ff8700", "green": "#98e024",
+                 "dark_cyan": "#00af87", "yellow": "#ffd700", "grey50": "#808080"},
+    LIGHT_THEME: {"red": "#b00000", "dark_orange": "#8a4500", "green": "#006b2e",
+                  "dark_cyan": "#00636b", "yellow": "#6b5900", "grey50": "#595959"},
+}
 
 # A ladder of colours (percent): at or above each bound, that colour; below the last, the last.
 Ladder = tuple[tuple[float, str], ...]
