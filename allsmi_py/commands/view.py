@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config, flag_type
 from allsmi_py.errors import UsageError
@@ -12,7 +13,6 @@ from allsmi_py.errors import UsageError
 if TYPE_CHECKING:
     from allsmi_py.tui.cluster_app import ClusterSource
 
-THEMES = ("dark", "light")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -34,8 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=flag_type("view.concurrency"), default=None,
                         metavar="N",
                         help="requests in flight at once (default: config view.concurrency)")
-    parser.add_argument("--theme", choices=THEMES, default=None,
-                        help="colour theme (default: config general.theme); NO_COLOR is honoured")
+    add_theme_argument(parser)
     add_tls_arguments(parser)
 
 
@@ -45,9 +44,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     interval_s = float(config.value("view", "interval_s", args.interval))
     timeout_s = float(config.value("view", "timeout_s", args.timeout))
     concurrency = int(config.value("view", "concurrency", args.concurrency))
-    theme = str(config.value("general", "theme", args.theme))
-    if theme.strip().lower() not in THEMES:
-        raise UsageError(f"general.theme must be one of {', '.join(THEMES)}, not {theme!r}")
+    theme = chosen_theme(args, config)
     hosts = list(config.value("view", "hosts", args.hosts) or [])
     hostfile = str(config.value("view", "hostfile", args.hostfile) or "") or None
     prometheus = str(config.value("view", "prometheus", args.prometheus) or "") or None
