@@ -70,12 +70,14 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             self.head_bytes = 0
             self.guard.idle(self, self.loop.time() + self.limits.header_timeout_s)
         if self.in_head:
-            self.head_bytes += len(data)
+            # Only the head's own bytes count (not pipelined requests after it in this read),
+            # and they are counted before parsing, so a head that arrives whole is caught too.
+            end = data.find(b"\r\n\r\n")
+            self.head_bytes += len(data) if end < 0 else end + 4
+            if self.head_bytes > self.limits.max_header_bytes and self.open:
+                self.refuse_head()
+                return
         super().data_received(data)
-        # Checked after parsing, so a small head followed by pipelined requests in the same
-        # read is not refused; a large head is caught one read (at most 256 KiB) past the cap.
-        if self.in_head and self.head_bytes > self.limits.max_header_bytes and self.open:
-            self.refuse_head()
 
     def refuse_head(self) -> None:
         """Answer 431 and close: the request head outgrew max_header_bytes."""

@@ -157,6 +157,18 @@ def test_a_request_head_past_16_kib_gets_431_or_is_closed_quickly(chunk: int) ->
         assert status == 200
 
 
+def test_a_whole_head_past_16_kib_in_one_read_gets_431() -> None:
+    with exporter(Limits()) as running:
+        sock = connect(running.port)
+        sock.settimeout(2)
+        try:
+            sock.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 20_000
+                         + b"\r\n\r\n")
+            assert sock.recv(4096).startswith(b"HTTP/1.1 431")
+        finally:
+            sock.close()
+
+
 def test_a_keep_alive_connection_left_idle_is_closed() -> None:
     with exporter() as running:
         sock = connect(running.port)
