@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from allsmi_py.config import NumberSetting, Range
+from allsmi_py.settings import NumberSetting, Range
 from mock_server.cluster import Cluster
 from mock_server.http import Reply, make_reply, text_reply
 from mock_server.node import SimNode

@@ -16,9 +16,9 @@ import time
 from collections.abc import Callable
 from typing import NoReturn
 
-from allsmi_py.config import NUMBERS as CONFIG_NUMBERS
-from allsmi_py.config import PORT_OR_ANY, NumberSetting, Range
 from allsmi_py.errors import UsageError
+from allsmi_py.settings import NUMBERS as CONFIG_NUMBERS
+from allsmi_py.settings import PORT_OR_ANY, NumberSetting, Range
 from mock_server.admin import FAULT_SECONDS, AdminApi
 from mock_server.cluster import Cluster
 from mock_server.limits import raise_open_file_limit

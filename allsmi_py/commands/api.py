@@ -6,10 +6,11 @@ import argparse
 import sys
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
-from allsmi_py.config import Config, flag_type
+from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
 from allsmi_py.exporter.app import Auth, make_app
 from allsmi_py.exporter.server import bind_socket, check_tls, serve
+from allsmi_py.settings import flag_type
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,8 @@ import argparse
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.commands.theme import add_theme_argument, chosen_theme
-from allsmi_py.config import Config, flag_type
+from allsmi_py.config import Config
+from allsmi_py.settings import flag_type
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

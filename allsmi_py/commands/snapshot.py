@@ -12,9 +12,10 @@ from typing import Any
 
 from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
-from allsmi_py.config import Config, NumberSetting, Range, flag_type
+from allsmi_py.config import Config
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.serialize import dumps_json
+from allsmi_py.settings import NumberSetting, Range, flag_type
 
 FORMATS = ("json", "csv", "prometheus")
 # The margin lets nodes queued behind stalled ones (concurrency) still be read after the

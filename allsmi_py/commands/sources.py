@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 from allsmi_py.backend import Backend
 from allsmi_py.collector import Collector
-from allsmi_py.config import flag_type
 from allsmi_py.errors import UsageError
 from allsmi_py.host import HostReader
 from allsmi_py.model import BackendStatus
 from allsmi_py.plugins import backend_names, check_availability, load_backend_class
+from allsmi_py.settings import flag_type
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:

@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING
 
 from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
-from allsmi_py.config import Config, flag_type
+from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
+from allsmi_py.settings import flag_type
 
 if TYPE_CHECKING:
     from allsmi_py.tui.cluster_app import ClusterSource

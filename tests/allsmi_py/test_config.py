@@ -10,8 +10,9 @@ import pytest
 import yaml
 
 from allsmi_py.cli import main
-from allsmi_py.config import NUMBERS, SCHEMA, default_file_text, load_config, search_paths
+from allsmi_py.config import default_file_text, load_config, search_paths
 from allsmi_py.errors import ConfigError
+from allsmi_py.settings import NUMBERS, SCHEMA
 
 
 def _write(tmp_path: Path, text: str) -> Path:
