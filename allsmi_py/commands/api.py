@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from allsmi_py.commands.metering import metered
 from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
 from allsmi_py.exporter.app import Auth, make_app
-from allsmi_py.exporter.server import bind_socket, check_tls, serve
+from allsmi_py.exporter.server import LISTEN_BACKLOG, bind_socket, check_tls, serve
+from allsmi_py.exporter.unix_socket import UnixListenSocket, bind_unix_socket, default_socket_path
 from allsmi_py.settings import flag_type
 
 
@@ -31,6 +33,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--tls-cert", metavar="PEM", default=None,
                         help="serve HTTPS with this certificate")
     parser.add_argument("--tls-key", metavar="PEM", default=None, help="private key for --tls-cert")
+    parser.add_argument("--socket", metavar="PATH", nargs="?", const="", default=None,
+                        help="serve on a unix socket (mode 0600; default PATH "
+                             "$XDG_RUNTIME_DIR/allsmi/api.sock, /run/allsmi/api.sock as root);"
+                             " alone, unless --port or --bind also asks for TCP")
     add_source_arguments(parser)
 
 
@@ -57,20 +63,35 @@ def run(args: argparse.Namespace, config: Config) -> int:
     tls_cert = config.value("api", "tls_cert", args.tls_cert) or None
     tls_key = config.value("api", "tls_key", args.tls_key) or None
     check_tls(tls_cert, tls_key)
-    collector = build_collector(args, interval_s=interval,
-                                seed=config.value("mock", "seed", args.seed))
+    serve_tcp = args.socket is None or args.port is not None or args.bind is not None
+    collector = metered(build_collector(args, interval_s=interval,
+                                        seed=config.value("mock", "seed", args.seed)), config)
+    unix: UnixListenSocket | None = None
+    sockets = []
     try:
-        sock = bind_socket(bind, port)
+        if args.socket is not None:
+            unix = bind_unix_socket(args.socket or default_socket_path(), LISTEN_BACKLOG,
+                                    make_parent=not args.socket)
+            sockets.append(unix.sock)
+        if serve_tcp:
+            sockets.append(bind_socket(bind, port))
     except UsageError:
+        if unix is not None:
+            unix.remove()
         collector.close()
         raise
     app = make_app(lambda: collector.latest, include_processes=processes, auth=auth)
     scheme = "https" if tls_cert else "http"
-    print(f"allsmi api: serving {scheme}://{bind}:{port}/metrics", file=sys.stderr, flush=True)
+    where = ([f"{scheme}://{bind}:{port}/metrics"] if serve_tcp else []) + \
+        ([f"unix:{unix.path}"] if unix is not None else [])
+    print(f"allsmi api: serving {' and '.join(where)}", file=sys.stderr, flush=True)
     collector.start()
     try:
-        serve(app, sock, tls_cert, tls_key)
+        serve(app, sockets, tls_cert, tls_key)
     finally:
         collector.stop()
-        sock.close()
+        for sock in sockets:
+            sock.close()
+        if unix is not None:
+            unix.remove()
     return 0

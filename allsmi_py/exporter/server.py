@@ -108,7 +108,9 @@ class ExporterServer(uvicorn.Server):
 
         self.servers = []  # uvicorn's shutdown closes these; ours are the listeners
         for sock in sockets:
-            listener = Listener(sock, self.guard, self.limits, ssl_context, make_protocol)
+            # TLS is for TCP; a unix socket is guarded by its file mode (unix_socket.py).
+            tls = None if sock.family == socket.AF_UNIX else ssl_context
+            listener = Listener(sock, self.guard, self.limits, tls, make_protocol)
             listener.start()
             self.listeners.append(listener)
         self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
@@ -169,7 +171,10 @@ def make_server(app: ASGIApp, tls_cert: str | None = None, tls_key: str | None =
     return ExporterServer(config, limits)
 
 
-def serve(app: ASGIApp, sock: socket.socket, tls_cert: str | None = None,
+def serve(app: ASGIApp, sockets: list[socket.socket], tls_cert: str | None = None,
           tls_key: str | None = None, limits: Limits | None = None) -> None:
-    """Serve `app` on the bound socket until SIGINT/SIGTERM (uvicorn, httptools, keep-alive)."""
-    make_server(app, tls_cert, tls_key, limits).run(sockets=[sock])
+    """Serve `app` on the bound sockets until SIGINT/SIGTERM (uvicorn, httptools, keep-alive).
+
+    TCP and unix sockets share one Guard, so the connection cap covers both.
+    """
+    make_server(app, tls_cert, tls_key, limits).run(sockets=sockets)

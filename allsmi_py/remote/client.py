@@ -27,6 +27,8 @@ _RETRY_BACKOFF_S = (0.05, 0.1, 0.2)
 MAX_REDIRECTS = 3
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 ROUND_DEADLINE_PASSED = "round deadline passed"
+# A local exporter serves one scraper or two; its connections are cheap to keep.
+UNIX_CONNECTIONS_PER_SOCKET = 4
 
 
 class _Outcome(Exception):
@@ -72,10 +74,24 @@ class ScrapeClient:
         if auth_token:
             self._headers["Authorization"] = f"Bearer {auth_token}"
         self._session: aiohttp.ClientSession | None = None
+        # A UnixConnector connects to one path: one session per unix:// node, closed when
+        # the node leaves the host list (so their number follows the list).
+        self._unix_sessions: dict[str, aiohttp.ClientSession] = {}
+        self._retired: list[aiohttp.ClientSession] = []
         self._session_timeout = aiohttp.ClientTimeout(total=self.timeout_s)
         self._memory: dict[str, _NodeMemory] = {}
 
-    def _get_session(self) -> aiohttp.ClientSession:
+    def _new_session(self, connector: aiohttp.BaseConnector) -> aiohttp.ClientSession:
+        return aiohttp.ClientSession(
+            connector=connector, headers=self._headers,
+            timeout=self._session_timeout,
+            raise_for_status=False, trust_env=False,
+            # read_capped inflates under the cap; aiohttp's own decoding has none
+            auto_decompress=False)
+
+    def _get_session(self, target: Target) -> aiohttp.ClientSession:
+        if target.unix_socket is not None:
+            return self._unix_session(target.unix_socket)
         if self._session is None or self._session.closed:
             connector = aiohttp.TCPConnector(
                 limit=self.concurrency,
@@ -87,13 +103,16 @@ class ScrapeClient:
                 force_close=False,
                 ssl=self._ssl,
             )
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers=self._headers,
-                timeout=self._session_timeout,
-                raise_for_status=False, trust_env=False,
-                # read_capped inflates under the cap; aiohttp's own decoding has none
-                auto_decompress=False)
+            self._session = self._new_session(connector)
         return self._session
+
+    def _unix_session(self, path: str) -> aiohttp.ClientSession:
+        session = self._unix_sessions.get(path)
+        if session is None or session.closed:
+            connector = aiohttp.UnixConnector(path=path, limit=UNIX_CONNECTIONS_PER_SOCKET,
+                                              keepalive_timeout=60.0, force_close=False)
+            session = self._unix_sessions[path] = self._new_session(connector)
+        return session
 
     def memory_of(self, target: Target) -> _NodeMemory:
         """What is remembered about a node (created on first use)."""
@@ -106,6 +125,8 @@ class ScrapeClient:
         """Drop state of nodes no longer watched (by base URL), so memory stays flat."""
         for key in [k for k in self._memory if k not in keep]:
             del self._memory[key]
+        for path in [p for p in self._unix_sessions if "unix://" + p not in keep]:
+            self._retired.append(self._unix_sessions.pop(path))  # closed by the next fetch
 
     def known_bad(self, target: Target) -> bool:
         """True when the node's last round failed (the poller schedules those last)."""
@@ -116,6 +137,8 @@ class ScrapeClient:
         """Read one node before `deadline` (loop time); every outcome becomes a NodeStatus."""
         loop = asyncio.get_running_loop()
         started = loop.time()
+        if self._retired:
+            await self._close_retired()
         memory = self.memory_of(target)
         end = started + self.timeout_s if deadline is None else min(deadline,
                                                                      started + self.timeout_s)
@@ -156,7 +179,7 @@ class ScrapeClient:
                     end: float) -> tuple[NodeSnapshot, str]:
         if self.prefer_json and memory.source != "text":
             try:
-                body = await self._get(target.snapshot_url, end, json_path=True)
+                body = await self._get(target, target.snapshot_url, end, json_path=True)
                 if memory.source == "json" and body == memory.body and memory.snapshot:
                     return memory.snapshot, "json"
                 snapshot = snapshot_from_json(body)
@@ -168,7 +191,7 @@ class ScrapeClient:
                 pass
             except ValueError as exc:
                 raise _Outcome("bad_payload", f"/snapshot: {exc}") from None
-        body = await self._get(target.metrics_url, end, json_path=False)
+        body = await self._get(target, target.metrics_url, end, json_path=False)
         # Exporters collect every few seconds and views poll faster: an unchanged body is
         # the same snapshot, so skip decoding it again.
         if memory.source == "text" and body == memory.body and memory.snapshot:
@@ -180,9 +203,9 @@ class ScrapeClient:
         except ParseError as exc:
             raise _Outcome("bad_payload", f"/metrics: {exc}") from None
 
-    async def _get(self, url: str, end: float, *, json_path: bool) -> bytes:
+    async def _get(self, target: Target, url: str, end: float, *, json_path: bool) -> bytes:
         loop = asyncio.get_running_loop()
-        session = self._get_session()
+        session = self._get_session(target)
         attempt = hops = 0
         request_url = _parsed_url(url)
         while True:
@@ -242,11 +265,19 @@ class ScrapeClient:
             resp.close()
             raise _Outcome("bad_payload", str(exc)) from None
 
+    async def _close_retired(self) -> None:
+        retired, self._retired = self._retired, []
+        for session in retired:
+            await session.close()
+
     async def close(self) -> None:
-        """Close the session and its connections."""
+        """Close the sessions and their connections."""
         if self._session is not None and not self._session.closed:
             await self._session.close()
         self._session = None
+        self._retired.extend(self._unix_sessions.values())
+        self._unix_sessions.clear()
+        await self._close_retired()
 
 
 @functools.lru_cache(maxsize=65536)

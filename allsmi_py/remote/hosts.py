@@ -1,9 +1,11 @@
 """Which nodes to watch: `--hosts` and `--hostfile`, and a hostfile watched for changes.
 
 Accepted forms, one per line or comma-separated on the command line:
-`host`, `host:port`, `[v6addr]`, `[v6addr]:port`, `http(s)://host[:port][/prefix]`.
-The default port is 9090 (the exporter's). A URL path is a prefix under which the node
-serves `/metrics` and `/snapshot`; a trailing `/metrics` or `/snapshot` is dropped.
+`host`, `host:port`, `[v6addr]`, `[v6addr]:port`, `http(s)://host[:port][/prefix]`, and
+`unix:///absolute/path.sock` for an exporter on a unix socket (`allsmi api --socket`; `%XX`
+escapes a space or comma in the path). The default port is 9090 (the exporter's). A URL
+path is a prefix under which the node serves `/metrics` and `/snapshot`; a trailing
+`/metrics` or `/snapshot` is dropped.
 """
 
 from __future__ import annotations
@@ -14,11 +16,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from allsmi_py.errors import UsageError
 
 DEFAULT_PORT = 9090
+MAX_UNIX_PATH_BYTES = 107  # sockaddr_un.sun_path: 108 bytes with the NUL
+UNIX_HTTP_BASE = "http://localhost"  # what requests over a unix socket name as their URL
 MAX_HOSTFILE_BYTES = 10_000_000
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9_]([A-Za-z0-9_-]{0,62})(\.[A-Za-z0-9_-]{1,63})*\.?$")
@@ -29,17 +33,23 @@ class Target:
     """One node to scrape: a display address and the base URL of its exporter."""
 
     address: str  # "host:port" as shown to the user, or the URL when it carries more
-    base_url: str  # scheme://host:port[/prefix], no trailing slash
+    base_url: str  # scheme://host:port[/prefix] or unix:///path, no trailing slash; the key
+    unix_socket: str | None = None  # the socket's path, for a unix:// node
+
+    @property
+    def http_base(self) -> str:
+        """What request URLs start with (over a unix socket the host part is only a name)."""
+        return UNIX_HTTP_BASE if self.unix_socket is not None else self.base_url
 
     @property
     def metrics_url(self) -> str:
         """URL of the Prometheus text endpoint."""
-        return self.base_url + "/metrics"
+        return self.http_base + "/metrics"
 
     @property
     def snapshot_url(self) -> str:
         """URL of our JSON snapshot endpoint."""
-        return self.base_url + "/snapshot"
+        return self.http_base + "/snapshot"
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +71,8 @@ def parse_host(text: str) -> Target:
         raise ValueError("empty host")
     if "://" in spec:
         return _from_url(spec)
+    if spec[:5].lower() == "unix:" and not spec[5:].isdigit():  # a host named unix may have a port
+        raise ValueError("write a unix socket as unix:///absolute/path.sock")
     if "@" in spec:
         raise ValueError(_NO_CREDENTIALS)
     host, port = _split_host_port(spec)
@@ -68,10 +80,12 @@ def parse_host(text: str) -> Target:
 
 
 def _from_url(spec: str) -> Target:
+    if spec[:7].lower() == "unix://":
+        return _from_unix_url(spec)
     parts = urlsplit(spec)
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https"):
-        raise ValueError(f"unsupported scheme {parts.scheme!r} (use http or https)")
+        raise ValueError(f"unsupported scheme {parts.scheme!r} (use http, https or unix)")
     if parts.username or parts.password:
         raise ValueError(_NO_CREDENTIALS)
     if not parts.netloc:
@@ -82,6 +96,26 @@ def _from_url(spec: str) -> Target:
         if path.endswith(endpoint):
             path = path[: -len(endpoint)]
     return _target(scheme, host, port, path)
+
+
+def _from_unix_url(spec: str) -> Target:
+    """`unix:///path/to.sock` to a Target; the path must be absolute and fit sun_path."""
+    rest = spec[7:]
+    if not rest.startswith("/"):
+        raise ValueError("a unix socket needs an absolute path: unix:///path/to.sock")
+    if "?" in rest or "#" in rest:
+        raise ValueError("unix:// takes a socket path only, no query or fragment")
+    try:
+        path = unquote(rest, errors="strict")
+    except UnicodeDecodeError:
+        raise ValueError("unix socket path has a %-escape that is not UTF-8") from None
+    if "\0" in path:
+        raise ValueError("unix socket path contains a NUL byte")
+    size = len(os.fsencode(path))
+    if size > MAX_UNIX_PATH_BYTES:
+        raise ValueError(f"unix socket path is {size} bytes; at most {MAX_UNIX_PATH_BYTES} fit")
+    url = "unix://" + path
+    return Target(address=url, base_url=url, unix_socket=path)
 
 
 def _split_host_port(spec: str, default: int = DEFAULT_PORT) -> tuple[str, int]:
