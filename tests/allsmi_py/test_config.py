@@ -62,7 +62,8 @@ def test_env_values_are_typed() -> None:
 
 @pytest.mark.parametrize("text,message", [
     ("api:\n  port: [1\n", r"line \d+: invalid YAML"),
-    ("api:\n  port: 9090\n  prot: 1\n", r"line 3: unknown key api.prot; valid: port"),
+    ("api:\n  port: 9090\n  prot: 1\n",
+     r"line 3: unknown key api.prot \(did you mean api.port\?\); valid: port"),
     ("apii:\n  port: 1\n", r"line 1: unknown section 'apii'"),
     ("api:\n  port: high\n", r"line 2: api.port: expected an integer"),
     ("api:\n  processes: 3\n", r"line 2: api.processes: expected true or false"),
