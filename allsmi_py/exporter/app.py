@@ -2,8 +2,10 @@
 
 `make_app(get_snapshot)` serves /metrics, /snapshot, /-/ready and /healthz from whatever
 `get_snapshot()` returns; it never touches hardware, so `allsmi api` and the mock server
-share it. Processes (their users and command lines) appear in neither /metrics nor
-/snapshot unless `include_processes` (issue 14, item 9). Bytes are rendered once per new
+share it. With `events`, it streams /events too (Server-Sent Events, see events.py): only
+behind a server, never in the mock server's in-memory calls. Processes (their users and
+command lines) appear in neither /metrics, /snapshot nor /events unless `include_processes`
+(issue 14, item 9). Bytes are rendered once per new
 snapshot object and reused until the next one.
 """
 
@@ -16,6 +18,14 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import dataclass, replace
 from typing import Any
 
+from allsmi_py.exporter.events import (
+    EVENT_STREAM,
+    EventOptions,
+    EventStreams,
+    QueryError,
+    parse_params,
+    snapshot_frame,
+)
 from allsmi_py.exporter.render import (
     OPENMETRICS_CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
@@ -97,9 +107,18 @@ def without_processes(snapshot: NodeSnapshot) -> NodeSnapshot:
 
 
 def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
-             include_processes: bool = False, auth: Auth | None = None) -> ASGIApp:
+             include_processes: bool = False, auth: Auth | None = None,
+             events: EventOptions | None = None) -> ASGIApp:
     """An ASGI app serving the exporter's endpoints from `get_snapshot()` (None: not ready)."""
     cache = _Cache()
+
+    def snapshot_body(snapshot: NodeSnapshot) -> bytes:
+        return cache.get(snapshot, "json", lambda: (
+            snapshot if include_processes else without_processes(snapshot)).to_json())
+
+    streams = None if events is None else EventStreams(
+        events, get_snapshot, lambda snapshot: cache.get(
+            snapshot, "sse", lambda: snapshot_frame(snapshot, snapshot_body(snapshot))))
 
     def metrics(snapshot: NodeSnapshot | None, headers: dict[bytes, bytes]) -> Response:
         om = wants_openmetrics(headers.get(b"accept"))
@@ -116,9 +135,7 @@ def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
         if snapshot is None:
             body = b'{"error": "no collection cycle has completed yet"}'
             return 503, JSON_CONTENT_TYPE, body, [(b"retry-after", b"1")]
-        body = cache.get(snapshot, "json", lambda: (
-            snapshot if include_processes else without_processes(snapshot)).to_json())
-        return 200, JSON_CONTENT_TYPE, body, [(b"cache-control", b"no-store")]
+        return 200, JSON_CONTENT_TYPE, snapshot_body(snapshot), [(b"cache-control", b"no-store")]
 
     def ready(snapshot: NodeSnapshot | None, headers: dict[bytes, bytes]) -> Response:
         if snapshot is None:
@@ -131,6 +148,24 @@ def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
 
     routes = {"/metrics": metrics, "/snapshot": snapshot_json, "/-/ready": ready,
               "/ready": ready, "/healthz": healthz}
+    paths = set(routes) | ({"/events"} if streams is not None else set())
+
+    async def stream_events(scope: Scope, receive: Receive, send: Send) -> Response | None:
+        """Stream /events, or the response that refuses it (None once streamed)."""
+        assert streams is not None
+        try:
+            params = parse_params(scope.get("query_string", b""), streams.options.interval_s)
+        except QueryError as exc:
+            return 400, PLAIN, f"{exc}\n".encode(), []
+        if scope["method"] == "HEAD":
+            return 200, EVENT_STREAM, b"", [(b"cache-control", b"no-store")]
+        if not streams.admit():
+            body = (b'{"error": "subscriber_cap_exceeded", "message": "/events is at its cap of '
+                    + str(streams.options.max_streams).encode() + b' streams; retry later"}')
+            return 503, JSON_CONTENT_TYPE, body, [(b"retry-after", b"5"),
+                                                  (b"cache-control", b"no-store")]
+        await streams.stream(scope, receive, send, params)
+        return None
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -142,7 +177,7 @@ def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
         path = scope["path"]
         handler = routes.get(path)
         extra: list[tuple[bytes, bytes]] = []
-        if handler is None:
+        if path not in paths:
             status, ctype, body = 404, PLAIN, b"not found\n"
         elif method not in ("GET", "HEAD"):
             status, ctype, body = 405, PLAIN, b"method not allowed\n"
@@ -153,6 +188,11 @@ def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
                     headers.get(b"authorization")):
                 status, ctype, body = 401, PLAIN, b"unauthorized\n"
                 extra = [(b"www-authenticate", auth.challenge().encode())]
+            elif handler is None:  # /events
+                answer = await stream_events(scope, receive, send)
+                if answer is None:
+                    return
+                status, ctype, body, extra = answer
             else:
                 try:
                     status, ctype, body, extra = handler(get_snapshot(), headers)

@@ -7,6 +7,8 @@ Here each request head must be complete within `header_timeout_s` of its first b
 the accept, for the first request) and within `max_header_bytes`, or the connection is
 closed (431 for the size). Every connection holds a slot in the server's Guard, which
 enforces these deadlines and evicts the longest-idle connection when the cap is reached.
+A streaming response (/events) holds its slot as busy for as long as it keeps sending,
+through the `StreamSlot` each request finds in `scope["extensions"]`.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from uvicorn.config import Config
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
+from allsmi_py.exporter.events import STREAM_KEY
 from allsmi_py.exporter.guard import Guard, Limits
 
 _431_BODY = b"request header too large\n"
@@ -40,6 +43,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.in_head = True  # reading a request head
         self.head_bytes = 0
         self.busy = False  # a head is complete and its response is not yet written
+        self.streaming = False  # the response is an event stream: no end to wait for
         self.open = True
 
     def expire(self) -> None:
@@ -100,11 +104,23 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.busy = True
         if self.open:
             self.guard.busy(self, self.loop.time() + self.limits.response_timeout_s)
+        self.scope["extensions"] = {STREAM_KEY: self}
         super().on_headers_complete()
+
+    def hold_stream(self, seconds: float) -> None:
+        """A streaming response sent something: busy, and no timeout for `seconds` more."""
+        self.streaming = True
+        if self.open:
+            self.guard.busy(self, self.loop.time() + seconds)
+
+    def drop_stream(self) -> None:
+        """The stream's client stopped reading: close now, dropping what waits to be sent."""
+        self.expire()
 
     def on_response_complete(self) -> None:
         """Rest between requests, youngest in the eviction order, until keep_alive_s."""
         pipelined = bool(self.pipeline)  # super() starts the next one
+        self.streaming = False
         super().on_response_complete()
         if pipelined or not self.open or self.transport.is_closing():
             return
@@ -112,8 +128,9 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.guard.idle(self, self.loop.time() + self.limits.keep_alive_s)
 
     def shutdown(self) -> None:
-        """Server shutdown: close an idle connection at once (TLS: no close_notify wait)."""
-        if self.busy:
+        """Server shutdown: close an idle connection or a stream at once (TLS: no close_notify
+        wait); a stream never ends by itself, so waiting for it would hold the exit forever."""
+        if self.busy and not self.streaming:
             super().shutdown()
         else:
             self.expire()
