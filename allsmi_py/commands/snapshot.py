@@ -1,23 +1,39 @@
-"""`allsmi snapshot`: one reading of this node, printed as JSON, CSV or Prometheus text."""
+"""`allsmi snapshot`: readings of this node or a cluster, printed as JSON, CSV or Prometheus text.
+
+Options (issue 21 item 5): `--include` keeps some parts of a reading (snapshot_parts.py),
+`--query` picks CSV columns by model path (snapshot_query.py), `--samples N --interval S`
+takes several readings (snapshot_samples.py, formatted by snapshot_output.py), `-o FILE`
+writes them atomically (output_file.py).
+"""
 
 from __future__ import annotations
 
 import argparse
-import csv
-import dataclasses
 import gc
-import io
 import sys
-from typing import Any
 
+from allsmi_py.commands.output_file import write_atomic
+from allsmi_py.commands.snapshot_output import Output
+from allsmi_py.commands.snapshot_parts import PARTS, parse_include
+from allsmi_py.commands.snapshot_query import parse_query
+from allsmi_py.commands.snapshot_samples import (
+    DEFAULT_INTERVAL_S,
+    SAMPLE_INTERVAL,
+    SAMPLES,
+    ClusterRounds,
+    Samples,
+    take_cluster_samples,
+    take_samples,
+)
 from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config
+from allsmi_py.errors import UsageError
 from allsmi_py.model import NodeSnapshot
-from allsmi_py.serialize import dumps_json
 from allsmi_py.settings import NumberSetting, Range, flag_type
 
 FORMATS = ("json", "csv", "prometheus")
+EXIT_INTERRUPTED = 130
 # The margin lets nodes queued behind stalled ones (concurrency) still be read after the
 # stalled ones spend their per-node timeout (issue 15 item 1).
 DEADLINE_MARGIN_S = 1.0
@@ -27,10 +43,23 @@ DEADLINE = NumberSetting("--deadline", float, Range(0, 3600.0, min_exclusive=Tru
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `allsmi snapshot`."""
-    parser.add_argument("--format", choices=FORMATS, default="json", help="output format")
+    parser.add_argument("--format", choices=FORMATS, default=None,
+                        help="output format (default json; csv with --query)")
     parser.add_argument("--processes", action="store_true",
                         help="include per-process metrics in Prometheus output")
     parser.add_argument("--compact", action="store_true", help="JSON on one line")
+    parser.add_argument("--include", metavar="PARTS", action="append",
+                        help=f"keep only these parts: {','.join(PARTS)} (default: all)")
+    parser.add_argument("--query", metavar="PATHS", action="append",
+                        help="CSV columns by model path, e.g. hostname,devices.power_w"
+                             " (node.state ... with --hosts)")
+    parser.add_argument("--samples", type=SAMPLES.flag_type(), default=None, metavar="N",
+                        help="take N readings: a JSON array, or CSV with a timestamp column")
+    parser.add_argument("--interval", type=SAMPLE_INTERVAL.flag_type(), default=None,
+                        metavar="S", help="seconds between --samples readings"
+                                          f" (default {DEFAULT_INTERVAL_S:g})")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE (atomically: the old FILE stays if writing fails)")
     add_source_arguments(parser)
     cluster = parser.add_argument_group("cluster (read remote nodes instead of this one)")
     cluster.add_argument("--hosts", action="extend", nargs="+", metavar="HOST",
@@ -48,115 +77,91 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
-    """Read this node (or, with --hosts/--hostfile/--prometheus, a cluster) once and print it."""
+    """Read this node (or, with --hosts/--hostfile/--prometheus, a cluster) and print it."""
     if args.prometheus:
         return _run_prometheus(args, config)
     if args.hosts or args.hostfile:
         return _run_cluster(args, config)
+    output = _output(args, cluster=False)
     seed = config.value("mock", "seed", args.seed)
-    collector = build_collector(args, interval_s=1.0, seed=seed)
+    collector = build_collector(args, interval_s=1.0, seed=seed,
+                                include_disks=output.parts is None or "storage" in output.parts)
     try:
-        snapshot = collector.tick()
+        samples = take_samples(lambda: output.node(collector.tick()), *_schedule(args))
     finally:
         collector.close()
-    sys.stdout.write(format_snapshot(snapshot, args.format, compact=args.compact,
-                                     include_processes=args.processes))
+    return _emit(output.document(samples.pieces, cluster=False), args, samples)
+
+
+def _output(args: argparse.Namespace, cluster: bool) -> Output:
+    """The Output the flags ask for; UsageError for a combination that cannot be."""
+    fmt = args.format or ("csv" if args.query else "json")
+    if args.query and fmt != "csv":
+        raise UsageError(f"--query picks CSV columns; it cannot be used with --format {fmt}")
+    if args.interval is not None and args.samples is None:
+        raise UsageError("--interval is the time between --samples readings; add --samples N")
+    if args.samples is not None and fmt == "prometheus":
+        raise UsageError("--samples needs --format json or csv (Prometheus text holds one "
+                         "reading)")
+    return Output(fmt=fmt, compact=args.compact,
+                  parts=parse_include(args.include) if args.include else None,
+                  query=parse_query(args.query, cluster) if args.query else None,
+                  samples=args.samples is not None, include_processes=args.processes)
+
+
+def _schedule(args: argparse.Namespace) -> tuple[int, float]:
+    interval = DEFAULT_INTERVAL_S if args.interval is None else args.interval
+    return (1 if args.samples is None else args.samples), interval
+
+
+def _emit(text: str, args: argparse.Namespace, samples: Samples) -> int:
+    """Print or write the output; 130 after Ctrl-C (what was taken is still written)."""
+    if args.output:
+        write_atomic(args.output, text)
+    else:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    if samples.interrupted:
+        wanted = 1 if args.samples is None else args.samples
+        print(f"allsmi: interrupted after {len(samples.pieces)} of {wanted} readings",
+              file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
 def format_snapshot(snapshot: NodeSnapshot, fmt: str, compact: bool = False,
                     include_processes: bool = False) -> str:
-    """The snapshot as text in one of FORMATS."""
-    if fmt == "json":
-        return dumps_json(snapshot.to_dict(), pretty=not compact).decode() + "\n"
-    if fmt == "csv":
-        return snapshot_csv(snapshot)
-    from allsmi_py.exporter.render import render_prometheus
-    return render_prometheus(snapshot, include_processes=include_processes)
-
-
-def _scalar_fields(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls)
-            if f.name not in ("details", "processes", "problems", "mig_instances",
-                              "per_core_utilization_pct", "disks", "cpu", "memory")]
-
-
-def snapshot_csv(snapshot: NodeSnapshot) -> str:
-    """One table: a row per device, one for the host, one per backend status (column `section`)."""
-    from allsmi_py.model import BackendStatus, CpuReading, DeviceReading, MemoryReading
-    device_cols = _scalar_fields(DeviceReading)
-    cpu_cols = [f"cpu_{c}" for c in _scalar_fields(CpuReading)]
-    mem_cols = [f"memory_{c}" for c in _scalar_fields(MemoryReading)]
-    status_cols = ["status_state", "status_message", "read_duration_s", "device_count"]
-    header = ["section", "hostname", "taken_at_s", *device_cols, *cpu_cols, *mem_cols,
-              *status_cols, "details", "problems"]
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
-    writer.writeheader()
-    base = {"hostname": snapshot.hostname, "taken_at_s": f"{snapshot.taken_at_s:.3f}"}
-    for device in snapshot.devices:
-        row: dict[str, Any] = {"section": "device", **base}
-        for col in device_cols:
-            row[col] = _cell(getattr(device, col))
-        row["details"] = ";".join(f"{k}={v}" for k, v in device.details.items())
-        row["problems"] = ";".join(device.problems)
-        writer.writerow(row)
-    if snapshot.host is not None:
-        row = {"section": "host", **base}
-        for col in cpu_cols:
-            row[col] = _cell(getattr(snapshot.host.cpu, col.removeprefix("cpu_")))
-        for col in mem_cols:
-            row[col] = _cell(getattr(snapshot.host.memory, col.removeprefix("memory_")))
-        writer.writerow(row)
-    for status in snapshot.backends:
-        assert isinstance(status, BackendStatus)
-        writer.writerow({"section": "backend", **base, "backend": status.name,
-                         "status_state": status.state, "status_message": status.message,
-                         "read_duration_s": _cell(status.read_duration_s),
-                         "device_count": status.device_count})
-    return out.getvalue()
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, tuple):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
+    """One snapshot as text in one of FORMATS, as `allsmi snapshot` prints it."""
+    output = Output(fmt=fmt, compact=compact, include_processes=include_processes)
+    return output.document([output.node(snapshot)], cluster=False)
 
 
 def _run_cluster(args: argparse.Namespace, config: Config) -> int:
-    """One round over the cluster; exit 0 even when nodes are down (their status says so)."""
-    from allsmi_py.errors import UsageError
-    from allsmi_py.remote.dump import format_cluster, run_once
-
+    """Rounds over the cluster; exit 0 even when nodes are down (their status says so)."""
     if args.format == "prometheus":
         raise UsageError("--format prometheus is for this node only; use json or csv with --hosts")
     if args.mock or args.backend:
         raise UsageError("--mock/--backend read this node; they cannot be combined with --hosts")
+    output = _output(args, cluster=True)
     # One round decodes ~10 objects per device; with the start-up heap frozen the collector
     # stops re-walking the imported modules while they pile up (see gc_tuning).
     context = tls_context(args, config)
     gc.freeze()
     timeout_s = config.value("view", "timeout_s", args.timeout)
     deadline_s = timeout_s + DEADLINE_MARGIN_S if args.deadline is None else args.deadline
-    cluster = run_once(args.hosts or (), args.hostfile,
-                       timeout_s=timeout_s, round_deadline_s=deadline_s,
-                       concurrency=config.get("view", "concurrency"),
-                       max_body_bytes=config.get("view", "max_body_bytes"),
-                       auth_token=config.get("view", "auth_token") or None,
-                       ssl_context=context)
-    sys.stdout.write(format_cluster(cluster, args.format, compact=args.compact))
-    return 0
+    spec = ClusterRounds(hosts=args.hosts or (), hostfile=args.hostfile, timeout_s=timeout_s,
+                         round_deadline_s=deadline_s,
+                         concurrency=config.get("view", "concurrency"),
+                         max_body_bytes=config.get("view", "max_body_bytes"),
+                         auth_token=config.get("view", "auth_token") or None,
+                         ssl_context=context)
+    samples = take_cluster_samples(spec, output.cluster, *_schedule(args))
+    return _emit(output.document(samples.pieces, cluster=True), args, samples)
 
 
 def _run_prometheus(args: argparse.Namespace, config: Config) -> int:
     """One round from Prometheus; exit 1 when Prometheus itself does not answer."""
-
-    from allsmi_py.errors import UsageError
-    from allsmi_py.remote.dump import format_cluster, poll_prometheus, run_sync
+    from allsmi_py.remote.dump import poll_prometheus, run_sync
 
     if args.hosts or args.hostfile or args.mock or args.backend:
         raise UsageError("--prometheus reads the cluster from Prometheus; "
@@ -164,6 +169,9 @@ def _run_prometheus(args: argparse.Namespace, config: Config) -> int:
     if args.format == "prometheus":
         raise UsageError("--format prometheus is for this node only; use json or csv "
                          "with --prometheus")
+    if args.samples is not None:
+        raise UsageError("--samples reads this node or --hosts/--hostfile, not --prometheus")
+    output = _output(args, cluster=True)
     context = tls_context(args, config)
     cluster, failure = run_sync(poll_prometheus(
         args.prometheus, timeout_s=config.value("view", "timeout_s", args.timeout),
@@ -171,5 +179,4 @@ def _run_prometheus(args: argparse.Namespace, config: Config) -> int:
     if failure is not None:
         print(f"allsmi: error: {failure}", file=sys.stderr)
         return 1
-    sys.stdout.write(format_cluster(cluster, args.format, compact=args.compact))
-    return 0
+    return _emit(output.document([output.cluster(cluster)], cluster=True), args, Samples())

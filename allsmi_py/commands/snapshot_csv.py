@@ -1,0 +1,98 @@
+"""This node's reading as one CSV table: a row per device, one for the host, one per backend.
+
+The column `section` says what a row is. Processes and disks get rows of their own
+(`process`, `disk`, with `process_*` / `disk_*` columns) only when `--include` names them,
+so the default table keeps the columns scripts already read.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+from collections.abc import Iterator
+from typing import Any
+
+from allsmi_py.model import (
+    CpuReading,
+    DeviceReading,
+    DiskReading,
+    MemoryReading,
+    NodeSnapshot,
+    ProcessReading,
+)
+
+DEFAULT_SECTIONS = frozenset({"gpu", "cpu", "memory"})
+_NESTED = ("details", "processes", "problems", "mig_instances", "per_core_utilization_pct",
+           "disks", "cpu", "memory")
+_STATUS_COLUMNS = ["status_state", "status_message", "read_duration_s", "device_count"]
+
+
+def _scalar_fields(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls) if f.name not in _NESTED]
+
+
+def csv_header(parts: frozenset[str] = DEFAULT_SECTIONS) -> list[str]:
+    """The columns of the table for `parts` (PARTS of snapshot_parts)."""
+    header = ["section", "hostname", "taken_at_s", *_scalar_fields(DeviceReading),
+              *(f"cpu_{c}" for c in _scalar_fields(CpuReading)),
+              *(f"memory_{c}" for c in _scalar_fields(MemoryReading)),
+              *_STATUS_COLUMNS, "details", "problems"]
+    if "process" in parts:
+        header += [f"process_{c}" for c in _scalar_fields(ProcessReading)]
+    if "storage" in parts:
+        header += [f"disk_{c}" for c in _scalar_fields(DiskReading)]
+    return header
+
+
+def csv_rows(snapshot: NodeSnapshot,
+             parts: frozenset[str] = DEFAULT_SECTIONS) -> Iterator[dict[str, str]]:
+    """The table's rows for one snapshot, as column -> cell."""
+    base = {"hostname": snapshot.hostname, "taken_at_s": f"{snapshot.taken_at_s:.3f}"}
+    device_cols = _scalar_fields(DeviceReading)
+    for device in snapshot.devices:
+        identity = {col: cell(getattr(device, col)) for col in device_cols}
+        if "gpu" in parts:
+            yield {"section": "device", **base, **identity,
+                   "details": ";".join(f"{k}={v}" for k, v in device.details.items()),
+                   "problems": ";".join(device.problems)}
+        if "process" in parts:
+            for process in device.processes:
+                yield {"section": "process", **base, **identity,
+                       **_prefixed("process_", process)}
+    host = snapshot.host
+    if host is not None and parts & {"cpu", "memory"}:
+        yield {"section": "host", **base, **_prefixed("cpu_", host.cpu),
+               **_prefixed("memory_", host.memory)}
+    if host is not None and "storage" in parts:
+        for disk in host.disks:
+            yield {"section": "disk", **base, **_prefixed("disk_", disk)}
+    for status in snapshot.backends:
+        yield {"section": "backend", **base, "backend": status.name,
+               "status_state": status.state, "status_message": status.message,
+               "read_duration_s": cell(status.read_duration_s),
+               "device_count": str(status.device_count)}
+
+
+def _prefixed(prefix: str, reading: Any) -> dict[str, str]:
+    return {prefix + col: cell(getattr(reading, col)) for col in _scalar_fields(type(reading))}
+
+
+def snapshot_csv(snapshot: NodeSnapshot, parts: frozenset[str] = DEFAULT_SECTIONS) -> str:
+    """The whole table for one snapshot, header first."""
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=csv_header(parts), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(csv_rows(snapshot, parts))
+    return out.getvalue()
+
+
+def cell(value: Any) -> str:
+    """One value as CSV text: empty for None, true/false, tuples joined with ';'."""
+    if value is None:
+        return ""
+    if isinstance(value, tuple):
+        return ";".join(str(v) for v in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
