@@ -13,7 +13,8 @@ devices the decoding and the derivation are hundreds of ms the UI's loop no long
 from __future__ import annotations
 
 import asyncio
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 
 from textual.reactive import var
 
@@ -63,6 +64,9 @@ class ClusterApp(AllSmiApp):
         self._open_level: tuple[str | None, str] = (None, "ok")
         self._executor_closed = False
         self._poller: PollThread | None = None
+        # The picture waiting for (or in) the derive thread; see _deliver_round.
+        self._pending: tuple[ClusterSnapshot, tuple[str, ...]] | None = None
+        self._pending_lock = threading.Lock()
         self._gc = RoundGc() if tune_gc else None  # process-wide: `allsmi view` only
 
     def on_mount(self) -> None:
@@ -80,15 +84,44 @@ class ClusterApp(AllSmiApp):
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     def _deliver_round(self, cluster: ClusterSnapshot, problems: tuple[str, ...]) -> None:
-        """On the poller thread: derive the round (in the derive thread) and post it."""
+        """On the poller thread: hand the picture to the derive thread, never waiting for it.
+
+        The poller's loop keeps reading nodes meanwhile; a picture that comes while the one
+        before is still being derived waits, and a newer one replaces it (latest wins).
+        """
+        with self._pending_lock:
+            busy = self._pending is not None
+            self._pending = (cluster, problems)
+        if not busy:
+            self._submit_pending()
+
+    def _submit_pending(self) -> None:
         if self._executor_closed:
             return
         try:
-            state = self._executor.submit(self._derive_round, cluster, problems,
-                                          self.view_params()).result()
+            future = self._executor.submit(self._derive_pending)
         except RuntimeError:
             return  # the executor shut down while the app closed
-        self.post_message(ClusterReady(state))
+        future.add_done_callback(self._derive_failed)
+
+    def _derive_pending(self) -> None:
+        with self._pending_lock:
+            pending = self._pending
+        if pending is None:
+            return
+        try:
+            self.post_message(ClusterReady(self._derive_round(*pending, self.view_params())))
+        finally:
+            with self._pending_lock:
+                newer = self._pending is not pending
+                if not newer:
+                    self._pending = None
+            if newer:
+                self._submit_pending()
+
+    def _derive_failed(self, future: Future[None]) -> None:
+        if not future.cancelled() and future.exception() is not None:
+            self._report(f"cluster round failed: {future.exception()}")
 
     def _report(self, text: str) -> None:
         self.notify(text, severity="error", timeout=10)

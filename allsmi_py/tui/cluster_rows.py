@@ -27,6 +27,13 @@ def node_name(node: ClusterNode) -> str:
     return node.snapshot.hostname if node.snapshot is not None else node.status.address
 
 
+def node_state_text(node: ClusterNode, now_s: float) -> str:
+    """A node that is not live, as a device row's STATE cell: `slow 7s`, `timeout 12s`."""
+    age = node.stale_age_s(now_s)
+    state = "stale" if node.is_live else node.status.state
+    return state if age is None else f"{state} {age:.0f}s"
+
+
 class DeviceRow(NamedTuple):
     """One device of one node, as the All-devices table shows it (a tuple: 8192 a round)."""
 

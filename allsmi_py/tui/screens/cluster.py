@@ -143,7 +143,8 @@ class ClusterScreen(MonitorScreen):
     def _show_devices(self, state: ClusterState) -> None:
         rows = self.shown_rows(state)
         table = self.query_one("#device-table", DeviceTable)
-        table.show(rows, state.levels, self.monitor.thresholds)
+        table.show(rows, state.levels, self.monitor.thresholds, state.cluster.nodes,
+                   state.cluster.taken_at_s)
         self._title_table(len(rows), len(state.rows))
 
     def _title_table(self, shown: int, total: int) -> None:

@@ -71,7 +71,8 @@ class FaultServer:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/{node}/{endpoint}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None)
+        # Handlers still hanging (timeout mode) are cancelled at stop, not waited out.
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -7,6 +7,7 @@ import threading
 import time
 
 from allsmi_py.model import ClusterSnapshot
+from allsmi_py.remote.source import RoundSource
 from allsmi_py.tui.poll_thread import PollThread
 
 
@@ -128,3 +129,36 @@ def test_a_cpu_bound_round_does_not_hold_the_ui_loop() -> None:
     finally:
         poller.stop()
     assert worst_lag < 0.3, worst_lag
+
+
+class HangingRounds(RoundSource):
+    """A RoundSource whose second round never ends: the live view must keep ticking."""
+
+    def __init__(self) -> None:
+        self.rounds = 0
+
+    async def poll_once(self) -> ClusterSnapshot:
+        self.rounds += 1
+        if self.rounds >= 2:
+            await asyncio.sleep(60)
+        return ClusterSnapshot(taken_at_s=float(self.rounds), nodes=())
+
+    async def close(self) -> None:
+        pass
+
+
+def test_a_live_source_is_delivered_every_interval_while_its_round_hangs() -> None:
+    source = HangingRounds()
+    got: list[tuple[float, float, tuple[str, ...]]] = []
+    poller = PollThread(source, 0.1, deliver=lambda c, p: got.append(
+        (time.monotonic(), c.taken_at_s, p)), report=lambda text: None)
+    poller.start()
+    try:
+        wait_for(lambda: len(got) >= 8 and got[-1][2] != ())
+    finally:
+        poller.stop()
+    assert source.rounds == 2  # the second round is still running
+    assert {taken for _, taken, _ in got} == {1.0}  # the newest picture: round one
+    assert got[-1][2][0].startswith("round running for")
+    gaps = [b[0] - a[0] for a, b in zip(got, got[1:], strict=False)]
+    assert max(gaps) < 1.0  # a tick every 0.1 s, never held by the round in flight
