@@ -21,7 +21,8 @@ SNAPSHOT_FORMAT = "allsmi-py/snapshot/1"
 DEVICE_KINDS = ("gpu", "npu", "soc")
 DEVICE_STATES = ("ok", "lost")
 BACKEND_STATES = ("ok", "unavailable", "error", "lost")
-NODE_STATES = ("ok", "timeout", "unreachable", "http_error", "bad_payload", "too_large")
+NODE_STATES = ("ok", "timeout", "unreachable", "http_error", "bad_payload", "too_large",
+               "slow", "waiting")  # the last two: the view's per-node schedule (remote/schedule.py)
 
 
 @dataclass(frozen=True, slots=True)
