@@ -79,6 +79,9 @@ def test_snapshot_reads_an_exporter_on_a_unix_socket(sock_dir: Path, tmp_path: P
         assert gone["state"] == "unreachable" and "No such file" in gone["error"]
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0
+        assert proc.stderr is not None
+        said = proc.stderr.read().decode()
+        assert f"serving unix:{path}" in said and "http://" not in said  # no TCP listener
     finally:
         stop_child(proc)
     assert not path.exists()  # removed on exit

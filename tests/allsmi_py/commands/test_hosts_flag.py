@@ -48,11 +48,11 @@ def test_snapshot_takes_every_form(monkeypatch: pytest.MonkeyPatch, flags: list[
                                    passed: list[str]) -> None:
     seen: list[list[str]] = []
 
-    def run_once(hosts: Sequence[str], hostfile: str | None, **_: Any) -> None:
+    def poller(hosts: Sequence[str], hostfile: str | None, **_: Any) -> None:
         seen.append(list(hosts))
         raise _Reached
 
-    monkeypatch.setattr("allsmi_py.remote.dump.run_once", run_once)
+    monkeypatch.setattr("allsmi_py.remote.poller.ClusterPoller", poller)
     with pytest.raises(_Reached):
         main(["snapshot", *flags, "--format", "csv"])
     assert seen == [passed]
