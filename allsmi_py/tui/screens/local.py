@@ -37,6 +37,9 @@ class LocalScreen(MonitorScreen):
           for key, column, label in SORT_KEYS),
         Binding("a,A", "toggle_alerts", "Alerts"),
         Binding("escape", "close_panel", "Close", show=False),
+        # Whatever has focus, ←/→ scroll the process table (the widest thing on screen).
+        Binding("left", "scroll_processes(-1)", "Scroll", show=False),
+        Binding("right", "scroll_processes(1)", "Scroll", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -87,6 +90,10 @@ class LocalScreen(MonitorScreen):
     def action_sort(self, key: str) -> None:
         """Sort the process table by column `key` (again: reverse)."""
         self.query_one("#processes", ProcessTable).sort_by(key)
+
+    def action_scroll_processes(self, direction: int) -> None:
+        """Scroll the process table sideways, to the rest of long command lines."""
+        self.query_one("#processes", ProcessTable).action_scroll_columns(direction)
 
     def action_toggle_alerts(self) -> None:
         """Show or hide the alert history."""

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from allsmi_py.alerts import AlertThresholds
-from allsmi_py.tui.cluster_rows import DeviceRow, UserUsage
+from allsmi_py.model import ClusterNode
+from allsmi_py.tui.cluster_rows import DeviceRow, UserUsage, node_state_text
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour, temperature_level
 from allsmi_py.tui.widgets.line_table import Cell, Column, LineTable
@@ -20,23 +21,34 @@ def _pct(value: float | None) -> Cell:
 class DeviceTable(LineTable[DeviceRow]):
     """Every device of the cluster; the screen sorts and filters the rows it is given."""
 
+    # Compact (below 100 columns): one line per device with every reading; the model name
+    # is left out (the Node tab has it) and the rest narrowed, 73 cells in all.
     COLUMNS = (
-        Column("NODE", 18), Column("#", 3, right=True), Column("DEVICE", 24),
-        Column("UTIL", 5, right=True), Column("MEMORY", 17, right=True),
-        Column("MEM%", 5, right=True), Column("TEMP", 6, right=True),
-        Column("POWER", 10, right=True), Column("STATE", 12),
+        Column("NODE", 18, compact_width=14), Column("#", 3, right=True, compact_width=2),
+        Column("DEVICE", 24, compact_width=0),
+        Column("UTIL", 5, right=True, compact_width=4),
+        Column("MEMORY", 17, right=True, compact_width=13),
+        Column("MEM%", 5, right=True, compact_width=4), Column("TEMP", 6, right=True,
+                                                             compact_width=5),
+        Column("POWER", 10, right=True, compact_width=9), Column("STATE", 15, compact_width=14),
     )
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self.thresholds = AlertThresholds()
         self.levels: Mapping[str, str] = {}
+        self.nodes: Sequence[ClusterNode] = ()
+        self.now_s = 0.0
 
     def show(self, rows: Sequence[DeviceRow], levels: Mapping[str, str],
-             thresholds: AlertThresholds) -> None:
-        """Draw these rows (already filtered and sorted), marking devices with alerts."""
+             thresholds: AlertThresholds, nodes: Sequence[ClusterNode] = (),
+             now_s: float = 0.0) -> None:
+        """Draw these rows (already filtered and sorted), marking devices with alerts; a row
+        of a node that is not live says why and since when, from `nodes` (by node_pos)."""
         self.levels = levels
         self.thresholds = thresholds
+        self.nodes = nodes
+        self.now_s = now_s
         self.set_rows(rows)
 
     def cells(self, row: DeviceRow) -> list[Cell]:
@@ -55,7 +67,10 @@ class DeviceTable(LineTable[DeviceRow]):
             power = (f"{d.power_w:.0f}W", "")
         level = self.levels.get(d.uuid, "ok")
         if not row.live:
-            state: Cell = ("stale", MUTED)
+            nodes = self.nodes
+            text = node_state_text(nodes[row.node_pos], self.now_s) \
+                if row.node_pos < len(nodes) else "stale"
+            state: Cell = (text, MUTED)
         elif level != "ok":
             state = (f"⚠ {level}", LEVEL_STYLE[level])
         elif d.state != "ok":
@@ -76,8 +91,10 @@ class UsersTable(LineTable[UserUsage]):
     """Who holds which GPUs across the cluster, most GPU memory first."""
 
     COLUMNS = (
-        Column("USER", 16), Column("NODES", 6, right=True), Column("GPUS", 6, right=True),
-        Column("PROCS", 6, right=True), Column("GPU MEM", 11, right=True),
+        Column("USER", 16, compact_width=12), Column("NODES", 6, right=True, compact_width=5),
+        Column("GPUS", 6, right=True, compact_width=5),
+        Column("PROCS", 6, right=True, compact_width=5),
+        Column("GPU MEM", 11, right=True, compact_width=10),
         Column("TOP COMMAND (by GPU memory)", 48),
     )
 

@@ -2,6 +2,10 @@
 
 Replacing the rows is O(1) for the widget (a reference swap and a repaint of the visible
 lines), so 8192 rows cost what 40 do; a DataTable of that size costs 230 ms per update.
+
+On a terminal narrower than COMPACT_BELOW columns a table shows its compact columns (each
+Column says whether it stays and how wide), so at 80x24 nothing that matters is cut (issue
+15); ←/→ scroll a table that is still wider than its box.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Generic, TypeVar
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
+from textual.actions import SkipAction
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -24,6 +29,8 @@ from allsmi_py.tui.style import HEADER
 RowT = TypeVar("RowT")
 HEADER_STYLE = Style.parse(HEADER)
 Cell = tuple[str, str]  # (text, rich style)
+COMPACT_BELOW = 100  # terminal columns
+SCROLL_STEP = 8  # cells per ←/→
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +40,13 @@ class Column:
     title: str
     width: int
     right: bool = False
+    compact_width: int | None = None  # its width in the compact layout; 0: left out there
+
+    def in_layout(self, compact: bool) -> Column | None:
+        """This column as the layout shows it: narrower or left out when compact."""
+        if not compact or self.compact_width is None:
+            return self
+        return Column(self.title, self.compact_width, self.right) if self.compact_width else None
 
 
 def fit(text: str, column: Column) -> str:
@@ -54,6 +68,8 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         Binding("home", "move(-1000000000)", "Top", show=False),
         Binding("end", "move(1000000000)", "End", show=False),
         Binding("enter", "choose", "Open", show=False),
+        Binding("left", "scroll_columns(-1)", "Left", show=False),
+        Binding("right", "scroll_columns(1)", "Right", show=False),
     ]
     COLUMNS: tuple[Column, ...] = ()
 
@@ -69,8 +85,25 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         super().__init__(id=id)
         self.rows: Sequence[RowT] = ()
         self.cursor = 0
-        self._row_width = sum(c.width + 1 for c in self.COLUMNS)
-        self._header = "".join(fit(c.title, c) for c in self.COLUMNS)
+        self.compact = False
+        self._layout(compact=False)
+
+    def _layout(self, compact: bool) -> None:
+        self.compact = compact
+        # (position in cells(), column as shown) for every column the layout keeps
+        self.shown_columns: list[tuple[int, Column]] = [
+            (i, shown) for i, c in enumerate(self.COLUMNS)
+            if (shown := c.in_layout(compact)) is not None]
+        self._row_width = sum(c.width + 1 for _, c in self.shown_columns)
+        self._header = "".join(fit(c.title, c) for _, c in self.shown_columns)
+
+    def on_resize(self) -> None:
+        """Take the compact layout on a narrow terminal, the full one otherwise."""
+        compact = self.app.size.width < COMPACT_BELOW
+        if compact != self.compact:
+            self._layout(compact)
+            self.virtual_size = Size(self._row_width, len(self.rows) + 1)
+            self.refresh()
 
     def cells(self, row: RowT) -> list[Cell]:
         """The cells of one row, one per column."""
@@ -106,8 +139,9 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
                 return Strip.blank(width, base)
             cursor = self.has_focus and index == self.cursor
             segments = []
-            for column, (text, style) in zip(self.COLUMNS, self.cells(self.rows[index]),
-                                             strict=False):
+            cells = self.cells(self.rows[index])
+            for position, column in self.shown_columns:
+                text, style = cells[position]
                 cell_style = base + Style.parse(style) if style else base
                 if cursor:
                     cell_style += Style(reverse=True)
@@ -126,6 +160,13 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         elif self.cursor >= self.scroll_y + page:
             self.scroll_to(y=self.cursor - page + 1, animate=False)
         self.refresh()
+
+    def action_scroll_columns(self, direction: int) -> None:
+        """Scroll a table wider than its box sideways (the header goes along)."""
+        if self.max_scroll_x <= 0:
+            raise SkipAction()  # the key goes on to the screen
+        self.scroll_to(x=max(0, min(self.max_scroll_x, int(self.scroll_x)
+                                    + direction * SCROLL_STEP)), animate=False)
 
     def action_page(self, direction: int) -> None:
         """Move the cursor one screen up or down."""

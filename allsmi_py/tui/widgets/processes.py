@@ -30,7 +30,8 @@ COMMAND_WIDTH = 200  # the last column runs to the edge and is cut there
 
 @dataclass(frozen=True, slots=True)
 class SortColumn:
-    """A column: its key, header, width, sort key, default direction, alignment."""
+    """A column: its key, header, width, sort key, default direction, alignment, and its
+    width in the compact layout (0: left out there; see line_table.COMPACT_BELOW)."""
 
     key: str
     label: str
@@ -38,17 +39,25 @@ class SortColumn:
     sort_value: Callable[[ProcessRow], Any]
     descending: bool = True
     right: bool = True
+    compact_width: int | None = None
 
 
+# Compact: the command stays on screen; CPU%, HOST-MEM and TIME are left out (issue 15:
+# at 80 columns COMMAND was cut off entirely).
 COLUMNS: tuple[SortColumn, ...] = (
     SortColumn("pid", "PID", 8, lambda r: r.process.pid, descending=False, right=False),
-    SortColumn("user", "USER", 10, lambda r: r.process.user, descending=False, right=False),
-    SortColumn("device", "DEV", 6, lambda r: r.device, descending=False, right=False),
-    SortColumn("gpu_mem", "GPU-MEM", 10, lambda r: r.process.gpu_memory_bytes),
-    SortColumn("gpu_util", "GPU%", 6, lambda r: r.process.gpu_utilization_pct),
-    SortColumn("cpu", "CPU%", 6, lambda r: r.process.cpu_pct),
-    SortColumn("host_mem", "HOST-MEM", 10, lambda r: r.process.host_memory_bytes),
-    SortColumn("time", "TIME", 10, lambda r: r.age_s),
+    SortColumn("user", "USER", 10, lambda r: r.process.user, descending=False, right=False,
+               compact_width=8),
+    SortColumn("device", "DEV", 6, lambda r: r.device, descending=False, right=False,
+               compact_width=4),
+    SortColumn("gpu_mem", "GPU-MEM", 10, lambda r: r.process.gpu_memory_bytes,
+               compact_width=9),
+    SortColumn("gpu_util", "GPU%", 6, lambda r: r.process.gpu_utilization_pct,
+               compact_width=5),
+    SortColumn("cpu", "CPU%", 6, lambda r: r.process.cpu_pct, compact_width=0),
+    SortColumn("host_mem", "HOST-MEM", 10, lambda r: r.process.host_memory_bytes,
+               compact_width=0),
+    SortColumn("time", "TIME", 10, lambda r: r.age_s, compact_width=0),
     SortColumn("command", "COMMAND", COMMAND_WIDTH,
                lambda r: r.process.command or r.process.name, descending=False, right=False),
 )
@@ -100,7 +109,8 @@ def _arrow(descending: bool) -> str:
 class ProcessTable(LineTable[ProcessRow]):
     """Processes on the accelerators, drawn on the line API (only the rows on screen)."""
 
-    COLUMNS = tuple(Column(c.label, c.width, right=c.right) for c in COLUMNS)
+    COLUMNS = tuple(Column(c.label, c.width, right=c.right, compact_width=c.compact_width)
+                    for c in COLUMNS)
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -167,8 +177,8 @@ class ProcessTable(LineTable[ProcessRow]):
         if y:
             return super().render_line(y)
         base = self.rich_style
-        text = "".join(fit(label, column) for label, column in zip(self.labels, self.COLUMNS,
-                                                                   strict=True))
+        labels = self.labels
+        text = "".join(fit(labels[position], column) for position, column in self.shown_columns)
         scroll_x = int(self.scroll_x)
         return Strip([Segment(text, base + HEADER_STYLE)]).crop_extend(
             scroll_x, scroll_x + self.size.width, base)
@@ -181,9 +191,9 @@ class ProcessTable(LineTable[ProcessRow]):
             return
         if offset.y == 0:
             x = offset.x + int(self.scroll_x)
-            for column, spec in zip(COLUMNS, self.COLUMNS, strict=True):
+            for position, spec in self.shown_columns:
                 if x < spec.width + 1:
-                    self.sort_by(column.key)
+                    self.sort_by(COLUMNS[position].key)
                     return
                 x -= spec.width + 1
             return
