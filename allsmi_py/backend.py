@@ -13,6 +13,7 @@ from types import TracebackType
 from typing import Any, ClassVar
 
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import Need
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,13 +55,19 @@ class Backend(ABC):
     requirements: ClassVar[str] = ""
     """What the backend needs, in words (OS, driver, library or tool)."""
 
+    needs: ClassVar[tuple[Need, ...]] = ()
+    """The same needs as data (hardware evidence, device files, libraries, tools, modules),
+    which `allsmi doctor` checks one by one."""
+
     def __init_subclass__(cls, name: str = "", vendor: str = "", requirements: str = "",
-                          **kwargs: Any) -> None:
-        """`class X(Backend, name=..., vendor=..., requirements=...)` declares the three facts."""
+                          needs: tuple[Need, ...] = (), **kwargs: Any) -> None:
+        """`class X(Backend, name=..., vendor=..., requirements=..., needs=...)` declares them."""
         super().__init_subclass__(**kwargs)
         for attr, value in (("name", name), ("vendor", vendor), ("requirements", requirements)):
             if value:
                 setattr(cls, attr, value)
+        if needs:
+            cls.needs = needs
 
     @classmethod
     def available(cls) -> Availability:

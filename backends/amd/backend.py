@@ -7,6 +7,7 @@ import os
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import DeviceNodes, KernelModule, PciDevice, PythonPackage
 from backends._common.sysfs import (
     DRM_CLASS_DIR,
     drm_cards,
@@ -27,6 +28,21 @@ CARD_FILES = (
     "max_link_width", "numa_node", "power_dpm_force_performance_level",
 )
 _HWMON_SKIP = frozenset({"uevent"})
+
+
+# amdgpu's sysfs needs no device file; amdsmi opens /dev/kfd and the render nodes.
+NEEDS = (
+    PciDevice(AMD_VENDOR_ID, "AMD GPU"),
+    KernelModule(("amdgpu",), "load the amdgpu driver: modprobe amdgpu (and check dmesg)"),
+    DeviceNodes(("/dev/kfd",), optional=True, proc_devices_name="kfd",
+                fix="load amdgpu with compute support (ROCm) for /dev/kfd",
+                container_fix="pass --device /dev/kfd --device /dev/dri to the container"),
+    DeviceNodes(("/dev/dri/renderD*",), optional=True, proc_devices_name="drm",
+                fix="load the amdgpu driver for /dev/dri/renderD*",
+                container_fix="pass --device /dev/dri to the container"),
+    PythonPackage("amdsmi", optional=True,
+                  fix="optional: install ROCm's amdsmi package matching the ROCm version"),
+)
 
 
 def find_amd_cards(root: str) -> list[str]:
@@ -57,7 +73,7 @@ def read_hwmon_files(folder: str | None) -> dict[str, str]:
     return read_texts(folder, names)
 
 
-class AmdBackend(Backend, name="amd", vendor="AMD", requirements=(
+class AmdBackend(Backend, name="amd", vendor="AMD", needs=NEEDS, requirements=(
         "Linux with the amdgpu driver (sysfs, no root); optional `amdsmi` from ROCm")):
     """AMD Radeon and Instinct GPUs driven by amdgpu."""
 

@@ -23,6 +23,8 @@ from allsmi_py.backend import Availability, Backend
 from allsmi_py.details import apple
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import Platform, Tool
+from backends._common.version import version_output
 from backends.apple.native import NativeReading, NativeSource, NativeUnavailable
 from backends.apple.native_lib import NativeLib, load_native
 from backends.apple.parse import AppleSample, parse_plist
@@ -31,6 +33,13 @@ from backends.apple.powermetrics import PlistStream
 SAMPLERS = "cpu_power,gpu_power,ane_power,thermal"
 NATIVE_SOURCE = "IOReport+SMC"
 POWERMETRICS_SOURCE = "powermetrics"
+# powermetrics has no version flag: the doctor only looks it up on PATH.
+APPLE_SILICON = Platform("darwin", "arm64", "macOS on Apple Silicon")
+NEEDS = (
+    APPLE_SILICON,
+    Tool(("powermetrics",), (), version_output, optional=True,
+         fix="optional (the fallback as root): powermetrics ships with macOS in /usr/bin"),
+)
 
 
 def sysctl(name: str, timeout_s: float = 2.0) -> str | None:
@@ -100,7 +109,7 @@ def device_from_native(reading: NativeReading, name: str, hw_model: str | None,
     )
 
 
-class AppleBackend(Backend, name="apple", vendor="Apple", requirements=(
+class AppleBackend(Backend, name="apple", vendor="Apple", needs=NEEDS, requirements=(
         "macOS on Apple Silicon (arm64); no root needed (IOReport, SMC and IORegistry "
         "through ctypes); as root, `powermetrics` is the fallback")):
     """Apple Silicon SoC: GPU busy, clock, power and temperature, CPU clusters, memory."""
@@ -130,7 +139,7 @@ class AppleBackend(Backend, name="apple", vendor="Apple", requirements=(
     @classmethod
     def available(cls) -> Availability:
         """Yes on macOS arm64; no with the reason elsewhere."""
-        if sys.platform != "darwin" or platform.machine() != "arm64":
+        if sys.platform != APPLE_SILICON.system or platform.machine() != APPLE_SILICON.machine:
             return Availability.no("macOS on Apple Silicon only")
         return Availability.yes()
 

@@ -8,7 +8,9 @@ from pathlib import Path
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import DeviceNodes, PathPresent, Tool
 from backends._common.tools import run_tool
+from backends._common.version import version_output
 from backends.furiosa.parse import (
     TableError,
     merge,
@@ -20,10 +22,20 @@ from backends.furiosa.parse import (
 
 MGMT_CLASS = Path("/sys/class/rngd_mgmt")
 INSTALL_HINT = "furiosa-smi not found on PATH (install FuriosaAI's furiosa-smi package)"
+NEEDS = (
+    PathPresent(str(MGMT_CLASS / "*"), "FuriosaAI RNGD card"),
+    # Node names are from the RNGD driver's layout, not checked on a card: hence optional.
+    DeviceNodes(("/dev/rngd/npu*",), optional=True,
+                fix="install and load the FuriosaAI RNGD driver",
+                container_fix="pass --device /dev/rngd to the container"),
+    Tool(("furiosa-smi",), ("--version",), version_output,
+         fix="install FuriosaAI's furiosa-smi package", min_version="2025.3.1",
+         min_reason="the oldest table layout the parser is tested on"),
+)
 
 
 
-class FuriosaBackend(Backend, name="furiosa", vendor="FuriosaAI", requirements=(
+class FuriosaBackend(Backend, name="furiosa", vendor="FuriosaAI", needs=NEEDS, requirements=(
         "Linux, FuriosaAI RNGD driver (/sys/class/rngd_mgmt), furiosa-smi")):
     """FuriosaAI RNGD cards through furiosa-smi's tables."""
 

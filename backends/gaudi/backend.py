@@ -16,12 +16,26 @@ from pathlib import Path
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import DeviceNodes, KernelModule, PciDevice, Tool
 from backends._common.sysfs import pci_vendor
 from backends._common.tools import StreamingTool
+from backends._common.version import version_output
 from backends.gaudi.parse import QUERY_FIELDS, parse_line
 
 ACCEL_CLASS = "/sys/class/accel"
 HABANA_VENDOR = "0x1da3"
+
+
+NEEDS = (
+    PciDevice(HABANA_VENDOR, "Intel Gaudi card"),
+    KernelModule(("habanalabs",), "install the Intel Gaudi driver: modprobe habanalabs"),
+    DeviceNodes(("/dev/accel/accel[0-9]*",), access="rw",
+                fix="load the habanalabs driver (it creates /dev/accel/accel*)",
+                container_fix="start the container with the habana runtime, or pass "
+                "--device /dev/accel/accel0 (one per card)"),
+    Tool(("hl-smi",), ("--version",), version_output,
+         fix="install the Intel Gaudi software (hl-smi ships with the driver package)"),
+)
 
 
 def _habana_present() -> bool:
@@ -32,7 +46,7 @@ def _habana_present() -> bool:
                for entry in glob.glob(os.path.join(ACCEL_CLASS, "*")))
 
 
-class GaudiBackend(Backend, name="gaudi", vendor="Intel", requirements=(
+class GaudiBackend(Backend, name="gaudi", vendor="Intel", needs=NEEDS, requirements=(
         "Linux, habanalabs driver (/dev/accel, vendor 0x1da3), hl-smi")):
     """Intel Gaudi 2/3 through a streaming hl-smi query."""
 

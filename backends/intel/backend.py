@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading, ProcessReading
+from allsmi_py.needs import KernelModule, PciDevice
 from allsmi_py.units import millidegrees_to_c, uj_to_j, uw_to_w
 from backends._common.sysfs import (
     DRM_CLASS_DIR,
@@ -34,6 +35,13 @@ from backends.intel.parse import (
     parse_fdinfo,
     power_from_energy_w,
     sum_present,
+)
+
+INTEL_PCI_VENDOR = "0x8086"
+NEEDS = (
+    PciDevice(INTEL_PCI_VENDOR, "Intel GPU", classes=("0x03",)),
+    KernelModule(tuple(sorted(INTEL_DRIVERS)),
+                 "load the GPU driver: modprobe i915 (or xe on Lunar Lake, Battlemage and later)"),
 )
 
 
@@ -94,7 +102,7 @@ class _Hwmon:
     fan_rpm: float | None = None
 
 
-class IntelGpuBackend(Backend, name="intel", vendor="Intel", requirements=(
+class IntelGpuBackend(Backend, name="intel", vendor="Intel", needs=NEEDS, requirements=(
         "Linux with the i915 or xe driver (sysfs and hwmon, no root); engine use from "
         "/proc/*/fdinfo (other users' processes need root)")):
     """Intel integrated and discrete GPUs on the i915 or xe kernel driver."""

@@ -8,6 +8,8 @@ from dataclasses import replace
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import DeviceTree, Tool
+from backends._common.version import version_output
 from backends.jetson.parse import (
     TegrastatsSample,
     gpu_temperature_c,
@@ -23,6 +25,13 @@ from backends.jetson.tegrastats import LineStream
 
 COMPATIBLE_PATH = "/proc/device-tree/compatible"
 _DEFAULT_NAME = "NVIDIA Jetson"
+TEGRA_COMPATIBLE = "nvidia,tegra"
+# tegrastats has no version flag: the doctor only looks it up on PATH.
+NEEDS = (
+    DeviceTree(TEGRA_COMPATIBLE, "NVIDIA Jetson (Tegra) board", path=COMPATIBLE_PATH),
+    Tool(("tegrastats",), (), version_output, optional=True,
+         fix="optional when the GPU shows in /sys/class/devfreq: install L4T's tegrastats"),
+)
 
 
 def availability_from_compatible(path: str) -> Availability:
@@ -32,7 +41,7 @@ def availability_from_compatible(path: str) -> Availability:
             entries = parse_compatible(handle.read(4096))
     except OSError:
         return Availability.no(f"NVIDIA Jetson (Tegra) boards only: no {path}")
-    if any(entry.startswith("nvidia,tegra") for entry in entries):
+    if any(entry.startswith(TEGRA_COMPATIBLE) for entry in entries):
         return Availability.yes()
     return Availability.no(f"NVIDIA Jetson (Tegra) boards only: {path} has no nvidia,tegra")
 
@@ -87,7 +96,7 @@ def device_from_tegrastats(sample: TegrastatsSample, name: str, uuid: str) -> De
     )
 
 
-class JetsonBackend(Backend, name="jetson", vendor="NVIDIA", requirements=(
+class JetsonBackend(Backend, name="jetson", vendor="NVIDIA", needs=NEEDS, requirements=(
         "Linux on an NVIDIA Jetson (Tegra) board; reads sysfs without root, "
         "falls back to L4T's `tegrastats`")):
     """The Jetson SoC as one device: iGPU load and clock, unified memory, board power."""

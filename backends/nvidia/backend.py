@@ -12,6 +12,14 @@ from typing import Any
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import (
+    DeviceNodes,
+    DriverMatch,
+    KernelModule,
+    Library,
+    PciDevice,
+    PythonPackage,
+)
 from backends.nvidia.device import FieldValues, read_device
 from backends.nvidia.identity import Identity, read_identity, system_details
 from backends.nvidia.mig import mig_enabled, read_mig_instances
@@ -30,6 +38,23 @@ LIBRARY_PATHS = (
 )
 DRIVER_PATHS = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg")
 DEVICE_GLOBS = ("/dev/nvidia[0-9]*", "/proc/driver/nvidia/gpus/*", "/dev/dxg")
+NVIDIA_PCI_VENDOR = "0x10de"
+NEEDS = (
+    PciDevice(NVIDIA_PCI_VENDOR, "NVIDIA GPU", classes=("0x03",)),
+    KernelModule(("nvidia",), "install the NVIDIA driver and load it: modprobe nvidia"),
+    DeviceNodes(("/dev/nvidiactl", "/dev/nvidia[0-9]*"),
+                fix="load the driver (modprobe nvidia) or run nvidia-modprobe to create the nodes",
+                container_fix="start the container with the NVIDIA runtime: docker run --gpus all "
+                "(NVIDIA Container Toolkit), or pass --device /dev/nvidiactl --device /dev/nvidia0",
+                proc_devices_name="nvidia-frontend"),
+    Library("libnvidia-ml.so.1", dirs=tuple(os.path.dirname(p) for p in LIBRARY_PATHS),
+            fix="install the NVIDIA driver (it ships NVML), or start the container with "
+            "--gpus all"),
+    DriverMatch("/proc/driver/nvidia/version", r"Kernel Module(?: for \S+)?\s+(\d+(?:\.\d+)+)",
+                "libnvidia-ml.so.1", fix="the driver was upgraded without a reload: reboot, or "
+                "unload and reload the nvidia modules"),
+    PythonPackage("nvidia-ml-py", fix="pip install nvidia-ml-py (imported as pynvml)"),
+)
 
 
 def _library_present() -> bool:
@@ -38,7 +63,7 @@ def _library_present() -> bool:
     return ctypes.util.find_library("nvidia-ml") is not None
 
 
-class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", requirements=(
+class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", needs=NEEDS, requirements=(
         "Linux or Windows with the NVIDIA driver (libnvidia-ml.so.1 / nvml.dll) and the "
         "nvidia-ml-py package")):
     """Every NVIDIA GPU that NVML sees, with processes and MIG instances."""

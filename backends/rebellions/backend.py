@@ -8,12 +8,21 @@ from pathlib import Path
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import DeviceNodes, PciDevice, Tool
 from backends._common.tools import run_tool
+from backends._common.version import version_output
 from backends.rebellions.parse import RblnJsonError, parse_rbln
 
 DEVICE_NODE = Path("/dev/rbln0")
 TOOLS = ("rbln-smi", "rbln-stat")
 INSTALL_HINT = "neither rbln-smi nor rbln-stat on PATH (install the RBLN driver package)"
+REBELLIONS_PCI_VENDOR = "0x1eff"
+NEEDS = (
+    PciDevice(REBELLIONS_PCI_VENDOR, "Rebellions ATOM card"),
+    DeviceNodes(("/dev/rbln[0-9]*",), fix="install and load the RBLN driver",
+                container_fix="pass --device /dev/rbln0 (one per card) to the container"),
+    Tool(TOOLS, ("--version",), version_output, fix="install the RBLN driver package"),
+)
 
 
 
@@ -21,7 +30,8 @@ def _find_tool() -> str | None:
     return next((path for tool in TOOLS if (path := shutil.which(tool))), None)
 
 
-class RebellionsBackend(Backend, name="rebellions", vendor="Rebellions", requirements=(
+class RebellionsBackend(Backend, name="rebellions", vendor="Rebellions", needs=NEEDS,
+                        requirements=(
         "Linux, RBLN driver (/dev/rbln0), rbln-smi or rbln-stat")):
     """Rebellions ATOM cards through rbln-smi's JSON."""
 

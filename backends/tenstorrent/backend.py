@@ -14,12 +14,25 @@ import shutil
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import DeviceNodes, KernelModule, PciDevice, Tool
 from backends._common.tools import run_tool
+from backends._common.version import version_output
 from backends.tenstorrent.parse import SnapshotError, parse_snapshot
 from backends.tenstorrent.sysfs import CLASS_DIR, find_cards, read_card
 from backends.tenstorrent.sysfs_parse import has_telemetry, reading_from_sysfs
 
 TT_SMI_HINT = "tt-smi not found on PATH (pip install tt-smi)"
+TENSTORRENT_PCI_VENDOR = "0x1e52"
+NEEDS = (
+    PciDevice(TENSTORRENT_PCI_VENDOR, "Tenstorrent card", classes=("",)),
+    KernelModule(("tenstorrent",), "install tt-kmd (Tenstorrent's kernel driver) and load it: "
+                 "modprobe tenstorrent"),
+    DeviceNodes(("/dev/tenstorrent/*",), proc_devices_name="tenstorrent",
+                fix="install and load tt-kmd, which creates /dev/tenstorrent/N",
+                container_fix="pass --device /dev/tenstorrent to the container"),
+    Tool(("tt-smi",), ("--version",), version_output, optional=True,
+         fix="optional when tt-kmd publishes sysfs telemetry: pip install tt-smi"),
+)
 
 
 def availability(root: str = "/") -> Availability:
@@ -33,7 +46,8 @@ def availability(root: str = "/") -> Availability:
     return Availability.yes()
 
 
-class TenstorrentBackend(Backend, name="tenstorrent", vendor="Tenstorrent", requirements=(
+class TenstorrentBackend(Backend, name="tenstorrent", vendor="Tenstorrent", needs=NEEDS,
+                         requirements=(
         "Linux, tt-kmd driver (/dev/tenstorrent); reads its sysfs/hwmon telemetry (no root), "
         "else runs tt-smi from PATH")):
     """Tenstorrent Wormhole/Blackhole cards through tt-kmd sysfs, or tt-smi's snapshot JSON."""

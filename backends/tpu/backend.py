@@ -11,15 +11,22 @@ import threading
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
+from allsmi_py.needs import PciDevice, Tool
 from backends._common.sysfs import pci_devices
 from backends._common.tools import run_tool_result
+from backends._common.version import version_output
 from backends.tpu.parse import TpuInfoError, parse_tpu_info
 
 GOOGLE_VENDOR = "0x1ae0"
 INSTALL_HINT = "tpu-info not found on PATH (pip install tpu-info)"
+# v2-v4 chips show as /dev/accel*, v5e and later as /dev/vfio/*: no one device file to ask for.
+NEEDS = (
+    PciDevice(GOOGLE_VENDOR, "Google TPU", classes=("",)),
+    Tool(("tpu-info",), ("--version",), version_output, fix="pip install tpu-info"),
+)
 
 
-class TpuBackend(Backend, name="tpu", vendor="Google", requirements=(
+class TpuBackend(Backend, name="tpu", vendor="Google", needs=NEEDS, requirements=(
         "Cloud TPU VM (PCI vendor 0x1ae0), tpu-info; a libtpu workload")):
     """Google Cloud TPU chips (v2-v6e) through tpu-info's tables."""
 
