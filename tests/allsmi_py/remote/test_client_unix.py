@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import pytest
 from aiohttp import web
 
+from allsmi_py.cli import main
 from allsmi_py.model import DeviceReading, NodeSnapshot
 from allsmi_py.remote.client import ScrapeClient
 from allsmi_py.remote.hosts import parse_host
@@ -52,3 +56,26 @@ async def test_each_socket_is_its_own_node_and_dropped_ones_are_closed(sock_dir:
         for runner in runners:
             await runner.cleanup()
     assert all(s.closed for s in sessions.values())
+
+
+def test_view_hands_unix_hosts_to_the_poller(monkeypatch: pytest.MonkeyPatch,
+                                             tmp_path: Path) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    seen: list[list[str]] = []
+
+    class Reached(Exception):
+        pass
+
+    def poller(hosts: Sequence[str], hostfile: str | None, **_: Any) -> None:
+        seen.append(list(hosts))
+        raise Reached
+
+    import allsmi_py.remote.poller as poller_module
+    real_poller = poller_module.ClusterPoller
+    monkeypatch.setattr("allsmi_py.remote.poller.ClusterPoller", poller)
+    with pytest.raises(Reached):
+        main(["view", "--hosts", "unix:///run/allsmi/api.sock", "--timeout", "1"])
+    assert seen == [["unix:///run/allsmi/api.sock"]]
+    monkeypatch.setattr("allsmi_py.remote.poller.ClusterPoller", real_poller)
+    assert main(["view", "--hosts", "unix://relative.sock"]) == 2  # the real one checks it
