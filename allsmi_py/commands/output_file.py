@@ -25,6 +25,20 @@ def _mode_for(path: str) -> int:
         return 0o666 & ~umask
 
 
+def check_writable(path: str) -> None:
+    """UsageError now, before readings are taken, when `path` clearly cannot be written."""
+    if "\0" in path:
+        raise UsageError("-o path contains a NUL byte")
+    target = os.path.abspath(path)
+    directory = os.path.dirname(target)
+    if os.path.isdir(target):
+        raise UsageError(f"cannot write {path}: it is a directory")
+    if not os.path.isdir(directory):
+        raise UsageError(f"cannot write {path}: directory {directory} does not exist")
+    if not os.access(directory, os.W_OK | os.X_OK):
+        raise UsageError(f"cannot write {path}: no permission to create files in {directory}")
+
+
 def write_atomic(path: str, text: str) -> None:
     """Replace `path` with `text` (UTF-8) in one rename; UsageError when it cannot be written."""
     if "\0" in path:

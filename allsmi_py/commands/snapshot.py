@@ -12,7 +12,7 @@ import argparse
 import gc
 import sys
 
-from allsmi_py.commands.output_file import write_atomic
+from allsmi_py.commands.output_file import check_writable, write_atomic
 from allsmi_py.commands.snapshot_output import Output
 from allsmi_py.commands.snapshot_parts import PARTS, parse_include
 from allsmi_py.commands.snapshot_query import parse_query
@@ -103,6 +103,8 @@ def _output(args: argparse.Namespace, cluster: bool) -> Output:
     if args.samples is not None and fmt == "prometheus":
         raise UsageError("--samples needs --format json or csv (Prometheus text holds one "
                          "reading)")
+    if args.output:
+        check_writable(args.output)  # before --samples spends minutes reading
     return Output(fmt=fmt, compact=args.compact,
                   parts=parse_include(args.include) if args.include else None,
                   query=parse_query(args.query, cluster) if args.query else None,

@@ -67,3 +67,22 @@ def test_a_symlink_is_replaced_not_followed(tmp_path: Path) -> None:
 def test_a_nul_in_the_path_is_refused() -> None:
     with pytest.raises(UsageError, match="NUL"):
         write_atomic("out\0.json", "x")
+
+
+def test_a_bad_output_path_is_refused_before_any_reading(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         capsys: pytest.CaptureFixture[str]
+                                                         ) -> None:
+    from allsmi_py.cli import main
+    from allsmi_py.commands import snapshot
+
+    def never(*args: object, **kwargs: object) -> object:
+        raise AssertionError("collected before checking -o")
+
+    monkeypatch.setattr(snapshot, "build_collector", never)
+    assert main(["snapshot", "--mock", "h100:1", "--samples", "5",
+                 "-o", str(tmp_path / "no" / "out.json")]) == 2
+    err = capsys.readouterr().err
+    assert "does not exist" in err and err.count("\n") == 1
+    assert main(["snapshot", "--mock", "h100:1", "-o", str(tmp_path)]) == 2
+    assert "it is a directory" in capsys.readouterr().err
