@@ -25,7 +25,7 @@ TIMESTAMP_COLUMN = "timestamp"
 
 def timestamp(unix_s: float) -> str:
     """Unix seconds as UTC ISO 8601 with milliseconds: 2026-01-31T12:00:00.250Z."""
-    when = datetime.fromtimestamp(unix_s, timezone.utc)
+    when = datetime.fromtimestamp(round(unix_s, 3), timezone.utc)  # as taken_at_s is shown
     return when.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
