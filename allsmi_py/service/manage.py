@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import grp
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -123,6 +124,12 @@ def install(rendered: Rendered, host: Host, *, start: bool, out: TextIO, err: Te
     """Write the files (atomically; secrets 0600) and, if `start`, enable and start it."""
     spec, paths = rendered.spec, rendered.paths
     _need_root(host, spec.system, "installing")
+    if spec.dynamic_user:
+        blocked = first_closed_to_others(Path(spec.executable[0]))
+        if blocked is not None:
+            print(f"allsmi service: warning: {blocked} is closed to other users, so the "
+                  f"service's dynamic user cannot run {spec.executable[0]}; install allsmi "
+                  "where everyone may read it (e.g. a venv in /opt)", file=err)
     existed = paths.unit.exists()
     if rendered.environment_bytes is not None:
         write_atomic(paths.environment_file, rendered.environment_bytes, 0o600)
@@ -183,6 +190,23 @@ def status(host: Host, *, system: bool, health_host: str, port: int, out: TextIO
     health = probe_health(health_host, port)
     print(f"health: {health.line}", file=out)
     return 0 if running and health.healthy else EXIT_NOT_RUNNING
+
+
+def first_closed_to_others(executable: Path) -> Path | None:
+    """The first directory on the way to `executable` (or the file itself) that a user in
+    none of its groups may not pass (x) or the file they may not run (r+x); None if open."""
+    # A venv under /root (0700) is the usual case: the unit installs, then exits 203/EXEC.
+    for directory in reversed(executable.parents):
+        try:
+            if not directory.stat().st_mode & stat.S_IXOTH:
+                return directory
+        except OSError:
+            return None  # not there: nothing to judge (a path given, not the running one)
+    try:
+        mode = executable.stat().st_mode
+    except OSError:
+        return None
+    return None if mode & stat.S_IXOTH and mode & stat.S_IROTH else executable
 
 
 def write_atomic(path: Path, data: bytes, mode: int) -> None:

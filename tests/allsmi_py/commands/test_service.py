@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import socket
 import sys
 from pathlib import Path
 
@@ -109,3 +110,35 @@ def test_executable_is_the_allsmi_running_now(tmp_path: Path) -> None:
     assert current_executable(str(link)) == (str(real),)
     assert current_executable(str(tmp_path / "pkg/allsmi_py/__main__.py")) == (
         sys.executable, "-m", "allsmi_py")
+
+
+def test_system_install_as_a_user_is_one_line_exit_2(capsys: pytest.CaptureFixture[str],
+                                                     monkeypatch: pytest.MonkeyPatch,
+                                                     running_allsmi: Path,
+                                                     tmp_path: Path) -> None:
+    runner = RecordingRunner()
+    monkeypatch.setattr(service, "this_host", lambda: temp_host(tmp_path, runner, euid=1000))
+    code, out, err = _allsmi(["service", "install", "--port", "9100"], capsys)
+    assert code == 2 and out == "" and runner.calls == []
+    assert err == ("allsmi: error: installing the system service needs root: run it with "
+                   "sudo, or add --user for a service of your own\n")
+    assert not (tmp_path / "root/etc").exists()
+    code, out, err = _allsmi(["service", "install", "--user", "--port", "9100"], capsys)
+    assert code == 0, err
+    assert runner.calls[-1] == ["systemctl", "--user", "enable", "--now", "allsmi-api.service"]
+
+
+def test_status_through_the_command_uses_the_config_port(capsys: pytest.CaptureFixture[str],
+                                                         monkeypatch: pytest.MonkeyPatch,
+                                                         tmp_path: Path) -> None:
+    monkeypatch.setattr(service, "this_host", lambda: temp_host(tmp_path, RecordingRunner()))
+    with socket.socket() as unused:  # a port nobody answers on
+        unused.bind(("127.0.0.1", 0))
+        port = unused.getsockname()[1]
+    monkeypatch.setenv("ALLSMI_API_PORT", str(port))
+    code, out, _ = _allsmi(["service", "status"], capsys)
+    assert code == 3 and "not installed" in out
+    (tmp_path / "root/etc/systemd/system").mkdir(parents=True)
+    (tmp_path / "root/etc/systemd/system/allsmi-api.service").write_text("")
+    code, out, _ = _allsmi(["service", "status", "--host", "127.0.0.1"], capsys)
+    assert code == 3 and f":{port}/healthz does not answer" in out.splitlines()[-1]

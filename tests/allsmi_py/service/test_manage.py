@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import http.server
 import io
+import shutil
 import stat
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +19,7 @@ from allsmi_py.service.manage import (
     EXIT_NOT_RUNNING,
     Completed,
     Host,
+    first_closed_to_others,
     install,
     render,
     status,
@@ -254,3 +257,56 @@ def test_write_atomic_into_an_unwritable_place_is_a_usage_error(tmp_path: Path) 
     blocker.write_text("")
     with pytest.raises(UsageError, match="cannot write"):
         write_atomic(blocker / "sub" / "x", b"", 0o600)
+
+
+
+@pytest.fixture
+def open_dir() -> Iterator[Path]:
+    """A fresh directory every user may pass through, up to /: pytest's own tmp is 0700."""
+    path = Path(tempfile.mkdtemp(prefix="allsmi-service-"))
+    path.chmod(0o755)
+    if any(not p.stat().st_mode & stat.S_IXOTH for p in path.parents):
+        pytest.skip(f"the temporary directory {path.parent} is closed to other users")
+    try:
+        yield path
+    finally:
+        for inner in sorted(path.rglob("*"), reverse=True):
+            inner.chmod(0o700)
+        shutil.rmtree(path)
+
+
+def _script(path: Path, mode: int = 0o755) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(mode)
+    return path
+
+
+def test_an_executable_the_dynamic_user_cannot_reach_is_warned_about(tmp_path: Path,
+                                                                    open_dir: Path) -> None:
+    private = open_dir / "root-home"
+    executable = _script(private / ".venv/bin/allsmi")
+    private.chmod(0o700)
+    host = temp_host(tmp_path, RecordingRunner())
+    err = io.StringIO()
+    rendered = render(ApiOptions(), host, system=True, executable=(str(executable),))
+    assert install(rendered, host, start=False, out=io.StringIO(), err=err) == 0
+    assert err.getvalue().startswith(f"allsmi service: warning: {private} is closed")
+    assert len(err.getvalue().splitlines()) == 1
+    # The user's own service runs as that user: nothing to warn about.
+    err = io.StringIO()
+    rendered = render(ApiOptions(), host, system=False, executable=(str(executable),))
+    install(rendered, host, start=False, out=io.StringIO(), err=err)
+    assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize(("dir_mode", "file_mode", "blocked"), [
+    (0o755, 0o755, None), (0o711, 0o755, None), (0o750, 0o755, "bin"),
+    (0o755, 0o750, "allsmi"), (0o755, 0o711, "allsmi"), (0o755, 0o744, "allsmi")])
+def test_first_closed_to_others_finds_the_blocking_part(open_dir: Path, dir_mode: int,
+                                                        file_mode: int,
+                                                        blocked: str | None) -> None:
+    executable = _script(open_dir / "bin/allsmi", file_mode)
+    executable.parent.chmod(dir_mode)
+    found = first_closed_to_others(executable)
+    assert (found.name if found else None) == blocked
