@@ -5,6 +5,9 @@ backend (and one for the host), waits for them until the deadline, builds a `Nod
 swaps `latest` and hands it to every subscriber. A backend that hangs is marked
 `error: timed out` and is not asked again until its stuck read returns; a backend that
 raises becomes its status. This module is the one place where backend exceptions are caught.
+
+Used as a context manager it closes the backends on exit; iterating it ticks in the caller's
+thread, a snapshot now and one every interval (the library's `allsmi_py.Collector`).
 """
 
 from __future__ import annotations
@@ -12,9 +15,10 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from types import TracebackType
+from typing import Any, TypeVar
 
 from allsmi_py import __version__
 from allsmi_py.backend import Backend
@@ -22,6 +26,7 @@ from allsmi_py.errors import BackendUnavailable
 from allsmi_py.model import BackendStatus, DeviceReading, HostReading, NodeSnapshot
 
 Subscriber = Callable[[NodeSnapshot], None]
+C = TypeVar("C", bound="Collector")
 
 
 @dataclass
@@ -134,11 +139,26 @@ class Collector:
                     pass
                 slot.opened = False
 
-    def _loop(self) -> None:
+    def __iter__(self) -> Iterator[NodeSnapshot]:
+        """tick() now, then every interval_s seconds (from tick start to tick start) until stop().
+
+        Iterate or start(), not both: each would tick on its own.
+        """
         while not self._stop.is_set():
             started = time.monotonic()
-            self.tick()
+            yield self.tick()
             self._stop.wait(max(0.0, self.interval_s - (time.monotonic() - started)))
+
+    def __enter__(self: C) -> C:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def _loop(self) -> None:
+        for _snapshot in self:
+            pass
 
     def _collect(self) -> NodeSnapshot:
         started = time.monotonic()
