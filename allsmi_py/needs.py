@@ -66,7 +66,8 @@ HARDWARE_NEED_TYPES = (PciDevice, PathPresent, DeviceTree, Platform)
 
 @dataclass(frozen=True, slots=True)
 class DeviceNodes:
-    """Device files the backend opens; at least one per pattern, with `access` for the user."""
+    """Device files the backend opens: at least one per pattern (wildcards in the last part
+    only), each with `access` for the user."""
 
     patterns: tuple[str, ...]
     fix: str

@@ -30,14 +30,14 @@ def hardware_seen(need: Hardware, probe: Probe) -> str:
     """Where the hardware shows itself ("0000:01:00.0"), or "" when it does not."""
     if isinstance(need, PciDevice):
         for device in probe.glob(PCI_DEVICES_DIR + "/*"):
-            vendor = (probe.read_text(probe.shown(device) + "/vendor", 64) or "").strip().lower()
-            pci_class = (probe.read_text(probe.shown(device) + "/class", 64) or "").strip().lower()
+            vendor = (probe.read_text(device + "/vendor", 64) or "").strip().lower()
+            pci_class = (probe.read_text(device + "/class", 64) or "").strip().lower()
             if vendor == need.vendor and pci_class.startswith(need.classes):
                 return os.path.basename(device)
         return ""
     if isinstance(need, PathPresent):
         found = probe.glob(need.pattern)
-        return probe.shown(found[0]) if found else ""
+        return found[0] if found else ""
     if isinstance(need, DeviceTree):
         entries = (probe.read_text(need.path, 4096) or "").split("\0")
         return next((clean(e, 60) for e in entries if e.startswith(need.compatible)), "")
@@ -71,36 +71,39 @@ def device_nodes(need: DeviceNodes, probe: Probe, in_container: bool) -> list[Fi
         return [Finding.problem(need.optional, "device files", f"no {missing}", need.fix)]
     found = [path for paths in matches.values() for path in paths]
     denied: list[str] = []
+    groups: list[str] = []
     for path in found:
         try:
-            info = os.stat(path)
+            info = os.stat(probe.path(path))
         except OSError as exc:
-            denied.append(f"{probe.shown(path)} cannot be read ({exc.strerror})")
+            denied.append(f"{path} cannot be read ({exc.strerror})")
             continue
         if not probe.may_access(info, need.access):
-            denied.append(f"{probe.shown(path)} is {mode_text(info)} owned by uid {info.st_uid} "
-                          f"group {probe.group_name(info.st_gid)}")
+            groups.append(probe.group_name(info.st_gid))
+            denied.append(f"{path} is {mode_text(info)} owned by uid {info.st_uid} "
+                          f"group {groups[-1]}")
     if denied:
-        group = denied[0].rsplit("group ", 1)[-1] if "group " in denied[0] else "its group"
+        group = groups[0] if groups else "the device's group"
         return [Finding.problem(
             need.optional, "device permissions",
             f"no {need.access} access for uid {probe.uid}: " + "; ".join(denied[:4]),
             f"add the user to group {group} (usermod -aG {group} USER, then log in again) "
             "or fix the udev rule that sets the mode")]
-    shown = ", ".join(probe.shown(p) for p in found[:6]) + (" ..." if len(found) > 6 else "")
+    shown = ", ".join(found[:6]) + (" ..." if len(found) > 6 else "")
     return [Finding.ok("device files", f"{shown} ({need.access})")]
 
 
 def library_file(need: Library, probe: Probe) -> tuple[str, str] | None:
     """(where the library is, its version from the file it resolves to), or None."""
     for folder in need.dirs:
-        candidate = probe.path(os.path.join(folder, need.soname))
-        if not os.path.exists(probe.resolve(candidate)):
+        machine_path = os.path.join(folder, need.soname)
+        real = probe.path(machine_path)
+        if not os.path.isfile(real):
             continue
-        target = os.path.basename(probe.resolve(candidate))
+        target = os.path.basename(real)
         stem = need.soname.split(".so")[0] + ".so."
         version = target[len(stem):] if target.startswith(stem) and target != need.soname else ""
-        return probe.shown(candidate), clean(version, 40)
+        return machine_path, clean(version, 40)
     return None
 
 
@@ -136,26 +139,26 @@ def tool(need: Tool, probe: Probe) -> Finding:
                                f"{' or '.join(need.names)} not on PATH", need.fix)
     name, path = found
     if not need.version_args:
-        return Finding.ok("tool", f"{name} at {probe.shown(path)}")
+        return Finding.ok("tool", f"{name} at {path}")
     try:
-        output = need.run([path, *need.version_args], probe.tool_timeout_s)
+        output = need.run([probe.path(path), *need.version_args], probe.tool_timeout_s)
     except (AllSmiError, OSError) as exc:
-        return Finding.problem(True, "tool version", f"{name} at {probe.shown(path)} did not "
+        return Finding.problem(True, "tool version", f"{name} at {path} did not "
                                f"answer {' '.join(need.version_args)}: {clean(str(exc))}",
                                f"check that {name} runs: {name} {' '.join(need.version_args)}")
     match = re.search(need.version_pattern, output)
     if match is None:
         first = clean(output.strip().splitlines()[0] if output.strip() else "nothing", 80)
         return Finding.problem(True, "tool version",
-                               f"{name} at {probe.shown(path)}: version unparsable ({first!r})",
-                               f"check that {probe.shown(path)} is the vendor's {name}")
+                               f"{name} at {path}: version unparsable ({first!r})",
+                               f"check that {path} is the vendor's {name}")
     version = clean(match.group(1), 40)
     if need.min_version and version_tuple(version) < version_tuple(need.min_version):
         return Finding.problem(need.optional, "tool version",
                                f"{name} {version} is older than {need.min_version}"
                                + (f" ({need.min_reason})" if need.min_reason else ""),
                                f"upgrade {name} to {need.min_version} or newer")
-    return Finding.ok("tool", f"{name} {version} at {probe.shown(path)}")
+    return Finding.ok("tool", f"{name} {version} at {path}")
 
 
 def loaded_modules(probe: Probe) -> set[str]:

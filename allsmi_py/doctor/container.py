@@ -101,7 +101,7 @@ def _proc_devices_major(probe: Probe, name: str) -> int | None:
 def _device_numbers(probe: Probe, need: DeviceNodes, path: str) -> tuple[int, int | None] | None:
     """(major, minor) of a node: from the node itself, else the driver's /proc/devices major."""
     try:
-        info = os.stat(path)
+        info = os.stat(probe.path(path))
     except OSError:
         return None
     if stat.S_ISCHR(info.st_mode):
@@ -134,7 +134,7 @@ def cgroup_rules(container: Container, need: DeviceNodes, probe: Probe) -> Findi
         major, minor = numbers
         if not any(rule.allows(major, minor, access) for rule in rules):
             device = f"c {major}:{'*' if minor is None else minor}"
-            denied.setdefault(device, []).append(probe.shown(path))
+            denied.setdefault(device, []).append(path)
     if denied:
         listed = [f"{device} ({', '.join(paths[:4])})"
                   for device, paths in list(denied.items())[:4]]

@@ -7,7 +7,7 @@ packages are seams for the same reason. Reads are capped: a file under the root 
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
 import platform
 import re
@@ -21,7 +21,7 @@ MAX_READ_BYTES = 64 * 1024
 """The most the doctor reads of one file (/proc/modules on a big host is ~10 kB)."""
 MAX_GLOB_MATCHES = 256
 """The most paths one pattern yields (a host has at most a few dozen accelerator nodes)."""
-MAX_LINK_HOPS = 8
+MAX_LINK_HOPS = 40
 MESSAGE_CHARS = 160
 _UNPRINTABLE = re.compile(r"[^\x20-\x7e]+")
 
@@ -57,13 +57,32 @@ class Probe:
     tool_timeout_s: float = 5.0
 
     def path(self, absolute: str) -> str:
-        """The machine path `absolute` ("/dev/kfd") under the root; ".." stops at the root."""
-        return os.path.join(self.root, os.path.normpath("/" + absolute).lstrip("/"))
+        """The real path of machine path `absolute` ("/dev/kfd") under the root.
 
-    def shown(self, real_path: str) -> str:
-        """A path under the root as the machine names it ("/dev/kfd")."""
-        relative = os.path.relpath(real_path, self.root)
-        return "/" + relative if relative != "." else "/"
+        Every symlink on the way is followed here, as the machine would follow it, so that
+        neither an absolute target nor ".." leads out of the root.
+        """
+        pending = [p for p in absolute.split("/") if p]
+        resolved: list[str] = []
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part in (".", ".."):
+                resolved = resolved[:-1] if part == ".." else resolved
+                continue
+            candidate = os.path.join(self.root, *resolved, part)
+            try:
+                target = os.readlink(candidate)
+            except OSError:  # not a link (or not there): keep the name
+                resolved.append(part)
+                continue
+            hops += 1
+            if hops > MAX_LINK_HOPS:  # the kernel gives up here too (ELOOP)
+                return os.path.join(self.root, *resolved, part)
+            if target.startswith("/"):
+                resolved = []
+            pending = [p for p in target.split("/") if p] + pending
+        return os.path.join(self.root, *resolved)
 
     def read_text(self, absolute: str, limit: int = MAX_READ_BYTES) -> str | None:
         """The start of a file under the root, None when unreadable; bad bytes become U+FFFD."""
@@ -78,27 +97,24 @@ class Probe:
         return os.path.exists(self.path(absolute))
 
     def glob(self, pattern: str) -> list[str]:
-        """Real paths under the root matching an absolute pattern, sorted, at most 256."""
-        matches = sorted(glob.glob(glob.escape(self.root.rstrip("/")) + "/" + pattern.lstrip("/")))
-        return matches[:MAX_GLOB_MATCHES]
-
-    def resolve(self, real_path: str) -> str:
-        """Follow symlinks as the machine would, absolute targets staying under the root."""
-        current = real_path
-        for _ in range(MAX_LINK_HOPS):
-            try:
-                target = os.readlink(current)
-            except OSError:
-                return current
-            # Resolved as the machine's path, so neither form of target leaves the root.
-            current = self.path(os.path.join(self.shown(os.path.dirname(current)), target))
-        return current
+        """Machine paths matching `pattern`, whose wildcards are all in its last part; sorted,
+        at most 256."""
+        folder, name_pattern = os.path.split("/" + pattern.lstrip("/"))
+        try:
+            names = os.listdir(self.path(folder))
+        except OSError:
+            return []
+        hidden = name_pattern.startswith(".")
+        matches = sorted(n for n in names if fnmatch.fnmatchcase(n, name_pattern)
+                         and (hidden or not n.startswith(".")))
+        return [os.path.join(folder, n) for n in matches[:MAX_GLOB_MATCHES]]
 
     def which(self, name: str) -> str | None:
-        """The first executable `name` in the PATH folders under the root, as a real path."""
+        """The machine path of the first executable `name` in the PATH folders."""
         for folder in self.path_dirs:
-            candidate = os.path.join(self.path(folder), name)
-            if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            candidate = os.path.join("/" + folder.lstrip("/"), name)
+            real = self.path(candidate)
+            if os.path.isfile(real) and os.access(real, os.X_OK):
                 return candidate
         return None
 

@@ -115,3 +115,21 @@ def test_a_root_with_odd_characters_in_its_name(tmp_path: Path) -> None:
     probe = Probe(root=str(root), uid=os.getuid() + 1, gids=frozenset(), path_dirs=("/usr/bin",))
     assert checks.hardware_seen(PciDevice("0x10de", "GPU", classes=("0x03",)), probe) \
         == "0000:01:00.0"
+
+
+def test_absolute_links_in_the_root_are_followed_inside_it(tmp_path: Path) -> None:
+    root = tmp_path / "image"
+    (root / "usr" / "lib").mkdir(parents=True)
+    os.symlink("/dev", root / "devlink")  # the host's /dev would have files; the image's has none
+    os.symlink("/etc/hostname", root / "usr" / "lib" / "libz.so.1")
+    probe = probe_for(root)
+    assert probe.glob("/devlink/*") == []
+    assert probe.path("/devlink/null") == str(root / "dev" / "null")
+    assert probe.path("/usr/lib/../../../../etc") == str(root / "etc")
+    assert checks.library(Library("libz.so.1", "install z", dirs=("/usr/lib",)), probe).level \
+        == "FAIL"
+    (root / "dev").mkdir()
+    os.symlink("/etc/hostname", root / "dev" / "rbln0")
+    need = DeviceNodes(("/dev/rbln[0-9]*",), fix="load it", container_fix="pass it")
+    found = checks.device_nodes(need, probe, in_container=False)
+    assert found[0].level == "FAIL" and "/dev/rbln0 cannot be read" in found[0].message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from allsmi_py.doctor.checks import version_tuple
 from allsmi_py.doctor.container import Rule, parse_rules
 from allsmi_py.doctor.probe import Probe, clean
-from allsmi_py.needs import HARDWARE_NEED_TYPES, Tool
+from allsmi_py.needs import HARDWARE_NEED_TYPES, DeviceNodes, PathPresent, Tool
 from allsmi_py.plugins import backend_names, load_backend_class
 
 
@@ -69,3 +70,7 @@ def test_every_backend_declares_how_its_hardware_shows_and_tools_it_can_ask(name
     for need in cls.needs:
         if isinstance(need, Tool):
             assert need.names and need.fix and callable(need.run)
+        if isinstance(need, DeviceNodes | PathPresent):
+            patterns = need.patterns if isinstance(need, DeviceNodes) else (need.pattern,)
+            for pattern in patterns:  # Probe.glob takes wildcards in the last part only
+                assert pattern.startswith("/") and not re.search(r"[*?[]", os.path.dirname(pattern))
