@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
@@ -107,6 +108,4 @@ def run_on(args: argparse.Namespace, config: Config, host: Host, *, out: TextIO,
 
 
 def _with_manager(host: Host, manager: str) -> Host:
-    from dataclasses import replace
-
     return replace(host, manager="launchd" if manager == "launchd" else "systemd")

@@ -20,9 +20,12 @@ PRIVILEGED_PORTS_BELOW = 1024
 DEVICE_GROUPS = ("video", "render")  # owners of /dev/dri/*, /dev/kfd on Debian, Ubuntu, Fedora
 # Device nodes each backend opens, as systemd DeviceAllow= groups (names from /proc/devices).
 # Used only when every backend the service reads is listed here: the others read sysfs or
-# nodes we have not seen, and would be cut off by a closed device policy.
+# nodes we have not seen, and would be cut off by a closed device policy. NVIDIA's major 195
+# (/dev/nvidia0..N, /dev/nvidiactl) is "nvidia-frontend" on older drivers, "nvidia" on newer;
+# a group the host lacks is skipped by systemd with a log line.
 BACKEND_DEVICES: Mapping[str, tuple[str, ...]] = {
-    "nvidia": ("char-nvidia-frontend rw", "char-nvidia-uvm rw", "char-nvidia-caps r"),
+    "nvidia": ("char-nvidia-frontend rw", "char-nvidia rw", "char-nvidia-uvm rw",
+               "char-nvidia-caps r"),
     "amd": ("char-drm rw", "char-kfd rw"),
     "mock": (),
 }

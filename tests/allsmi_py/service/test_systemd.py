@@ -81,6 +81,7 @@ def test_system_unit_runs_isolated_and_hands_over_files_as_credentials() -> None
                  "LoadCredential=tls-cert:/etc/ssl/allsmi cert.pem",
                  "LoadCredential=tls-key:/etc/ssl/100%%key.pem",
                  "DevicePolicy=closed", "DeviceAllow=char-nvidia-frontend rw",
+                 "DeviceAllow=char-nvidia rw",
                  "DeviceAllow=char-kfd rw", "WantedBy=multi-user.target"):
         assert line in settings, line
     assert "tok" not in unit  # the token lives in the environment file only
