@@ -84,7 +84,8 @@ class DeviceReading:
     power_limit_w: float | None = None
     power_limit_default_w: float | None = None
     power_limit_max_w: float | None = None
-    energy_j: float | None = None  # monotonically increasing counter
+    energy_j: float | None = None  # the device's own counter (since driver load, reset...)
+    energy_consumed_j: float | None = None  # integrated by allsmi since it first ran (energy/)
 
     clock_graphics_mhz: float | None = None
     clock_sm_mhz: float | None = None
@@ -158,6 +159,7 @@ class CpuReading:
     socket_count: int | None = None
     temperature_c: float | None = None
     power_w: float | None = None
+    energy_consumed_j: float | None = None  # integrated by allsmi since it first ran (energy/)
     load_average_1m: float | None = None
 
 

@@ -35,6 +35,8 @@ SEED = Range(0, 2**63 - 1)
 TEMPERATURE_C = Range(0, 200.0, unit="C")
 HYSTERESIS_C = Range(0, 50.0, unit="C")
 PERCENT = Range(0, 1000.0, min_exclusive=True, unit="percent")
+PRICE_PER_KWH = Range(0, 1_000_000)
+ENERGY_GAP_S = Range(1, 3600.0, unit="seconds")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +149,15 @@ SCHEMA: dict[str, dict[str, Setting]] = {
                                 range=HYSTERESIS_C),
         "power_warn_pct": Setting(float, 95.0, "power draw warning, percent of the power limit",
                                   range=PERCENT),
+    },
+    "energy": {
+        "price_per_kwh": Setting(float, 0.12, "price of one kWh, for the cost the TUI shows",
+                                 range=PRICE_PER_KWH),
+        "currency": Setting(str, "USD", "currency of price_per_kwh (a code or a symbol)"),
+        "max_gap_s": Setting(float, 10.0, "a longer gap between readings adds no energy "
+                             "(at least 3 collection intervals)", range=ENERGY_GAP_S),
+        "state_file": Setting(str, "", "where totals are kept across restarts "
+                              "(empty: $XDG_STATE_HOME/allsmi/energy.json)"),
     },
     "mock": {
         "seed": Setting(int, None, "seed of simulated devices (empty: random)", nullable=True,

@@ -9,6 +9,7 @@ it was scraped, so the same seed always serves the same bodies.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from collections.abc import Callable
 
@@ -56,6 +57,9 @@ class SimNode:
         self._snapshot: NodeSnapshot | None = None
         self._replies: dict[tuple[str, str, bool], Reply] = {}
         self.app = make_app(self.snapshot, include_processes=include_processes)
+        # "allsmi first ran" at the epoch: the simulated counters' rise since then is what
+        # a node's meter would have integrated (all_smi_energy_consumed_joules_total)
+        self._energy_base = {d.uuid: d.energy_j for d in self.backend.readings()}
 
     def snapshot(self) -> NodeSnapshot:
         """The node at the cluster's current step, built at most once per step."""
@@ -65,7 +69,7 @@ class SimNode:
                 self.backend.advance(self.interval_s)
                 self.host.advance(self.interval_s)
                 self._step += 1
-            devices: list[DeviceReading] = self.backend.readings()
+            devices = [self._metered(d) for d in self.backend.readings()]
             status = BackendStatus(
                 "mock", "ok", self.backend.status_message(), READ_DURATION_S, len(devices)
             )
@@ -79,6 +83,12 @@ class SimNode:
             )
             self._replies.clear()
         return self._snapshot
+
+    def _metered(self, device: DeviceReading) -> DeviceReading:
+        base = self._energy_base.get(device.uuid)
+        if base is None or device.energy_j is None:
+            return device
+        return dataclasses.replace(device, energy_consumed_j=max(0.0, device.energy_j - base))
 
     def handle(self, method: str, target: str, headers: dict[str, str]) -> Reply:
         """Answer one request: the exporter's endpoints, bent by this node's fault."""

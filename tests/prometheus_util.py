@@ -55,7 +55,8 @@ def wait_http(url: str, timeout_s: float = 20.0, proc: subprocess.Popen[bytes] |
 def isolated_env(home: Path) -> dict[str, str]:
     """The environment for a child `allsmi`: no user config file, no ALLSMI_* settings."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ALLSMI_")}
-    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), PYTHONUNBUFFERED="1")
+    env.update(HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"),
+               XDG_STATE_HOME=str(home / ".local" / "state"), PYTHONUNBUFFERED="1")
     return env
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from allsmi_py.commands.metering import energy_price, metered
 from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.config import Config
@@ -24,11 +25,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
     interval_s = float(config.value("local", "interval_s", args.interval))
     theme = chosen_theme(args, config)
     seed = config.value("mock", "seed", args.seed)
-    collector = build_collector(args, interval_s=interval_s, seed=seed)
+    collector = metered(build_collector(args, interval_s=interval_s, seed=seed), config)
     # Import after the checks above so that a usage error costs no Textual import.
     from allsmi_py.alerts import AlertThresholds
     from allsmi_py.tui.app import AllSmiApp
+    from allsmi_py.tui.energy import use_price
 
+    use_price(energy_price(config))
     app = AllSmiApp(collector, AlertThresholds.from_config(config), theme=theme)
     try:
         app.run()

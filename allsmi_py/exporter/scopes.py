@@ -159,7 +159,13 @@ def _energy(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None:
         return []
     host = node.hostname
-    return [((host, "gpu", str(i), d.uuid), d) for i, d in enumerate(snapshot.devices)]
+    items: list[Item] = [((host, "gpu", str(i), d.uuid), d)
+                         for i, d in enumerate(snapshot.devices)]
+    if snapshot.host is not None:
+        # all-smi writes the CPU's series without gpu_index and gpu_uuid; an empty label
+        # value is the same series to Prometheus
+        items.append(((host, "cpu", "", ""), snapshot.host.cpu))
+    return items
 
 
 def _processes(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:

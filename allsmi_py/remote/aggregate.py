@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from allsmi_py.model import ClusterSnapshot
+from allsmi_py.model import ClusterSnapshot, NodeSnapshot
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,6 +23,7 @@ class ClusterSummary:
     temperature_stdev_c: float | None  # population standard deviation
     temperature_max_c: float | None
     power_total_w: float
+    energy_total_j: float | None = None  # since allsmi first ran on each node (devices + CPU)
 
     @property
     def memory_used_pct(self) -> float | None:
@@ -30,6 +31,14 @@ class ClusterSummary:
         if not self.memory_total_bytes:
             return None
         return 100.0 * self.memory_used_bytes / self.memory_total_bytes
+
+
+def node_energy_j(snapshot: NodeSnapshot) -> float | None:
+    """Joules the node's devices and CPU used since allsmi first ran there; None: none says."""
+    parts = [d.energy_consumed_j for d in snapshot.devices if d.energy_consumed_j is not None]
+    if snapshot.host is not None and snapshot.host.cpu.energy_consumed_j is not None:
+        parts.append(snapshot.host.cpu.energy_consumed_j)
+    return math.fsum(parts) if parts else None
 
 
 def summarize(cluster: ClusterSnapshot) -> ClusterSummary:
@@ -40,6 +49,7 @@ def summarize(cluster: ClusterSnapshot) -> ClusterSummary:
     util_sum = 0.0
     util_n = 0
     temps: list[float] = []
+    energies: list[float] = []
     for node in cluster.nodes:
         if not node.is_live:
             if node.snapshot is not None:
@@ -48,6 +58,9 @@ def summarize(cluster: ClusterSnapshot) -> ClusterSummary:
         live += 1
         if node.snapshot is None:
             continue
+        energy = node_energy_j(node.snapshot)
+        if energy is not None:
+            energies.append(energy)
         for d in node.snapshot.devices:
             devices += 1
             if d.memory_total_bytes is not None:
@@ -70,4 +83,5 @@ def summarize(cluster: ClusterSnapshot) -> ClusterSummary:
         device_count=devices, memory_total_bytes=mem_total, memory_used_bytes=mem_used,
         utilization_mean_pct=util_sum / util_n if util_n else None,
         temperature_mean_c=t_mean, temperature_stdev_c=t_stdev,
-        temperature_max_c=max(temps) if temps else None, power_total_w=power)
+        temperature_max_c=max(temps) if temps else None, power_total_w=power,
+        energy_total_j=math.fsum(energies) if energies else None)

@@ -43,6 +43,7 @@ _PROCESS_TEXT = tuple(label for label in _PROCESS.labels
                       if label in ProcessReading.__dataclass_fields__
                       and label != _PROCESS.key_label)
 _MAX_DEVICES = 4096
+_ENERGY_FIELD = "energy_consumed_j"  # all_smi_energy_consumed_joules_total, scope gpu or cpu
 _MAX_DISKS = 4096
 _MAX_PROCESSES = 50_000
 _NEW: dict[str, Any] = {}  # "not seen yet", apart from None ("seen, not a process")
@@ -89,6 +90,9 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
             dropped.add(name, value)
             continue
         scope = rule.scope
+        if rule.field == _ENERGY_FIELD and labels.get("scope") == "cpu":
+            cpu.setdefault(_ENERGY_FIELD, converted)  # the host CPU's: no device named
+            continue
         if scope == "device":
             device = _device(devices, labels, rule.creates)
             if device is not None:

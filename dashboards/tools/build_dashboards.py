@@ -33,6 +33,7 @@ from grafana import (  # noqa: E402  (a script next to its helper module)
     stat,
     table,
     target,
+    textbox_variable,
     timeseries,
 )
 
@@ -52,6 +53,27 @@ UP_DOWN = [{"type": "value", "options": {"0": {"text": "DOWN", "color": "red", "
                                          "1": {"text": "UP", "color": "green", "index": 1}}}]
 
 
+# Energy: all_smi_energy_consumed_joules_total is what allsmi (or all-smi) integrated since
+# it first ran on the node; kWh and cost at the price typed in the dashboard header (the TUI
+# takes it from the config's energy section).
+J_PER_KWH = 3_600_000
+PRICE_VARS = [
+    textbox_variable("price_per_kwh", "Price per kWh", "0.12",
+                     "Price of one kWh, for the cost panels (the TUI: energy.price_per_kwh)."),
+    textbox_variable("currency", "Currency", "USD", "Currency of the price, shown in titles."),
+]
+
+
+def kwh(joules_expr: str) -> str:
+    """PromQL of `joules_expr` in kWh."""
+    return f"{joules_expr} / {J_PER_KWH}"
+
+
+def cost(joules_expr: str) -> str:
+    """PromQL of `joules_expr` at the dashboard's price per kWh."""
+    return f"{joules_expr} / {J_PER_KWH} * $price_per_kwh"
+
+
 def against(title: str, description: str, metric: str, references: list[tuple[str, str]],
             unit: str, selector: str, *, min_: float | None = None) -> Json:
     """A line per device of `metric`, with its `references` (metric, legend) dashed."""
@@ -66,8 +88,9 @@ def cluster_overview() -> Json:
     node = 'job=~"$job", instance=~"$instance"'
     dev = f'{node}, gpu=~"$gpu"'
     # energy has no `gpu` (model) label: keep the devices of the chosen models by uuid
-    energy = (f"increase(all_smi_energy_consumed_joules_total{{{node}}}[$__range])"
-              f" and on(job, instance, gpu_uuid) all_smi_gpu_info{{{dev}}}")
+    devices_of = f" and on(job, instance, gpu_uuid) all_smi_gpu_info{{{dev}}}"
+    energy = f"increase(all_smi_energy_consumed_joules_total{{{node}}}[$__range]){devices_of}"
+    lifetime = f"all_smi_energy_consumed_joules_total{{{node}}}{devices_of}"
     to_node = [{"title": "Node detail", "targetBlank": False,
                 "url": f"/d/{DETAIL_UID}?var-job=$job&var-instance=${{__data.fields.instance}}"
                        "&${__url_time_range}"}]
@@ -81,6 +104,7 @@ def cluster_overview() -> Json:
         query_variable("gpu", "Device model",
                        f"label_values(all_smi_gpu_info{{{node}}}, gpu)",
                        multi=True, include_all=True),
+        *PRICE_VARS,
     ]
     items: list[tuple[Json, int, int]] = [
         (row("Cluster"), 24, 1),
@@ -107,6 +131,18 @@ def cluster_overview() -> Json:
         (stat("Energy in range", "Energy the selected devices used over the dashboard's "
               "time range (increase of all_smi_energy_consumed_joules_total).",
               [target(f"sum({energy})", "energy")], "joule"), 4, 4),
+        (stat("Energy in range (kWh)", "The same energy in kilowatt-hours.",
+              [target(kwh(f"sum({energy})"), "energy")], "kwatth", decimals=3), 6, 4),
+        (stat("Cost in range ($currency)", "What that energy cost at the price per kWh "
+              "typed in the dashboard header.",
+              [target(cost(f"sum({energy})"), "cost")], "none", decimals=2), 6, 4),
+        (stat("Energy since first run (kWh)", "Energy the selected devices used since the "
+              "exporter first ran on each node (all_smi_energy_consumed_joules_total, kept "
+              "across exporter restarts).",
+              [target(kwh(f"sum({lifetime})"), "energy")], "kwatth", decimals=3), 6, 4),
+        (stat("Cost since first run ($currency)", "What the energy since first run cost "
+              "at the price per kWh typed in the dashboard header.",
+              [target(cost(f"sum({lifetime})"), "cost")], "none", decimals=2), 6, 4),
         (heatmap("Utilization by node", "Mean device utilization of each node over time: "
                  "one row per node.",
                  [target(f"avg by (instance) (all_smi_gpu_utilization{{{dev}}})",
@@ -134,6 +170,10 @@ def cluster_overview() -> Json:
                   "dashboard's time range.",
                   [target(f"sum by (instance) ({energy})", "{{instance}}", instant=True)],
                   "joule"), 8, 8),
+        (bargauge("Cost by node in range ($currency)", "What each node's devices' energy "
+                  "over the time range cost at the price per kWh in the header.",
+                  [target(cost(f"sum by (instance) ({energy})"), "{{instance}}",
+                          instant=True)], "none"), 8, 8),
         (piechart("Devices by model", "How many devices of each model the selected nodes "
                   "report.",
                   [target(f"count by (gpu) (all_smi_gpu_info{{{dev}}})", "{{gpu}}",
@@ -181,6 +221,9 @@ def node_detail() -> Json:
     """Node detail: one node, each device on its own line."""
     node = 'job=~"$job", instance="$instance"'
     dev = f'{node}, gpu_index=~"$gpu"'
+    # the CPU's energy series has an empty gpu_index, which the "All" regex .* also matches
+    dev_energy = f'all_smi_energy_consumed_joules_total{{{dev}, scope="gpu"}}'
+    cpu_energy = f'all_smi_energy_consumed_joules_total{{{node}, scope="cpu"}}'
     variables = [
         datasource_variable(),
         JOB_VAR,
@@ -188,6 +231,7 @@ def node_detail() -> Json:
                        multi=False, include_all=False),
         query_variable("gpu", "Device", f"label_values(all_smi_gpu_info{{{node}}}, gpu_index)",
                        multi=True, include_all=True, sort=3),
+        *PRICE_VARS,
     ]
     process_units = [
         {"matcher": {"id": "byName", "options": "Value #A"},
@@ -211,11 +255,26 @@ def node_detail() -> Json:
               [target(f"sum(all_smi_gpu_power_consumption_watts{{{dev}}})", "power")],
               "watt", graph=True), 4, 4),
         (stat("Energy in range", "Energy the devices used over the time range.",
-              [target(f"sum(increase(all_smi_energy_consumed_joules_total{{{dev}}}"
-                      "[$__range]))", "energy")], "joule"), 4, 4),
+              [target(f"sum(increase({dev_energy}[$__range]))", "energy")], "joule"), 4, 4),
         (table("Devices on this node", "Identity of each device (all_smi_gpu_info).",
                [target(f"all_smi_gpu_info{{{dev}}}", instant=True, table=True)], "none",
                hide=("Time", "__name__", "job", "Value", "instance", "gpu_uuid")), 10, 4),
+        (stat("Energy in range (kWh)", "Energy of the devices and, where the node reports "
+              "it, its CPU over the time range, in kilowatt-hours.",
+              [target(kwh(f"sum(increase({dev_energy}[$__range]))"), "devices"),
+               target(kwh(f"sum(increase({cpu_energy}[$__range]))"), "CPU", "B")],
+              "kwatth", decimals=3), 6, 4),
+        (stat("Cost in range ($currency)", "What the devices' energy over the time range "
+              "cost at the price per kWh typed in the dashboard header.",
+              [target(cost(f"sum(increase({dev_energy}[$__range]))"), "cost")], "none",
+              decimals=2), 6, 4),
+        (stat("Energy since first run (kWh)", "Energy of the devices since the exporter "
+              "first ran on this node (all_smi_energy_consumed_joules_total, kept across "
+              "restarts).", [target(kwh(f"sum({dev_energy})"), "devices")], "kwatth",
+              decimals=3), 6, 4),
+        (stat("Cost since first run ($currency)", "What the devices' energy since first "
+              "run cost at the price per kWh typed in the dashboard header.",
+              [target(cost(f"sum({dev_energy})"), "cost")], "none", decimals=2), 6, 4),
         (row("Per device"), 24, 1),
         (timeseries("Utilization", "Utilization of each device.",
                     [target(f"all_smi_gpu_utilization{{{dev}}}", PER_DEVICE)], "percent",
@@ -239,8 +298,8 @@ def node_detail() -> Json:
                  "rotmhz", dev, min_=0), 12, 8),
         (bargauge("Energy by device in range", "Energy each device used over the time "
                   "range.",
-                  [target(f"increase(all_smi_energy_consumed_joules_total{{{dev}}}"
-                          "[$__range])", "{{gpu_index}}", instant=True)], "joule"), 12, 8),
+                  [target(f"increase({dev_energy}[$__range])", "{{gpu_index}}",
+                          instant=True)], "joule"), 12, 8),
         (table("Processes", "Processes using the devices, as exported with "
                "`allsmi api --processes` (empty without it).",
                [target(f"all_smi_process_memory_used_bytes{{{dev}}}", instant=True,

@@ -1,8 +1,8 @@
 """Small builders for Grafana dashboard JSON (schemaVersion 39, Grafana 10/11).
 
 Only what our two dashboards use: a Prometheus datasource variable, label_values query
-variables, and timeseries, stat, table, bar gauge, pie chart and heatmap panels. Every
-panel takes a unit, so no panel is written without one.
+variables, textbox variables (the energy price), and timeseries, stat, table, bar gauge,
+pie chart and heatmap panels. Every panel takes a unit, so no panel is written without one.
 """
 
 from __future__ import annotations
@@ -41,6 +41,14 @@ def query_variable(name: str, label: str, query: str, *, multi: bool, include_al
     if include_all:
         out["allValue"] = ".*"
     return out
+
+
+def textbox_variable(name: str, label: str, default: str, description: str) -> Json:
+    """A value the user types in the dashboard header (a price, a currency), `default` first."""
+    return {"name": name, "label": label, "type": "textbox", "query": default,
+            "current": {"selected": False, "text": default, "value": default},
+            "options": [{"selected": True, "text": default, "value": default}], "hide": 0,
+            "description": description}
 
 
 def _thresholds(steps: list[tuple[float | None, str]] | None) -> Json:

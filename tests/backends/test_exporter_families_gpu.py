@@ -24,7 +24,7 @@ from backends.jetson.parse import parse_tegrastats
 from backends.nvidia.backend import NvidiaBackend
 from tests.backends.apple.machines import Clock, m4_max, step_m4_max
 from tests.backends.apple.test_native import backend_over
-from tests.backends.families import FIXTURES, GIB, HOST, MIB, Scrape, assert_round_trip, gpu
+from tests.backends.families import FIXTURES, GIB, MIB, Scrape, assert_round_trip, gpu
 from tests.backends.intel.test_backend import make_xe
 from tests.backends.jetson.test_backend import make_dla, make_tree
 from tests.fakes.fake_pynvml import FakeNvml, h100
@@ -158,7 +158,8 @@ def test_intel_families(tmp_path: Path) -> None:
         assert scrape.value(name, **g) == pytest.approx(want), name
     # xe's fdinfo gives per-client memory, not a device total used: no used-memory sample
     assert "all_smi_gpu_memory_used_bytes" not in scrape.samples
-    energy = scrape.one("all_smi_energy_consumed_joules_total", gpu_uuid=dev.uuid)
+    # the device's own counter; all_smi_energy_consumed_joules_total is allsmi's integral
+    energy = scrape.one("allsmi_device_energy_joules_total", **g)
     assert energy.value == 3.0
     info = scrape.one("all_smi_gpu_info", **g).labels
     assert (info["type"], info["vendor"]) == ("GPU", "Intel")
@@ -237,8 +238,7 @@ def test_nvidia_families(h100_readings: list[DeviceReading]) -> None:
         ("all_smi_gpu_numa_node_id", 0),
     ):
         assert scrape.value(name, **g) == pytest.approx(want), name
-    assert scrape.value("all_smi_energy_consumed_joules_total", host=HOST, scope="gpu",
-                        gpu_uuid=first.uuid) == pytest.approx(123_456.789)
+    assert scrape.value("allsmi_device_energy_joules_total", **g) == pytest.approx(123_456.789)
     assert scrape.value("all_smi_gpu_mig_mode", gpu_uuid=first.uuid) == 0
     info = scrape.one("all_smi_gpu_info", **g).labels
     assert info["type"] == "GPU"

@@ -117,7 +117,7 @@ def metric_names(expr: str) -> set[str]:
     What is left of an identifier once strings, matchers, ranges and grouping clauses are
     removed is a metric name, unless it calls a function or is an operator keyword.
     """
-    text = _strip_strings(expr)
+    text = VARIABLE.sub("1", _strip_strings(expr))  # a dashboard variable is a value here
     text = re.sub(r"\{[^{}]*\}", "{}", text)
     text = re.sub(r"\[[^\]]*\]", "[]", text)
     text = GROUPING.sub(" ", text)

@@ -27,7 +27,7 @@ from tests.dashboards.promql import (
 )
 
 # Units a panel may carry: what the issue asks for, plus clocks, counts and durations.
-UNITS = {"percent", "bytes", "celsius", "watt", "joule", "rotmhz", "none", "s"}
+UNITS = {"percent", "bytes", "celsius", "watt", "joule", "rotmhz", "none", "s", "kwatth"}
 # What the issue asks each dashboard to show, by panel title.
 OVERVIEW_PANELS = {"Nodes up", "Nodes down", "Devices", "Utilization by node", "Device memory",
                    "Power now", "Energy in range", "Temperature distribution",
@@ -150,7 +150,28 @@ def test_units_say_what_the_metric_measures() -> None:
                 outer = sorted(metric_names(expr))[0]
                 for suffix, wanted in suffix_unit.items():
                     if outer.endswith(suffix):
+                        wanted = _converted_energy_unit(expr, wanted)
                         assert unit == wanted, f"{panel['title']}: {outer} shown as {unit}"
+
+
+def _converted_energy_unit(expr: str, unit: str) -> str:
+    """Joules shown as kWh (`/ 3600000`), or as money (`... * $price_per_kwh`, no unit)."""
+    if unit != "joule" or not expr.rstrip().endswith(("/ 3600000", "* $price_per_kwh")):
+        return unit
+    return "none" if expr.rstrip().endswith("$price_per_kwh") else "kwatth"
+
+
+def test_energy_and_cost_panels() -> None:
+    """Issue 18 item 1: energy in kWh and its cost, over the range and since first run."""
+    for name in DASHBOARD_FILES:
+        titles = _titles(name)
+        for title in ("Energy in range (kWh)", "Cost in range ($currency)",
+                      "Energy since first run (kWh)", "Cost since first run ($currency)"):
+            assert title in titles, (name, title)
+        by_name = {v["name"]: v for v in variables(load_dashboard(name))}
+        assert by_name["price_per_kwh"]["type"] == "textbox"
+        assert by_name["price_per_kwh"]["query"] == "0.12"
+        assert by_name["currency"]["query"] == "USD"
 
 
 def test_every_metric_exists_in_the_exporter_schema() -> None:

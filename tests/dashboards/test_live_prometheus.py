@@ -54,6 +54,8 @@ SAMPLES_WANTED = 6  # scrapes of every live target before the queries run
 MAY_BE_EMPTY = {
     "cluster-overview.json / Allocated but idle / A":
         "lists devices holding memory at under 1 % utilization; the mock's devices are busy",
+    "node-detail.json / Energy in range (kWh) / B":
+        "the CPU's energy: only nodes whose CPU reports its power; none of the mock's does",
     "cluster-overview.json / Active alerts / A":
         "lists pending or firing alerts; whether one is pending yet depends on timing",
 }
@@ -188,6 +190,9 @@ def _values(name: str, live: Live, instance: str | None = None) -> dict[str, str
     """Variable values as Grafana fills them by default: the first job, All (or `instance`)."""
     values = {"__range": live.range}
     for variable in variables(load_dashboard(name)):
+        if variable["type"] == "textbox":  # the energy price: its default, as typed
+            values[variable["name"]] = variable["query"]
+            continue
         if variable["type"] != "query":
             continue
         selector, label = variable_query(variable)

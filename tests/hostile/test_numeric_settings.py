@@ -63,6 +63,8 @@ CASES = [
     Case("alerts.temp_crit_c", (), "0", "200", "-1", "200.5", "95"),
     Case("alerts.hysteresis_c", (), "0", "50", "-0.1", "51", "0"),
     Case("alerts.power_warn_pct", (), "0", "1000", "0", "1001", "90"),
+    Case("energy.price_per_kwh", (), "0", "1000000", "-0.01", "1000001", "0.25"),
+    Case("energy.max_gap_s", (), "1", "3600", "0.5", "3601", "30"),
     Case("mock.seed", (("snapshot", "--seed"), ("local", "--seed"), ("api", "--seed")),
          "0", "9223372036854775807", "-1", str(2**63), "0", integer=True),
 ]

@@ -12,15 +12,18 @@ vendors' own), `host` (exporter status, processes, CPU, memory, disk, energy).
 from __future__ import annotations
 
 from allsmi_py.exporter.schema.device import DEVICE, GPU_INFO_LABELS, MIG, device_type
-from allsmi_py.exporter.schema.host import ENERGY, HOST, PROCESS, STATUS
+from allsmi_py.exporter.schema.host import DEVICE_ENERGY_COUNTER, ENERGY, HOST, PROCESS, STATUS
 from allsmi_py.exporter.schema.npu import NPU
 from allsmi_py.exporter.schema.spec import MetricSpec
 
-__all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "PROCESS_SCOPES", "SCHEMA", "STATUS",
-           "MetricSpec", "device_type", "specs"]
+__all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "OWN_NAMES", "PROCESS_SCOPES", "SCHEMA",
+           "STATUS", "MetricSpec", "device_type", "specs"]
 
-# all-smi's family order: status, GPU, NPU, process, CPU, memory, disk, MIG, energy
-SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *MIG, *ENERGY)
+# all-smi's family order: status, GPU, NPU, process, CPU, memory, disk, MIG, energy; then ours
+SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *MIG, *ENERGY,
+                                  *DEVICE_ENERGY_COUNTER)
+OWN_NAMES = frozenset(spec.name for spec in DEVICE_ENERGY_COUNTER)
+"""Families of our own: named so that they can never collide with one of all-smi's."""
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in SCHEMA}
 PROCESS_SCOPES = frozenset({"process"})
 

@@ -78,7 +78,18 @@ HOST: tuple[MetricSpec, ...] = (
           "available_bytes"),
 )
 
+# all-smi's meaning: joules integrated since the exporter first ran on this node, kept across
+# restarts (allsmi_py/energy/). The device's own counter is DEVICE_ENERGY_COUNTER, below.
 ENERGY: tuple[MetricSpec, ...] = (
-    MetricSpec("all_smi_energy_consumed_joules_total", "Energy consumed in joules", "counter",
-               "energy", lambda d: d.energy_j, field="energy_j"),
+    MetricSpec("all_smi_energy_consumed_joules_total",
+               "Energy consumed in joules since all-smi first ran on this node", "counter",
+               "energy", lambda r: r.energy_consumed_j, field="energy_consumed_j"),
+)
+
+# Our own name (not in all-smi's list, which it must never collide with): the device's own
+# energy counter as the driver keeps it (NVML since driver load, hwmon energy1_input ...).
+DEVICE_ENERGY_COUNTER: tuple[MetricSpec, ...] = (
+    MetricSpec("allsmi_device_energy_joules_total",
+               "The device's own energy counter in joules (resets with the driver)", "counter",
+               "device", lambda d: d.energy_j, field="energy_j"),
 )

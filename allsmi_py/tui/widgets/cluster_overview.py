@@ -13,10 +13,12 @@ from textual.widget import Widget
 from allsmi_py.model import ClusterNode, ClusterSnapshot
 from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.tui.cluster_rows import node_name
+from allsmi_py.tui.energy import energy_words
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.history import History
 from allsmi_py.tui.style import ACCENT, DOWN, LEVEL_STYLE, MUTED, fill_colour
 from allsmi_py.tui.widgets.bars import sparkline
+from allsmi_py.tui.widgets.line_table import COMPACT_BELOW
 
 
 class Series(NamedTuple):
@@ -85,24 +87,30 @@ def alert_summary_text(summary: AlertSummary) -> Text:
 
 
 def cluster_header_text(cluster: ClusterSnapshot | None, source: str,
-                        alerts: AlertSummary | None = None) -> Text:
-    """The top line: tool, where the data comes from, time of the round, alert summary."""
+                        alerts: AlertSummary | None = None, compact: bool = False) -> Text:
+    """The top line: tool, time of the picture, alert summary, where the data comes from.
+
+    The source goes last: a long hostfile path is what a narrow terminal cuts, never the
+    clock or the alerts. Compact (a narrow terminal): the time without the date.
+    """
     text = Text("allsmi-py", style=ACCENT)
-    text.append(f"  cluster view  {source}  ")
+    text.append("  ")
     if cluster is None:
         text.append("first round…", style=MUTED)
     else:
-        stamp = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(cluster.taken_at_s))
+        stamp = time.strftime("%H:%M:%S" if compact else "%Y-%m-%d %H:%M:%S",
+                              time.localtime(cluster.taken_at_s))
         text.append(stamp, style=MUTED)
     if alerts is not None:
         # Issue 15: one line in a fixed place instead of a toast that never goes away.
         text.append("  ·  ", style=MUTED)
         text.append_text(alert_summary_text(alerts))
+    text.append(f"  ·  {source}" if compact else f"  ·  cluster view {source}", style=MUTED)
     return text
 
 
 def overview_text(summary: ClusterSummary | None, history: History, width: int,
-                  problems: Sequence[str]) -> Text:
+                  problems: Sequence[str], compact: bool = False) -> Text:
     """Totals on the first line, history sparklines on the second, problems after."""
     if summary is None:
         return Text("Waiting for the first round over the cluster…", style=MUTED)
@@ -119,7 +127,8 @@ def overview_text(summary: ClusterSummary | None, history: History, width: int,
     out.append(used_of_total(s.memory_used_bytes, s.memory_total_bytes or None))
     if s.memory_used_pct is not None:
         out.append(f" {s.memory_used_pct:.0f}%", style=fill_colour(s.memory_used_pct))
-    out.append("  Util ", style=MUTED)
+    # On a narrow terminal the totals take two lines instead of being cut.
+    out.append("\nUtil " if compact else "  Util ", style=MUTED)
     if s.utilization_mean_pct is None:
         out.append("N/A", style=MUTED)
     else:
@@ -134,6 +143,9 @@ def overview_text(summary: ClusterSummary | None, history: History, width: int,
     power = s.power_total_w
     out.append(f"{power / 1e6:.2f} MW" if power >= 1e6 else f"{power / 1000:.1f} kW"
                if power >= 1000 else f"{power:.0f} W", style=ACCENT)
+    if s.energy_total_j is not None:
+        out.append("  Energy ", style=MUTED)
+        out.append(energy_words(s.energy_total_j), style=ACCENT)
     out.append("\n")
     spark_w = max(4, (width - 4 * 12) // 4)
     for series in SERIES:
@@ -165,11 +177,15 @@ class ClusterHeader(Widget):
     @property
     def message(self) -> str:
         """The line, as plain text."""
-        return cluster_header_text(self._cluster, self.source, self._alerts).plain
+        return self._text().plain
 
     def render(self) -> RenderableType:
         """The line."""
-        return cluster_header_text(self._cluster, self.source, self._alerts)
+        return self._text()
+
+    def _text(self) -> Text:
+        return cluster_header_text(self._cluster, self.source, self._alerts,
+                                   compact=self.app.size.width < COMPACT_BELOW)
 
 
 class ClusterOverview(Widget):
@@ -180,6 +196,14 @@ class ClusterOverview(Widget):
         self._summary: ClusterSummary | None = None
         self._history = History()
         self._problems: tuple[str, ...] = ()
+        self._compact = False
+
+    def on_resize(self) -> None:
+        """The totals take one more line on a narrow terminal: relayout when that changes."""
+        compact = self.app.size.width < COMPACT_BELOW
+        if compact != self._compact:
+            self._compact = compact
+            self.refresh(layout=True)
 
     def show(self, summary: ClusterSummary, history: History, problems: Sequence[str]) -> None:
         """Draw this round's summary; relayout only when the problem lines change."""
@@ -190,11 +214,13 @@ class ClusterOverview(Widget):
     @property
     def message(self) -> str:
         """The text shown, as plain text."""
-        return overview_text(self._summary, self._history, self.size.width, self._problems).plain
+        return overview_text(self._summary, self._history, self.size.width, self._problems,
+                             self._compact).plain
 
     def render(self) -> RenderableType:
         """The overview."""
-        return overview_text(self._summary, self._history, self.size.width, self._problems)
+        return overview_text(self._summary, self._history, self.size.width, self._problems,
+                             self._compact)
 
 
 def lost_text(down: Sequence[ClusterNode], now_s: float) -> Text:

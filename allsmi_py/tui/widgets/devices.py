@@ -9,6 +9,7 @@ from textual.containers import ScrollableContainer
 
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import DeviceReading
+from allsmi_py.tui.energy import energy_spans
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.history import History
 from allsmi_py.tui.style import (
@@ -99,7 +100,7 @@ def card_spans(device: DeviceReading, history: History, thresholds: AlertThresho
     procs = len(device.processes)
     tail = f"  {procs} proc{'s' if procs != 1 else ''}"
     # SoC extras share the history line: the spark line gives up the room they need.
-    extras = soc_spans(device)
+    extras = soc_spans(device) + energy_spans(device.energy_consumed_j, "  ")
     spark_width = max(4, width - 5 - len(tail) - sum(len(text) for text, _ in extras))
     third = (("Hist ", ACCENT), spark_span(history.values(utilization_key(device.uuid)),
                                            spark_width), *extras, (tail, MUTED))

@@ -10,9 +10,12 @@ from textual.widget import Widget
 
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import ClusterNode, NodeSnapshot
+from allsmi_py.remote.aggregate import node_energy_j
 from allsmi_py.tui.cluster_rows import node_name
+from allsmi_py.tui.energy import energy_spans
 from allsmi_py.tui.history import History
 from allsmi_py.tui.style import ACCENT, HEADER, LEVEL_STYLE, MUTED
+from allsmi_py.tui.widgets.bars import to_text
 from allsmi_py.tui.widgets.cluster_overview import LOST_TITLE, ago
 from allsmi_py.tui.widgets.devices import card_lines, card_title
 from allsmi_py.tui.widgets.hostbar import host_lines
@@ -85,6 +88,9 @@ def node_view(node: ClusterNode | None, now_s: float, history: History,
     if troubles is not None:
         parts.append(troubles)
     parts.append(host_lines(snap.host, History(), width))
+    energy = node_energy_j(snap)
+    if energy is not None:
+        parts.append(to_text([energy_spans(energy, "Energy since allsmi first ran: ")]))
     for device in snap.devices:
         line = Text(card_title(device), style=ACCENT)
         line.append("\n")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from allsmi_py.exporter.schema import BY_NAME, SCHEMA, specs
+from allsmi_py.exporter.schema import BY_NAME, OWN_NAMES, SCHEMA, specs
 from allsmi_py.exporter.scopes import SCOPES, cap_label_value, sanitize_label_name
 
 REFERENCE = Path(__file__).resolve().parents[2] / "fixtures" / "allsmi" / "allsmi_metrics.txt"
@@ -28,13 +28,23 @@ def _reference() -> dict[str, tuple[tuple[str, ...], frozenset[str]]]:
 
 def test_every_name_is_all_smis() -> None:
     reference = _reference()
-    unknown = [s.name for s in SCHEMA if s.name not in reference]
+    unknown = [s.name for s in SCHEMA if s.name not in reference and s.name not in OWN_NAMES]
     assert unknown == []
+
+
+def test_our_own_names_cannot_collide_with_all_smis() -> None:
+    reference = _reference()
+    assert OWN_NAMES
+    for name in OWN_NAMES:
+        assert name not in reference
+        assert not name.startswith("all_smi_"), name  # all-smi's namespace stays all-smi's
 
 
 def test_labels_are_all_smis_in_order() -> None:
     reference = _reference()
     for spec in SCHEMA:
+        if spec.name in OWN_NAMES:
+            continue
         required, optional = reference[spec.name]
         if spec.dynamic_labels:  # gpu_info: all-smi's `type`, then our extras and detail keys
             assert spec.labels[: len(required)] == required

@@ -213,5 +213,5 @@ def test_energy_adds_to_a_named_device_but_names_none() -> None:
                                  energy.format("GPU-1", 1234.5), energy.format("GPU-9", 1.0),
                                  energy.format("GPU-1", -3)))
     (device,) = snap.devices
-    assert device.energy_j == 1234.5
+    assert device.energy_consumed_j == 1234.5
     assert rules()["all_smi_energy_consumed_joules_total"].creates is False
