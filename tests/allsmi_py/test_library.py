@@ -13,6 +13,7 @@ import json
 import re
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from itertools import islice
 from pathlib import Path
@@ -101,6 +102,15 @@ def test_the_collector_yields_a_snapshot_per_interval_and_stops_on_exit() -> Non
         assert node.latest is not None and node.latest.taken_at_s == taken[-1]
     assert taken == sorted(taken) and len(set(taken)) == 3
     assert list(node) == []  # stopped: iterating again yields nothing
+
+
+def test_stop_from_another_thread_ends_the_iteration_at_once() -> None:
+    node = allsmi_py.Collector(mock="h100:1", interval_s=3600.0, host=False)
+    got = []
+    for snapshot in node:  # without stop() the next snapshot would be an hour away
+        got.append(snapshot)
+        threading.Thread(target=node.stop).start()
+    assert len(got) == 1
 
 
 class _Counting(Backend):
