@@ -1,0 +1,175 @@
+"""Opens a recording: reads the header, indexes the frames by time, decodes one on demand.
+
+Indexing walks the record heads only (a day of a large cluster is gigabytes): no frame is
+decompressed until asked for. What is wrong with the file becomes a line in `problems`,
+never an exception, once the header has been read: a head that is not one (damage) is
+skipped by looking for the next sync word, a file that ends inside a record (a recorder
+killed, a copy cut short) ends the index there, and frames older than the one before them
+are left out, so times only grow and seeking can bisect. A frame whose checksum, zstd frame
+or JSON is bad raises DamagedRecord when it is read; the others still read.
+"""
+
+from __future__ import annotations
+
+import bisect
+import mmap
+import os
+from array import array
+from types import TracebackType
+
+from allsmi_py.model import ClusterSnapshot, NodeSnapshot
+from allsmi_py.recording.format import (
+    KIND_FRAME,
+    KIND_HEADER,
+    MAGIC,
+    MAX_FRAME_JSON_BYTES,
+    MAX_FRAMES,
+    MAX_HEADER_JSON_BYTES,
+    RECORD_HEAD,
+    SYNC,
+    DamagedRecord,
+    RecordingHeader,
+    check_payload,
+    decode_header,
+    decompress,
+    read_head,
+)
+from allsmi_py.serialize import decode_json_as
+
+Snapshot = NodeSnapshot | ClusterSnapshot
+
+
+class Recording:
+    """An open recording: `header`, frame times, `problems`, and each frame on demand."""
+
+    def __init__(self, path: str | os.PathLike[str],
+                 max_frame_json_bytes: int = MAX_FRAME_JSON_BYTES) -> None:
+        """Open and index `path`; DamagedRecord (one line) when it has no readable header."""
+        self.path = os.fspath(path)
+        self.max_frame_json_bytes = max_frame_json_bytes
+        self.problems: list[str] = []
+        self._offsets = array("q")
+        self._lengths = array("L")
+        self._crcs = array("L")
+        self._times = array("d")
+        try:
+            with open(self.path, "rb") as file:
+                size = os.fstat(file.fileno()).st_size
+                if size <= len(MAGIC):
+                    raise DamagedRecord("empty or not an allsmi recording")
+                self._map: mmap.mmap = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        except OSError as exc:
+            raise DamagedRecord(f"cannot read: {exc.strerror or exc}") from None
+        try:
+            self.header, start = self._read_header()
+            self._index(start)
+        except BaseException:
+            self._map.close()
+            raise
+
+    def _read_header(self) -> tuple[RecordingHeader, int]:
+        data = self._map
+        if data[:len(MAGIC)] != MAGIC:
+            raise DamagedRecord("not an allsmi recording (no recording magic at the start)")
+        offset = len(MAGIC)
+        if len(data) < offset + RECORD_HEAD.size:
+            raise DamagedRecord("the file ends inside its header")
+        head = read_head(data, offset)
+        if head is None or head.kind != KIND_HEADER or not head.plausible:
+            raise DamagedRecord("the header record is damaged")
+        start = offset + RECORD_HEAD.size
+        if start + head.length > len(data):
+            raise DamagedRecord("the file ends inside its header")
+        payload = data[start:start + head.length]
+        check_payload(payload, head.crc32)
+        return decode_header(decompress(payload, MAX_HEADER_JSON_BYTES)), start + head.length
+
+    def _index(self, offset: int) -> None:
+        data = self._map
+        size = len(data)
+        damaged_at: list[int] = []
+        out_of_order = 0
+        last_time = float("-inf")
+        while offset < size:
+            tail = size - offset
+            head = read_head(data, offset) if tail >= RECORD_HEAD.size else None
+            cut = head is None and data[offset:offset + len(SYNC)] == SYNC[:tail]
+            if head is not None and head.plausible and RECORD_HEAD.size + head.length > tail:
+                # Runs past the end: the last record of a cut file, unless more records
+                # follow (then its length is what is damaged).
+                cut = data.find(SYNC, offset + 1) < 0
+                head = None
+            if cut:
+                self.problems.append(f"the file ends inside the frame at byte {offset} "
+                                     "(cut short?): read up to the frame before it")
+                break
+            if head is None or not head.plausible:
+                damaged_at.append(offset)
+                offset = data.find(SYNC, offset + 1)
+                if offset < 0:
+                    break
+                continue
+            start = offset + RECORD_HEAD.size
+            offset = start + head.length
+            if head.kind != KIND_FRAME:
+                continue  # a second header (files joined end to end): nothing to show
+            if head.taken_at_s < last_time:
+                out_of_order += 1
+                continue
+            if len(self._times) >= MAX_FRAMES:
+                self.problems.append(f"more than {MAX_FRAMES} frames: read the first "
+                                     f"{MAX_FRAMES}")
+                break
+            last_time = head.taken_at_s
+            self._offsets.append(start)
+            self._lengths.append(head.length)
+            self._crcs.append(head.crc32)
+            self._times.append(head.taken_at_s)
+        if damaged_at:
+            self.problems.append(f"{len(damaged_at)} damaged stretch(es) skipped, the first at "
+                                 f"byte {damaged_at[0]}")
+        if out_of_order:
+            self.problems.append(f"{out_of_order} frame(s) older than the frame before them "
+                                 "left out")
+
+    def __len__(self) -> int:
+        return len(self._times)
+
+    @property
+    def times(self) -> array[float]:
+        """Each frame's taken_at_s (Unix time), in order."""
+        return self._times
+
+    def index_at(self, time_s: float) -> int | None:
+        """The last frame taken at or before `time_s`; None when the recording starts later."""
+        index = bisect.bisect_right(self._times, time_s) - 1
+        return index if index >= 0 else None
+
+    def frame_json(self, index: int) -> bytes:
+        """Frame `index` as JSON; DamagedRecord when its bytes are damaged or too large."""
+        start = self._offsets[index]
+        payload = self._map[start:start + self._lengths[index]]
+        check_payload(payload, self._crcs[index])
+        return decompress(payload, self.max_frame_json_bytes)
+
+    def snapshot(self, index: int) -> Snapshot:
+        """Frame `index` decoded; DamagedRecord (naming the frame) when it cannot be."""
+        try:
+            body = self.frame_json(index)
+            if self.header.kind == "local":
+                return NodeSnapshot.from_json(body)
+            return decode_json_as(ClusterSnapshot, body)
+        except ValueError as exc:  # DamagedRecord is one
+            raise DamagedRecord(f"frame {index + 1} (byte {self._offsets[index]}) is "
+                                f"damaged: {exc}") from None
+
+    def close(self) -> None:
+        """Release the file."""
+        self._map.close()
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
