@@ -310,3 +310,14 @@ def test_first_closed_to_others_finds_the_blocking_part(open_dir: Path, dir_mode
     executable.parent.chmod(dir_mode)
     found = first_closed_to_others(executable)
     assert (found.name if found else None) == blocked
+
+
+def test_the_real_runner_reports_status_output_and_missing_tools(tmp_path: Path) -> None:
+    from allsmi_py.service.manage import TOOL_OUTPUT_CHARS_MAX, run_tool
+
+    assert run_tool(["sh", "-c", "echo out; echo err >&2; exit 3"]) == Completed(3, "out\nerr")
+    missing = run_tool([str(tmp_path / "no-systemctl"), "daemon-reload"])
+    assert missing.returncode == 127 and "not found" in missing.output
+    flood = run_tool(["sh", "-c", "yes | head -c 1000000"])
+    assert flood.returncode == 0 and len(flood.output) <= TOOL_OUTPUT_CHARS_MAX
+    assert run_tool(["sh", "-c", "printf '\\377\\376 bytes'"]).output == "\ufffd\ufffd bytes"
