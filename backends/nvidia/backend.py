@@ -36,7 +36,8 @@ LIBRARY_PATHS = (
     "/usr/local/nvidia/lib64/libnvidia-ml.so.1",
     "/usr/lib/wsl/lib/libnvidia-ml.so.1",
 )
-DRIVER_PATHS = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/dxg")
+DRIVER_VERSION_FILE = "/proc/driver/nvidia/version"
+DRIVER_PATHS = (DRIVER_VERSION_FILE, "/dev/nvidiactl", "/dev/dxg")
 DEVICE_GLOBS = ("/dev/nvidia[0-9]*", "/proc/driver/nvidia/gpus/*", "/dev/dxg")
 NVIDIA_PCI_VENDOR = "0x10de"
 NEEDS = (
@@ -50,7 +51,7 @@ NEEDS = (
     Library("libnvidia-ml.so.1", dirs=tuple(os.path.dirname(p) for p in LIBRARY_PATHS),
             fix="install the NVIDIA driver (it ships NVML), or start the container with "
             "--gpus all"),
-    DriverMatch("/proc/driver/nvidia/version", r"Kernel Module(?: for \S+)?\s+(\d+(?:\.\d+)+)",
+    DriverMatch(DRIVER_VERSION_FILE, r"Kernel Module(?: for \S+)?\s+(\d+(?:\.\d+)+)",
                 "libnvidia-ml.so.1", fix="the driver was upgraded without a reload: reboot, or "
                 "unload and reload the nvidia modules"),
     PythonPackage("nvidia-ml-py", fix="pip install nvidia-ml-py (imported as pynvml)"),
