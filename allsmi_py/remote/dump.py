@@ -1,4 +1,4 @@
-"""One round over a cluster, printed for scripts: `allsmi snapshot --hosts/--hostfile`."""
+"""A cluster printed for scripts (`allsmi snapshot --hosts/--hostfile/--prometheus`)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import dataclasses
 import io
 import ssl
 import sys
-from collections.abc import Coroutine, Sequence
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from allsmi_py.errors import UsageError
 from allsmi_py.model import ClusterSnapshot, DeviceReading
 from allsmi_py.remote.aggregate import summarize
-from allsmi_py.remote.poller import ClusterPoller
 from allsmi_py.remote.prometheus_source import PrometheusSource
 from allsmi_py.serialize import dumps_json
 
@@ -27,20 +26,6 @@ _DEVICE_COLUMNS = tuple(
     if f.name not in ("details", "processes", "problems", "mig_instances"))
 
 T = TypeVar("T")
-
-
-async def poll_cluster(hosts: Sequence[str], hostfile: str | None, *, timeout_s: float,
-                       concurrency: int, max_body_bytes: int,
-                       auth_token: str | None, round_deadline_s: float | None = None,
-                       ssl_context: ssl.SSLContext | None = None) -> ClusterSnapshot:
-    """One round over the cluster, ended after `round_deadline_s` (UsageError: no valid host)."""
-    async with ClusterPoller(hosts, hostfile, timeout_s=timeout_s, concurrency=concurrency,
-                             max_body_bytes=max_body_bytes, auth_token=auth_token,
-                             round_deadline_s=round_deadline_s,
-                             ssl_context=ssl_context) as poller:
-        for problem in poller.problems:
-            print(f"allsmi: warning: {problem} (skipped)", file=sys.stderr)
-        return await poller.poll_once()
 
 
 async def poll_prometheus(url: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None
@@ -66,11 +51,6 @@ def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
     # the main task and so its result: ~0.5 s to repr a 1024-node cluster.
     asyncio.run(main())
     return result[0]
-
-
-def run_once(hosts: Sequence[str], hostfile: str | None, **limits: Any) -> ClusterSnapshot:
-    """poll_cluster from synchronous code."""
-    return run_sync(poll_cluster(hosts, hostfile, **limits))
 
 
 def format_cluster(cluster: ClusterSnapshot, fmt: str, compact: bool = False) -> str:

@@ -21,7 +21,7 @@ from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeStatus
 from allsmi_py.remote.client import ScrapeClient
 from allsmi_py.remote.hosts import Target
 
-JITTER = 0.1  # each period is interval_s x U(1 - JITTER, 1 + JITTER)
+JITTER = 0.1  # each period is interval_s x U(1 - JITTER, 1): never longer than the interval
 WAITING = "waiting"  # NodeStatus state before a node's first answer
 SLOW = "slow"  # NodeStatus state of a node whose read has run past the interval
 
@@ -107,7 +107,7 @@ class NodeSchedule:
                     slot.latest = await self._client.fetch(slot.target)
                 finally:
                     slot.reading_since = None
-            period = self.interval_s * self._rng.uniform(1 - JITTER, 1 + JITTER)
+            period = self.interval_s * self._rng.uniform(1 - JITTER, 1.0)
             # A node that failed waits a full period after its failure, so a stalled node
             # costs one request in flight per timeout, not back-to-back retries.
             due = started + period if slot.latest.is_live else loop.time() + period
