@@ -134,6 +134,8 @@ def install(rendered: Rendered, host: Host, *, start: bool, out: TextIO, err: Te
     if rendered.environment_bytes is not None:
         write_atomic(paths.environment_file, rendered.environment_bytes, 0o600)
         print(f"wrote {paths.environment_file} (0600: the secrets)", file=out)
+    elif paths.environment_file.exists():  # a token dropped on reinstall must not linger
+        _remove(paths.environment_file, out)
     write_atomic(paths.unit, rendered.unit_bytes, 0o644)
     print(f"wrote {paths.unit}", file=out)
     commands = _start_commands(host, spec.system, paths.unit, restart=existed)
@@ -157,13 +159,7 @@ def uninstall(host: Host, *, system: bool, out: TextIO, err: TextIO) -> int:
         return 0
     ok = _run(host, _stop_command(host, system), err)  # a stopped service still gets removed
     for path in (paths.unit, paths.environment_file):
-        try:
-            path.unlink()
-            print(f"removed {path}", file=out)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            raise UsageError(f"cannot remove {path}: {exc.strerror}") from None
+        _remove(path, out)
     if host.manager == "systemd":
         ok = _run(host, [*_systemctl(system), "daemon-reload"], err) and ok
     return 0 if ok else EXIT_FAILED
@@ -190,6 +186,16 @@ def status(host: Host, *, system: bool, health_host: str, port: int, out: TextIO
     health = probe_health(health_host, port)
     print(f"health: {health.line}", file=out)
     return 0 if running and health.healthy else EXIT_NOT_RUNNING
+
+
+def _remove(path: Path, out: TextIO) -> None:
+    try:
+        path.unlink()
+        print(f"removed {path}", file=out)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise UsageError(f"cannot remove {path}: {exc.strerror}") from None
 
 
 def first_closed_to_others(executable: Path) -> Path | None:

@@ -71,6 +71,16 @@ def test_reinstall_restarts_so_the_new_unit_takes_effect(tmp_path: Path) -> None
     assert "--port 9200" in (tmp_path / SYSTEM_UNIT).read_text()
 
 
+def test_reinstall_without_secrets_removes_the_old_secrets_file(tmp_path: Path) -> None:
+    host = temp_host(tmp_path, RecordingRunner())
+    _install(host, ApiOptions(secrets={"auth_token": "old"}))
+    assert (tmp_path / SYSTEM_ENV).exists()
+    code, out, _ = _install(host, ApiOptions())
+    assert code == 0 and f"removed {tmp_path / SYSTEM_ENV}" in out
+    assert not (tmp_path / SYSTEM_ENV).exists()
+    assert "EnvironmentFile" not in (tmp_path / SYSTEM_UNIT).read_text()
+
+
 def test_user_install_goes_to_the_users_manager(tmp_path: Path) -> None:
     runner = RecordingRunner()
     host = temp_host(tmp_path, runner, euid=1000)  # no root needed
