@@ -190,6 +190,17 @@ def test_scrape_reads_a_mock_cluster(mock_nodes: list[str]) -> None:
     assert [node.status.state for node in one.nodes] == ["ok", "ok"]
 
 
+def test_scrape_reads_a_hostfile_and_refuses_a_bad_line_in_it(mock_nodes: list[str],
+                                                              tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts.txt"
+    hostfile.write_text("# the cluster\n" + "\n".join(mock_nodes[:2]) + "\n")
+    cluster = allsmi_py.scrape(hostfile=str(hostfile))
+    assert [node.status.state for node in cluster.nodes] == ["ok", "ok"]
+    hostfile.write_text(mock_nodes[0] + "\nnode-x:99999\n")
+    with pytest.raises(ValueError, match="line 2: 'node-x:99999': bad port"):
+        allsmi_py.scrape(hostfile=str(hostfile))
+
+
 def test_ascrape_runs_on_the_callers_loop(mock_nodes: list[str]) -> None:
     async def two_rounds() -> list[int]:
         rounds = await asyncio.gather(allsmi_py.ascrape(mock_nodes[:1]),
