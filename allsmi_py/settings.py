@@ -35,6 +35,10 @@ SEED = Range(0, 2**63 - 1)
 TEMPERATURE_C = Range(0, 200.0, unit="C")
 HYSTERESIS_C = Range(0, 50.0, unit="C")
 PERCENT = Range(0, 1000.0, min_exclusive=True, unit="percent")
+IDLE_MINUTES = Range(0, 10_080.0, unit="minutes")  # a week; 0: the idle alert is off
+UTILIZATION_PCT = Range(0, 100.0, unit="percent")
+MEMORY_MIB = Range(0, 16 * 1024 * 1024.0, unit="MiB")
+RETRIES = Range(0, 10)
 PRICE_PER_KWH = Range(0, 1_000_000)
 ENERGY_GAP_S = Range(1, 3600.0, unit="seconds")
 
@@ -108,6 +112,7 @@ class Setting:
     help: str
     nullable: bool = False
     range: Range | None = None  # required for int and float
+    secret: bool = False  # `allsmi config print` shows it as <redacted>
 
 
 SCHEMA: dict[str, dict[str, Setting]] = {
@@ -123,8 +128,10 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "bind": Setting(str, "0.0.0.0", "address to listen on (127.0.0.1 for local only)"),
         "interval_s": Setting(float, 3.0, "seconds between collections", range=INTERVAL_S),
         "processes": Setting(bool, False, "export per-process metrics"),
-        "auth_token": Setting(str, "", "require this bearer token (empty: no auth)"),
-        "basic_auth": Setting(str, "", "require HTTP basic auth, as user:password"),
+        "auth_token": Setting(str, "", "require this bearer token (empty: no auth)",
+                              secret=True),
+        "basic_auth": Setting(str, "", "require HTTP basic auth, as user:password",
+                              secret=True),
         "tls_cert": Setting(str, "", "TLS certificate file (PEM); enables HTTPS with tls_key"),
         "tls_key": Setting(str, "", "TLS private key file (PEM)"),
     },
@@ -137,7 +144,8 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "concurrency": Setting(int, 256, "requests in flight at once", range=CONCURRENCY),
         "max_body_bytes": Setting(int, 10_000_000, "largest response accepted from a node",
                                   range=BODY_BYTES),
-        "auth_token": Setting(str, "", "bearer token sent to nodes (or ALLSMI_AUTH_TOKEN)"),
+        "auth_token": Setting(str, "", "bearer token sent to nodes (or ALLSMI_AUTH_TOKEN)",
+                              secret=True),
         "ca_file": Setting(str, "", "PEM file of the CA that signed https nodes (private CA)"),
     },
     "alerts": {
@@ -149,6 +157,19 @@ SCHEMA: dict[str, dict[str, Setting]] = {
                                 range=HYSTERESIS_C),
         "power_warn_pct": Setting(float, 95.0, "power draw warning, percent of the power limit",
                                   range=PERCENT),
+        "util_low_mins": Setting(float, 0.0, "warn when a device holding memory has been idle "
+                                 "this many minutes (0: off; --alert-util-low-mins)",
+                                 range=IDLE_MINUTES),
+        "util_low_pct": Setting(float, 5.0, "utilization at or below this counts as idle",
+                                range=UTILIZATION_PCT),
+        "util_low_memory_mib": Setting(float, 1024.0, "memory used above this (MiB) counts as "
+                                       "holding memory, for the idle alert", range=MEMORY_MIB),
+        "webhook_url": Setting(str, "", "POST each alert change here as JSON (empty: off)",
+                               secret=True),
+        "webhook_timeout_s": Setting(float, 2.0, "seconds one webhook POST may take",
+                                     range=TIMEOUT_S),
+        "webhook_retries": Setting(int, 3, "retries of a failed webhook POST, with backoff",
+                                   range=RETRIES),
     },
     "energy": {
         "price_per_kwh": Setting(float, 0.12, "price of one kWh, for the cost the TUI shows",
@@ -170,6 +191,19 @@ NUMBERS: dict[str, NumberSetting] = {
     for section, keys in SCHEMA.items() for key, setting in keys.items()
     if setting.range is not None
 }
+
+
+REDACTED = "<redacted>"
+
+
+def redacted(values: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Settings by section with every secret that is set shown as <redacted>."""
+    def shown(section: str, key: str, value: Any) -> Any:
+        setting = SCHEMA.get(section, {}).get(key)
+        return REDACTED if value and setting is not None and setting.secret else value
+
+    return {section: {key: shown(section, key, value) for key, value in keys.items()}
+            for section, keys in values.items()}
 
 
 def flag_type(name: str) -> Callable[[str], Any]:

@@ -12,6 +12,7 @@ import yaml
 from allsmi_py.config import Config, default_file_text, find_config_file, search_paths
 from allsmi_py.config_file import check_file
 from allsmi_py.errors import UsageError
+from allsmi_py.settings import redacted
 
 EXIT_PROBLEMS = 2
 
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace, config: Config | None) -> int:
             print("no config file; looked in: " + ", ".join(str(p) for p in search_paths()))
         return 0
     if args.action == "print":
-        sys.stdout.write(yaml.safe_dump(config.as_dict(), sort_keys=False))
+        # Tokens, passwords and the webhook URL (which often holds one) stay off the screen.
+        sys.stdout.write(yaml.safe_dump(redacted(config.as_dict()), sort_keys=False))
         return 0
     target = config.path or search_paths()[0]
     if target.exists() and not args.force:

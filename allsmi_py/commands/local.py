@@ -4,6 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+from allsmi_py.commands.alert_flags import (
+    add_alert_arguments,
+    alert_thresholds,
+    alert_webhook,
+    webhook_options,
+)
 from allsmi_py.commands.metering import energy_price, metered
 from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.commands.theme import add_theme_argument, chosen_theme
@@ -17,6 +23,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="SECONDS",
                         help="seconds between readings (default: config local.interval_s, 2)")
     add_theme_argument(parser)
+    add_alert_arguments(parser)
     add_source_arguments(parser)
 
 
@@ -24,17 +31,18 @@ def run(args: argparse.Namespace, config: Config) -> int:
     """Open the local view; usage errors are raised before the screen is taken over."""
     interval_s = float(config.value("local", "interval_s", args.interval))
     theme = chosen_theme(args, config)
+    webhook = webhook_options(config)
     seed = config.value("mock", "seed", args.seed)
     collector = metered(build_collector(args, interval_s=interval_s, seed=seed), config)
     # Import after the checks above so that a usage error costs no Textual import.
-    from allsmi_py.alerts import AlertThresholds
     from allsmi_py.tui.app import AllSmiApp
     from allsmi_py.tui.energy import use_price
 
     use_price(energy_price(config))
-    app = AllSmiApp(collector, AlertThresholds.from_config(config), theme=theme)
+    app = AllSmiApp(collector, alert_thresholds(args, config), theme=theme)
     try:
-        app.run()
+        with alert_webhook(webhook, app.alerts):
+            app.run()
     finally:
         collector.stop()
     return 0

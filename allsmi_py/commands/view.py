@@ -5,6 +5,12 @@ from __future__ import annotations
 import argparse
 from typing import TYPE_CHECKING
 
+from allsmi_py.commands.alert_flags import (
+    add_alert_arguments,
+    alert_thresholds,
+    alert_webhook,
+    webhook_options,
+)
 from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config
@@ -36,6 +42,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         metavar="N",
                         help="requests in flight at once (default: config view.concurrency)")
     add_theme_argument(parser)
+    add_alert_arguments(parser)
     add_tls_arguments(parser)
 
 
@@ -46,6 +53,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     timeout_s = float(config.value("view", "timeout_s", args.timeout))
     concurrency = int(config.value("view", "concurrency", args.concurrency))
     theme = chosen_theme(args, config)
+    webhook = webhook_options(config)
     hosts = list(config.value("view", "hosts", args.hosts) or [])
     hostfile = str(config.value("view", "hostfile", args.hostfile) or "") or None
     prometheus = str(config.value("view", "prometheus", args.prometheus) or "") or None
@@ -77,11 +85,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
                                max_body_bytes=int(config.get("view", "max_body_bytes")),
                                auth_token=token, ssl_context=context)
         label = f"hostfile {hostfile}" if hostfile else f"{len(hosts)} host args"
-    from allsmi_py.alerts import AlertThresholds
     from allsmi_py.tui.cluster_app import ClusterApp
 
     app = ClusterApp(source, interval_s=interval_s, label=label,
-                     thresholds=AlertThresholds.from_config(config), theme=theme,
+                     thresholds=alert_thresholds(args, config), theme=theme,
                      tune_gc=True)
-    app.run()
+    with alert_webhook(webhook, app.deriver.alerts):
+        app.run()
     return 0
