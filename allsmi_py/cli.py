@@ -21,8 +21,12 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "view": ("allsmi_py.commands.view", "terminal UI for a cluster of nodes"),
     "api": ("allsmi_py.commands.api", "Prometheus exporter (/metrics, /snapshot)"),
     "snapshot": ("allsmi_py.commands.snapshot", "print one reading as JSON, CSV or Prometheus"),
+    "record": ("allsmi_py.commands.record", "record this node or a cluster into a file"),
+    "replay": ("allsmi_py.commands.replay", "replay a recording in the TUI, or print its frames"),
     "mock": ("mock_server.cli", "serve many simulated nodes (same as allsmi-mock)"),
-    "config": ("allsmi_py.commands.config", "show or create the configuration file"),
+    "config": ("allsmi_py.commands.config", "show, create or validate the configuration file"),
+    "service": ("allsmi_py.commands.service", "install allsmi api as a systemd/launchd service"),
+    "doctor": ("allsmi_py.commands.doctor", "what each backend needs here, and how to fix it"),
 }
 DEFAULT_COMMAND = "local"
 EXIT_USAGE = 2
@@ -90,11 +94,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             module = importlib.import_module(module_name)
             return int(module.main(command_args))
         from allsmi_py.config import load_config
-        config = load_config(top.config)
         module = importlib.import_module(module_name)
         parser = _Parser(prog=f"allsmi {command}", description=help_text)
         module.add_arguments(parser)
         args = parser.parse_args(command_args)
+        args.config_option = top.config  # the global --config PATH, or None
+        # `config validate` reads a broken file itself, to report every problem in it.
+        needs_config = getattr(module, "needs_config", None)
+        config = load_config(top.config) if needs_config is None or needs_config(args) else None
         return int(module.run(args, config))
     except (ConfigError, UsageError) as exc:
         print(f"allsmi: error: {exc}", file=sys.stderr)
