@@ -10,6 +10,7 @@ from allsmi_py.commands.sources import add_source_arguments, build_collector
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
 from allsmi_py.exporter.app import Auth, make_app
+from allsmi_py.exporter.events import EventOptions
 from allsmi_py.exporter.server import LISTEN_BACKLOG, bind_socket, check_tls, serve
 from allsmi_py.exporter.unix_socket import UnixListenSocket, bind_unix_socket, default_socket_path
 from allsmi_py.settings import flag_type
@@ -80,7 +81,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
             unix.remove()
         collector.close()
         raise
-    app = make_app(lambda: collector.latest, include_processes=processes, auth=auth)
+    app = make_app(lambda: collector.latest, include_processes=processes, auth=auth,
+                   events=EventOptions(interval_s=interval))
     scheme = "https" if tls_cert else "http"
     where = ([f"{scheme}://{bind}:{port}/metrics"] if serve_tcp else []) + \
         ([f"unix:{unix.path}"] if unix is not None else [])

@@ -11,12 +11,14 @@ import dataclasses
 import http.client
 import json
 import logging
+import signal
 import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -26,6 +28,7 @@ from allsmi_py.exporter.server import ExporterServer, Limits, make_server
 from allsmi_py.model import NodeSnapshot
 from tests.allsmi_py.exporter.conftest import mock_snapshot
 from tests.hostile.raw_clients import close_all, connect, get
+from tests.prometheus_util import run_api
 
 FAST = EventOptions(interval_s=0.05, stall_s=0.5)
 EVENTS_LOGGER = "allsmi_py.exporter.events"
@@ -273,6 +276,19 @@ def test_the_server_stops_at_once_with_streams_open() -> None:
     # events_server's exit asserts the server thread ended within its join timeout.
     for conn, _ in streams:
         conn.close()
+
+
+def test_allsmi_api_streams_events_and_sigterm_ends_the_streams(tmp_path: Path) -> None:
+    with run_api(["--mock", "h100:2", "--interval", "0.2"], tmp_path,
+                 wait_path="/-/ready") as api:
+        conn, response = open_stream(api.port, "/events?throttle=0")
+        try:
+            ids = [float(next_event(response)["id"]) for _ in range(2)]
+            assert ids[1] > ids[0]  # one event per collection
+            api.proc.send_signal(signal.SIGTERM)
+            assert api.proc.wait(timeout=5) == 0
+        finally:
+            conn.close()
 
 
 def _status(sock: socket.socket) -> int:
