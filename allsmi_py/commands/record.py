@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from allsmi_py import __version__
@@ -88,11 +92,25 @@ def run(args: argparse.Namespace, config: Config) -> int:
                          "give it without --hosts/--hostfile")
     started_s = time.time()
     until_s = end_time(args, started_s)
+    with _stop_on_sigterm():
+        writer = _record(args, config, cluster, started_s, until_s)
+    print(f"allsmi: recorded {writer.frames} frame(s), {writer.bytes_written} bytes, "
+          f"to {args.output}", file=sys.stderr)
+    return 0
+
+
+def _record(args: argparse.Namespace, config: Config, cluster: bool, started_s: float,
+            until_s: float) -> RecordingWriter:
+    """Record until the end time, Ctrl-C or SIGTERM; the closed writer."""
     if cluster:
         source, label = _cluster_source(args, config)
         header = RecordingHeader("cluster", args.interval, started_s, label,
                                  allsmi_version=__version__)
-        writer = _open_writer(args, header)
+        try:
+            writer = _open_writer(args, header)
+        except UsageError:
+            asyncio.run(source.close())
+            raise
         try:
             asyncio.run(_record_cluster(source, writer, args.interval, until_s))
         except KeyboardInterrupt:
@@ -115,9 +133,23 @@ def run(args: argparse.Namespace, config: Config) -> int:
                 writer.close()
         finally:
             collector.close()
-    print(f"allsmi: recorded {writer.frames} frame(s), {writer.bytes_written} bytes, "
-          f"to {args.output}", file=sys.stderr)
-    return 0
+    return writer
+
+
+@contextmanager
+def _stop_on_sigterm() -> Iterator[None]:
+    """SIGTERM (systemd stop, kill) ends the recording as Ctrl-C does: summary, exit 0."""
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _open_writer(args: argparse.Namespace, header: RecordingHeader) -> RecordingWriter:

@@ -27,6 +27,7 @@ from allsmi_py.recording.reader import Recording, Snapshot
 from allsmi_py.recording.timespec import parse_time
 from allsmi_py.tui.app import AllSmiApp
 from allsmi_py.tui.cluster_app import ClusterApp
+from allsmi_py.tui.history import History
 from allsmi_py.tui.messages import ClusterUpdated, SnapshotUpdated
 from allsmi_py.tui.widgets.replay_bar import ReplayBar
 
@@ -46,7 +47,7 @@ REPLAY_BINDINGS: list[Binding | tuple[str, str] | tuple[str, str, str]] = [
 class ReplayDriver:
     """Moves the playhead on the app's timer and posts the frame under it."""
 
-    def __init__(self, app: App[None], recording: Recording, start: int,
+    def __init__(self, app: AllSmiApp, recording: Recording, start: int,
                  post: Callable[[Snapshot], None]) -> None:
         self.app = app
         self.recording = recording
@@ -55,7 +56,7 @@ class ReplayDriver:
         self.bar = ReplayBar(self.playhead)
         self._post = post
         self._timer: Timer | None = None
-        self.damaged_shown = 0
+        self._shown: int | None = None  # the index last loaded
 
     def start(self) -> None:
         """Put the bar on the screen (above its footer), show the first frame, play."""
@@ -65,8 +66,16 @@ class ReplayDriver:
         self.moved()
 
     def moved(self) -> None:
-        """The playhead moved (or paused, or changed speed): load, redraw, reschedule."""
-        self.load(self.playhead.index)
+        """The playhead moved: load the frame, redraw, reschedule.
+
+        After a jump (anything but the next frame) the sparklines start afresh: a history
+        that mixed the hour before and the hour after would draw a time that never was.
+        """
+        index = self.playhead.index
+        if self._shown is not None and index != self._shown + 1:
+            self.app.history = History(self.app.history.length)
+        self._shown = index
+        self.load(index)
         self.changed()
 
     def changed(self) -> None:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -102,5 +106,34 @@ def test_an_existing_file_is_never_overwritten(tmp_path: Path,
     path = tmp_path / "keep.rec"
     path.write_bytes(b"precious")
     assert main(["record", "-o", str(path), "--mock", "h100:1", "--duration", "1"]) == 2
+    assert "exists" in capsys.readouterr().err
+    assert path.read_bytes() == b"precious"
+
+
+def test_sigterm_ends_the_recording_cleanly(tmp_path: Path) -> None:
+    path = tmp_path / "term.rec"
+    root = Path(__file__).resolve().parents[3]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "allsmi_py", "record", "-o", str(path), "--mock", "h100:1",
+         "--interval", "0.05"], cwd=root, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60  # waits for the first frames, not a speed check
+        while time.monotonic() < deadline and (not path.exists() or path.stat().st_size < 2000):
+            time.sleep(0.05)
+        process.send_signal(signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+    assert process.returncode == 0, err
+    assert "recorded" in err
+    with Recording(path) as recording:
+        assert len(recording) >= 2 and recording.problems == []
+
+
+def test_a_cluster_record_onto_an_existing_file_is_refused(
+        tmp_path: Path, served: _Served, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "keep.rec"
+    path.write_bytes(b"precious")
+    assert main(["record", "-o", str(path), "--hosts", *served.hosts, "--duration", "1"]) == 2
     assert "exists" in capsys.readouterr().err
     assert path.read_bytes() == b"precious"

@@ -10,6 +10,7 @@ from textual.pilot import Pilot
 
 from allsmi_py.recording.reader import Recording
 from allsmi_py.tui.replay import ClusterReplayApp, GoToScreen, LocalReplayApp, replay_app
+from allsmi_py.tui.widgets.devices import utilization_key
 from allsmi_py.tui.widgets.replay_bar import ReplayBar, bar_text
 from tests.allsmi_py.recording.recordings import cluster_recording, local_recording, write
 from tests.allsmi_py.tui.factories import T0, mock_snapshots
@@ -68,6 +69,9 @@ async def test_step_keys_move_one_frame_and_pause(local: Recording) -> None:
         await pilot.press("comma")
         await _settle(pilot)
         assert app.snapshot.taken_at_s == T0 + 30
+        # a step back is a jump: the sparklines start again from the frame shown
+        assert app.history.values(utilization_key(app.snapshot.devices[0].uuid)) == [
+            app.snapshot.devices[0].utilization_pct]
     local.close()
 
 
