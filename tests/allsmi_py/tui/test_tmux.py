@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,70 @@ def test_no_color_renders_only_shades_of_grey(tmp_path: Path) -> None:
     plain = _screen_with_escapes(tmp_path, no_color=True)
     assert _SGR.search(plain)  # still styled (bold, shades), just without hue
     assert _hued_colours(plain) == set()
+
+
+MOCK = Path(sys.executable).with_name("allsmi-mock")
+_CLOCK = re.compile(r"\b(\d\d:\d\d:\d\d)\b")
+
+
+@pytest.fixture
+def mock_cluster(tmp_path: Path) -> Iterator[Path]:
+    """`allsmi-mock` with 4 nodes on OS-chosen ports, one of which never answers."""
+    if not MOCK.exists():
+        pytest.skip(f"no console script next to the interpreter: {MOCK}")
+    hostfile = tmp_path / "hosts.txt"
+    process = subprocess.Popen(
+        [str(MOCK), "--nodes", "4", "--start-port", "0", "--hostfile", str(hostfile),
+         "--fail-timeout", "1", "--seed", "3", "--interval", "1"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        assert _wait_for(lambda: hostfile.exists() and
+                         len(hostfile.read_text().split()) == 4, 20), "mock did not start"
+        yield hostfile
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def test_cluster_view_keeps_its_interval_with_a_node_that_never_answers(
+        mock_cluster: Path, tmp_path: Path) -> None:
+    """Issue 15: the header clock stepped every --timeout (5 s) while one node hung; now it
+    keeps --interval (1 s), the hung node shows slow, then timeout, and the rest stay live."""
+    if not ALLSMI.exists():
+        pytest.skip(f"no console script next to the interpreter: {ALLSMI}")
+    assert TMUX is not None
+    session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
+    command = (f"cd {tmp_path} && {ALLSMI} view --hostfile {mock_cluster} --interval 1 "
+               f"--timeout 5; sleep 0")
+    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+                   check=True, env={**os.environ, "TERM": "xterm-256color"}, timeout=10)
+    try:
+        def screen() -> str:
+            return _tmux("capture-pane", "-p", "-t", session).stdout
+
+        assert _wait_for(lambda: "Nodes 3/4" in screen(), 30), screen()
+        stamps: list[str] = []
+        states: set[str] = set()
+        end = time.monotonic() + 7.0
+        while time.monotonic() < end:
+            text = screen()
+            header = text.splitlines()[0] if text else ""
+            found = _CLOCK.search(header)
+            if found and (not stamps or stamps[-1] != found.group(1)):
+                stamps.append(found.group(1))
+            states |= {s for s in ("slow:", "timeout:") if s in text}
+            time.sleep(0.2)
+        # One round per --timeout would give 2 stamps in 7 s; one per interval gives ~7.
+        assert len(stamps) >= 5, stamps
+        assert states == {"slow:", "timeout:"}, screen()
+        assert "node-0001" in screen() and "Nodes 3/4 (1 down)" in screen()
+        assert "cluster view hostfile" in screen().splitlines()[0]
+        # 80x24: the compact layout keeps every reading of a device row (issue 15 item 5).
+        _tmux("resize-window", "-t", session, "-x", "80", "-y", "24")
+        assert _wait_for(lambda: "TEMP" in screen() and "POWER" in screen(), 10), screen()
+        row = next(line for line in screen().splitlines() if "node-0001" in line)
+        assert re.search(r"\d+%.*GiB.*\d+°C.*/700W ok", row), row
+        _tmux("send-keys", "-t", session, "q")
+        assert _wait_for(lambda: _tmux("has-session", "-t", session).returncode != 0, 10)
+    finally:
+        _tmux("kill-session", "-t", session)
