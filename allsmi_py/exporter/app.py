@@ -159,7 +159,7 @@ def make_app(get_snapshot: Callable[[], NodeSnapshot | None], *,
             return 400, PLAIN, f"{exc}\n".encode(), []
         if scope["method"] == "HEAD":
             return 200, EVENT_STREAM, b"", [(b"cache-control", b"no-store")]
-        if not streams.admit():
+        if not streams.admit(scope):
             body = (b'{"error": "subscriber_cap_exceeded", "message": "/events is at its cap of '
                     + str(streams.options.max_streams).encode() + b' streams; retry later"}')
             return 503, JSON_CONTENT_TYPE, body, [(b"retry-after", b"5"),

@@ -46,6 +46,9 @@ _MAX_DIGITS = 20  # a u64, as all-smi's query parser takes
 class StreamSlot(Protocol):
     """What the server lends a streaming response: its connection's place in the Guard."""
 
+    def may_stream(self) -> bool:
+        """True when the server has room for one more stream (at most half its connections)."""
+
     def hold_stream(self, seconds: float) -> None:
         """Keep the connection (busy, never evicted) for `seconds` more."""
 
@@ -188,17 +191,18 @@ class EventStreams:
         self.dropped_slow = 0
         self._cap_logged_at: float | None = None
 
-    def admit(self) -> bool:
+    def admit(self, scope: Any) -> bool:
         """Take a stream slot; False (logged at most once a minute) when all are taken."""
-        if self.open < self.options.max_streams:
+        slot: StreamSlot | None = scope.get("extensions", {}).get(STREAM_KEY)
+        if self.open < self.options.max_streams and (slot is None or slot.may_stream()):
             self.open += 1
             return True
         self.refused += 1
         now = time.monotonic()
         if self._cap_logged_at is None or now - self._cap_logged_at >= CAP_LOG_EVERY_S:
-            log.warning("/events is at its cap of %d streams: refusing new ones with 503 "
-                        "(%d refused so far; logged at most once a minute)",
-                        self.options.max_streams, self.refused)
+            log.warning("/events is at its cap of %d streams (or half the server's "
+                        "connections): refusing new ones with 503 (%d refused so far; logged "
+                        "at most once a minute)", self.options.max_streams, self.refused)
             self._cap_logged_at = now
         return False
 

@@ -6,7 +6,9 @@ Every accepted connection is an entry here until it closes, in one of two tables
   between keep-alive requests. Ordered by when it last started something useful (accepted,
   began a request, finished a response): bytes trickled into a head do not count, so a
   slowloris stays as old as it was when it connected.
-* busy - its request head is complete and its response is being written.
+* busy - its request head is complete and its response is being written. An event stream
+  (/events) stays busy while it keeps sending; at most half the cap may be streams, so
+  however many subscribe, scrapers keep the other half.
 
 Each entry carries a deadline; `sweep()` closes those past it. At the cap, a new connection
 takes the place of the entry idle longest, so a flood of silent or slow connections can
@@ -70,6 +72,7 @@ class Guard:
         self.max_connections = max_connections
         self._idle: dict[Entry, float] = {}  # entry -> deadline (loop time), oldest first
         self._busy: dict[Entry, float] = {}
+        self._streams: set[Entry] = set()  # busy entries whose response is an event stream
         self.evicted = 0
         self.expired = 0
 
@@ -87,10 +90,20 @@ class Guard:
         self._idle.pop(entry, None)
         self._busy[entry] = deadline
 
+    def stream(self, entry: Entry, deadline: float) -> None:
+        """Mark `entry` busy with an event stream until `deadline` (extended as it sends)."""
+        self._streams.add(entry)
+        self.busy(entry, deadline)
+
+    def may_stream(self) -> bool:
+        """True while another event stream fits (streams hold at most half the cap)."""
+        return len(self._streams) < max(1, self.max_connections // 2)
+
     def forget(self, entry: Entry) -> None:
         """Drop `entry` (it closed); a no-op when it is not here."""
         self._idle.pop(entry, None)
         self._busy.pop(entry, None)
+        self._streams.discard(entry)
 
     def is_known(self, entry: Entry) -> bool:
         """True while `entry` holds a slot."""

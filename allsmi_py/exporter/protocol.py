@@ -107,11 +107,15 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self.scope["extensions"] = {STREAM_KEY: self}
         super().on_headers_complete()
 
+    def may_stream(self) -> bool:
+        """True when the Guard has room for one more event stream."""
+        return self.guard.may_stream()
+
     def hold_stream(self, seconds: float) -> None:
         """A streaming response sent something: busy, and no timeout for `seconds` more."""
         self.streaming = True
         if self.open:
-            self.guard.busy(self, self.loop.time() + seconds)
+            self.guard.stream(self, self.loop.time() + seconds)
 
     def drop_stream(self) -> None:
         """The stream's client stopped reading: close now, dropping what waits to be sent."""

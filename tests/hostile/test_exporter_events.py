@@ -236,6 +236,20 @@ def test_a_thousand_subscribers_are_capped_with_one_log_line(
     assert len(cap_lines) == 1 and "cap of 100 streams" in cap_lines[0].getMessage()
 
 
+def test_streams_never_take_more_than_half_the_connection_cap() -> None:
+    snapshot = mock_snapshot("h100:1")
+    with events_server(lambda: snapshot, limits=Limits(max_connections=40)) as running:
+        socks = [connect(running.port) for _ in range(30)]
+        try:
+            for sock in socks:
+                sock.sendall(b"GET /events HTTP/1.1\r\nHost: x\r\n\r\n")
+            statuses = [_status(sock) for sock in socks]
+            assert (statuses.count(200), statuses.count(503)) == (20, 10)
+            assert all(get(running.port, "/metrics")[0] == 200 for _ in range(5))
+        finally:
+            close_all(socks)
+
+
 def test_a_refused_subscriber_gets_json_and_a_retry_after() -> None:
     snapshot = mock_snapshot("h100:1")
     with events_server(lambda: snapshot, EventOptions(interval_s=0.05, max_streams=1)) as run:

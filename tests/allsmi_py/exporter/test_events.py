@@ -59,11 +59,11 @@ def test_a_snapshot_frame_is_one_event_with_the_json_on_one_line() -> None:
 def test_the_cap_refuses_past_max_streams_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
     streams = EventStreams(EventOptions(max_streams=2), lambda: None, lambda s: b"")
     caplog.set_level(logging.WARNING, logger="allsmi_py.exporter.events")
-    assert [streams.admit() for _ in range(50)] == [True, True] + [False] * 48
+    assert [streams.admit({}) for _ in range(50)] == [True, True] + [False] * 48
     assert streams.refused == 48
     assert len(caplog.records) == 1
     streams.open -= 1  # a stream ended
-    assert streams.admit()
+    assert streams.admit({})
 
 
 @pytest.mark.parametrize("name", ["interval_s", "max_streams", "stall_s"])

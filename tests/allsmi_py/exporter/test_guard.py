@@ -38,6 +38,21 @@ def test_at_the_cap_the_longest_idle_goes_and_busy_ones_stay() -> None:
     assert guard.evicted == 2
 
 
+def test_streams_hold_at_most_half_the_cap_and_are_never_evicted() -> None:
+    closed: list[str] = []
+    guard = Guard(4)
+    streams = [Conn(f"s{i}", closed) for i in range(2)]
+    assert guard.may_stream()
+    guard.stream(streams[0], 100)
+    guard.stream(streams[1], 100)
+    assert not guard.may_stream()  # the other half stays for scrapers
+    guard.idle(Conn("a", closed), 100)
+    guard.idle(Conn("b", closed), 100)
+    assert guard.make_room() and closed == ["a"]  # a newcomer evicts idle ones, not streams
+    guard.sweep(200)  # a stream that stopped sending is closed at its deadline
+    assert set(closed) == {"a", "b", "s0", "s1"} and guard.may_stream() and len(guard) == 0
+
+
 def test_sweep_closes_only_those_past_their_deadline() -> None:
     closed: list[str] = []
     guard = Guard(10)
