@@ -17,13 +17,16 @@ import statistics
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
+import orjson
 import zstandard
 
 from allsmi_py.model import ClusterSnapshot
 from allsmi_py.recording.format import RecordingHeader
 from allsmi_py.recording.reader import Recording
 from allsmi_py.recording.writer import DEFAULT_LEVEL, RecordingWriter, frame_json
+from allsmi_py.serialize import to_plain
 from tests.allsmi_py.tui.cluster_factories import cluster_rounds
 
 INTERVAL_S = 10.0
@@ -53,6 +56,53 @@ def _levels(bodies: list[bytes]) -> None:
         mark = "  <- default" if level == DEFAULT_LEVEL else ""
         print(f"{level:>5} {size:>12,.0f} {statistics.mean(map(len, bodies)) / size:>6.1f} "
               f"{statistics.mean(cpus) * 1e3:>12.1f} {size * FRAMES_PER_DAY / 1e9:>8.2f}{mark}")
+
+
+def _columns(plain: dict[str, Any]) -> dict[tuple[Any, ...], Any]:
+    """Every leaf of a cluster document keyed by (address, uuid, pid, field), for the sketches."""
+    out: dict[tuple[Any, ...], Any] = {}
+    for node in plain["nodes"]:
+        address = node["status"]["address"]
+        snap = node.get("snapshot") or {}
+        for key, value in snap.items():
+            if key != "devices":
+                out[(address, key)] = orjson.dumps(value).decode()
+        for device in snap.get("devices", []):
+            for key, value in device.items():
+                if key != "processes":
+                    out[(address, device["uuid"], key)] = value if isinstance(
+                        value, int | float | str) else orjson.dumps(value).decode()
+            for process in device.get("processes", []):
+                for key, value in process.items():
+                    out[(address, device["uuid"], process["pid"], key)] = value
+    return out
+
+
+def _alternatives(rounds: list[ClusterSnapshot]) -> None:
+    """Sizes of two other layouts, to weigh against the budget; neither is the file format."""
+    compressor = zstandard.ZstdCompressor(level=DEFAULT_LEVEL)
+    previous, current = (_columns(to_plain(c)) for c in rounds[-2:])
+    by_field: dict[str, list[Any]] = {}
+    deltas: dict[str, list[Any]] = {}
+    for key, value in current.items():
+        by_field.setdefault(key[-1], []).append(value)
+        old = previous.get(key)
+        if _number(value) and _number(old):
+            delta = value - old
+            deltas.setdefault(key[-1], []).append(round(delta, 6) if isinstance(delta, float)
+                                                  else delta)
+        else:
+            deltas.setdefault(key[-1], []).append(None if old == value else value)
+    print("\nother layouts of the last frame (zstd level 9; NOT what the recorder writes):")
+    print(f"{'layout':<52} {'bytes/frame':>12} {'24 h GB':>8}")
+    for name, doc in (("columns by field, self-contained", by_field),
+                      ("columns of deltas to the frame before (needs it)", deltas)):
+        size = len(compressor.compress(orjson.dumps(doc)))
+        print(f"{name:<52} {size:>12,} {size * FRAMES_PER_DAY / 1e9:>8.2f}")
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def main() -> None:
@@ -92,6 +142,7 @@ def main() -> None:
           f"  {'ok' if pct < CPU_BUDGET_PCT else 'OVER'}")
     print(f"{'replay CPU ms/frame':<28} {statistics.mean(replay_cpu) * 1e3:>12.1f}")
     _levels(bodies)
+    _alternatives(rounds)
 
 
 if __name__ == "__main__":

@@ -139,3 +139,21 @@ def test_a_cut_inside_the_only_frame_is_exit_2(tmp_path: Path,
     path.write_bytes(path.read_bytes()[:cut])
     code, _, err = _replay(capsys, str(path), "--format", "json")
     assert code == 2 and "no readable frame" in err
+
+
+def test_without_format_the_tui_of_the_recordings_kind_opens_at_at(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from allsmi_py.tui import replay
+
+    opened: list[tuple[str, int]] = []
+
+    def run(self: replay.LocalReplayApp | replay.ClusterReplayApp) -> None:
+        opened.append((type(self).__name__, self.replay.playhead.index))
+
+    monkeypatch.setattr(replay.LocalReplayApp, "run", run)
+    monkeypatch.setattr(replay.ClusterReplayApp, "run", run)
+    local_recording(tmp_path / "a.rec", count=4, step_s=10.0)
+    cluster_recording(tmp_path / "c.rec", nodes=2, count=3)
+    assert main(["replay", str(tmp_path / "a.rec"), "--at", "+25s"]) == 0
+    assert main(["replay", str(tmp_path / "c.rec"), "--theme", "light"]) == 0
+    assert opened == [("LocalReplayApp", 2), ("ClusterReplayApp", 0)]
