@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from allsmi_py.exporter.schema.spec import ExtraLabels, MetricSpec, Value, gauge, info
 from allsmi_py.exporter.scopes import NodeItem, ProcessItem
-from allsmi_py.model import CpuReading
+from allsmi_py.model import CpuReading, DeviceReading
 
 
 def _process_age(item: ProcessItem) -> Value:
@@ -78,12 +78,17 @@ HOST: tuple[MetricSpec, ...] = (
           "available_bytes"),
 )
 
+def _joules_3(reading: DeviceReading | CpuReading) -> Value:
+    joules = reading.energy_consumed_j
+    return None if joules is None else round(joules, 3)  # all-smi writes energy as {:.3}
+
+
 # all-smi's meaning: joules integrated since the exporter first ran on this node, kept across
 # restarts (allsmi_py/energy/). The device's own counter is DEVICE_ENERGY_COUNTER, below.
 ENERGY: tuple[MetricSpec, ...] = (
     MetricSpec("all_smi_energy_consumed_joules_total",
                "Energy consumed in joules since all-smi first ran on this node", "counter",
-               "energy", lambda r: r.energy_consumed_j, field="energy_consumed_j"),
+               "energy", _joules_3, field="energy_consumed_j"),
 )
 
 # Our own name (not in all-smi's list, which it must never collide with): the device's own

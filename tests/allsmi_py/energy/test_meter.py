@@ -138,3 +138,14 @@ def test_metered_source_stands_in_for_the_collector(tmp_path: Path) -> None:
     assert collector.latest is not None and collector.latest.devices[0].energy_consumed_j is None
     source.stop()
     assert "GPU-1" in json.loads(path.read_text())["totals_j"]
+
+
+def test_sources_beyond_the_cap_are_not_kept(monkeypatch: pytest.MonkeyPatch) -> None:
+    import allsmi_py.energy.meter as meter_module
+
+    monkeypatch.setattr(meter_module, "MAX_SOURCES", 2)
+    m = EnergyMeter(None, max_gap_s=10.0)
+    devices = [gpu(10.0, uuid=f"GPU-{i}") for i in range(3)]
+    out = m.apply(snap(0.0, *devices))
+    assert [d.energy_consumed_j for d in out.devices] == [0.0, 0.0, None]
+    assert len(m.totals()) == 2

@@ -7,6 +7,8 @@ counter. Both survive the trip through the remote parser (text and JSON).
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from prometheus_client.parser import text_string_to_metric_families
 
 from allsmi_py.energy.meter import EnergyMeter
@@ -51,6 +53,13 @@ def test_the_integral_is_a_counter_with_all_smis_help_and_three_decimals() -> No
     assert f"# TYPE {INTEGRAL} counter\n" in text
     assert f"# TYPE {COUNTER} counter\n" in text
     assert 'scope="cpu",gpu_index="",gpu_uuid=""} 160\n' in text
+
+
+def test_joules_are_written_to_the_millijoule_as_all_smi_does() -> None:
+    snap = metered_snapshot()
+    device = replace(snap.devices[0], energy_consumed_j=1701.847000002861)
+    text = render_prometheus(replace(snap, devices=(device,)))
+    assert 'gpu_uuid="GPU-1"} 1701.847\n' in text
 
 
 def test_without_a_meter_there_is_no_integral_but_the_counter_stays() -> None:
