@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from allsmi_py.collector import Collector
 from allsmi_py.config import Config
 from allsmi_py.energy.meter import GAP_INTERVALS, EnergyMeter, MeteredSource
 from allsmi_py.energy.price import EnergyPrice
 from allsmi_py.energy.store import EnergyStore, default_state_path
+
+if TYPE_CHECKING:
+    from allsmi_py.collector import Collector
 
 
 def energy_price(config: Config) -> EnergyPrice:

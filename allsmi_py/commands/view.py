@@ -11,6 +11,7 @@ from allsmi_py.commands.alert_flags import (
     alert_webhook,
     webhook_options,
 )
+from allsmi_py.commands.metering import energy_price
 from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config
@@ -86,7 +87,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
                                auth_token=token, ssl_context=context)
         label = f"hostfile {hostfile}" if hostfile else f"{len(hosts)} host args"
     from allsmi_py.tui.cluster_app import ClusterApp
+    from allsmi_py.tui.energy import use_price
 
+    use_price(energy_price(config))  # the cost beside each node's and the cluster's kWh
     app = ClusterApp(source, interval_s=interval_s, label=label,
                      thresholds=alert_thresholds(args, config), theme=theme,
                      tune_gc=True)

@@ -76,3 +76,23 @@ def test_default_state_file_is_under_xdg_state_home(tmp_path: Path,
         empty_config(tmp_path), environ={}))
     assert source.meter.store is not None
     assert source.meter.store.path == tmp_path / "allsmi" / "energy.json"
+
+
+@pytest.mark.parametrize("command", ["view", "local"])
+def test_the_tui_commands_show_costs_at_the_configured_price(
+        command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from allsmi_py.cli import main
+    from allsmi_py.tui import energy
+    from allsmi_py.tui.app import AllSmiApp
+    from allsmi_py.tui.cluster_app import ClusterApp
+
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    seen: list[EnergyPrice] = []
+    monkeypatch.setattr(AllSmiApp, "run", lambda self: seen.append(energy.current_price()))
+    monkeypatch.setattr(ClusterApp, "run", lambda self: seen.append(energy.current_price()))
+    monkeypatch.setattr(energy, "_price", EnergyPrice())
+    path = tmp_path / "config.yaml"
+    path.write_text("energy:\n  price_per_kwh: 0.4\n  currency: GBP\n")
+    args = ["--hosts", "127.0.0.1:9"] if command == "view" else ["--mock", "h100:1"]
+    assert main(["--config", str(path), command, *args]) == 0
+    assert seen == [EnergyPrice(0.4, "GBP")]
