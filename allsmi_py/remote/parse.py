@@ -215,7 +215,8 @@ def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any
         built.append(DeviceReading(**fields))
     built.sort(key=lambda d: d.index)
     host = None
-    if cpu or memory or disks:
+    # energy alone names no host: Prometheus' honor_labels twin of a node carries only that
+    if (cpu and built) or set(cpu) - {_ENERGY_FIELD} or memory or disks:
         host = HostReading(cpu=CpuReading(**cpu), memory=MemoryReading(**memory),
                            disks=tuple(DiskReading(**d) for d in disks.values()))
     note = dropped.note()

@@ -92,6 +92,13 @@ def test_all_smis_own_cpu_series_without_gpu_labels_is_read() -> None:
     assert node_energy_j(snap) == 5_400_000.0
 
 
+def test_cpu_energy_alone_makes_no_host() -> None:
+    # what Prometheus keeps of a node's energy series under honor_labels: no other family
+    body = 'all_smi_energy_consumed_joules_total{host="n1", scope="cpu"} 1800000.000\n'
+    snap = parse_node_text(body)
+    assert snap.host is None and snap.devices == ()
+
+
 def test_json_snapshot_round_trip_keeps_the_totals() -> None:
     snap = metered_snapshot()
     back = NodeSnapshot.from_json(snap.to_json())
