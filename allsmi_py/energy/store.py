@@ -73,14 +73,22 @@ class EnergyStore:
         except OSError as exc:  # a directory in its place, an I/O error
             return self._refused(f"cannot be read ({exc.strerror or exc})")
         if len(raw) > MAX_FILE_BYTES:
-            return self._refused(f"is larger than {MAX_FILE_BYTES} bytes")
+            return self._refused(f"is larger than {MAX_FILE_BYTES} bytes", set_aside=True)
         try:
             return _totals_of(json.loads(raw))
         except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeError too
-            return self._refused(f"is corrupt ({str(exc)[:80]})")
+            return self._refused(f"is corrupt ({str(exc)[:80]})", set_aside=True)
 
-    def _refused(self, why: str) -> dict[str, float]:
-        self.problem = f"energy state file {self.path} {why}: totals start again from 0"
+    def _refused(self, why: str, set_aside: bool = False) -> dict[str, float]:
+        kept = ""
+        if set_aside:  # the next save would overwrite it: keep it for a look first
+            aside = self.path.with_name(self.path.name + ".corrupt")
+            try:
+                os.replace(self.path, aside)
+                kept = f" (kept as {aside.name})"
+            except OSError:
+                pass
+        self.problem = f"energy state file {self.path} {why}{kept}: totals start again from 0"
         return {}
 
     def save(self, totals: Mapping[str, float]) -> bool:

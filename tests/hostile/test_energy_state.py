@@ -65,6 +65,11 @@ def test_refused_documents_start_from_zero(tmp_path: Path, body: str, why: str) 
     assert store.problem is not None
     assert why in store.problem and str(store.path) in store.problem
     assert "\n" not in store.problem and len(store.problem) < 400
+    # set aside, not lost: the next save writes a fresh file
+    assert not store.path.exists()
+    assert (tmp_path / "energy.json.corrupt").read_bytes() == (
+        body.encode() if isinstance(body, str) else body)
+    assert "kept as energy.json.corrupt" in store.problem
 
 
 def test_too_many_sources(tmp_path: Path) -> None:
