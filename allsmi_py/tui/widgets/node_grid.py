@@ -43,6 +43,8 @@ class NodeGrid(ScrollView, can_focus=True):
         self.nodes: Sequence[ClusterNode] = ()
         self._cells: Sequence[Cell] = ()
         self.cursor = 0
+        self._styles: dict[str, Style] = {}  # a cell style (or cursor + style) over the base
+        self._styles_base: Style | None = None
 
     def show(self, nodes: Sequence[ClusterNode], cells: Sequence[Cell] | None = None) -> None:
         """Draw these nodes, with their cells when derived already (else computed here)."""
@@ -72,19 +74,46 @@ class NodeGrid(ScrollView, can_focus=True):
         self._resize_virtual()
 
     def render_line(self, y: int) -> Strip:
-        """One line of cells."""
+        """One line of cells: one segment per run of cells of the same colour.
+
+        At 1024 nodes a segment per cell cost the UI ~14 ms a round (every segment goes
+        through each line filter); runs of one colour are a few dozen segments a line.
+        """
         base = self.rich_style
+        styles = self._styles
+        if self._styles_base != base:
+            styles.clear()
+            self._styles_base = base
         per_line, cw = self.per_line, self.cell_width
         start = (int(self.scroll_y) + y) * per_line
+        end = min(start + per_line, len(self._cells))
+        cursor = self.cursor if self.has_focus else -1
+        pad = " " * (cw - 1)
         segments = []
-        focus = self.has_focus
-        for pos in range(start, min(start + per_line, len(self._cells))):
+        run: list[str] = []
+        run_key: str | None = None
+        for pos in range(start, end):
             cell = self._cells[pos]
-            style = base + Style.parse(cell.style)
-            if pos == self.cursor and focus:
-                style += Style(reverse=True)
-            segments.append(Segment(cell.glyph + " " * (cw - 1), style))
+            key = cell.style if pos != cursor else "\0cursor " + cell.style
+            if key != run_key and run:
+                segments.append(Segment("".join(run), self._style(run_key, base)))
+                run = []
+            run_key = key
+            run.append(cell.glyph + pad)
+        if run:
+            segments.append(Segment("".join(run), self._style(run_key, base)))
         return Strip(segments).extend_cell_length(self.size.width, base)
+
+    def _style(self, key: str | None, base: Style) -> Style:
+        style = self._styles.get(key or "")
+        if style is None:
+            text = key or ""
+            cursor = text.startswith("\0cursor ")
+            style = base + Style.parse(text.removeprefix("\0cursor "))
+            if cursor:
+                style += Style(reverse=True)
+            self._styles[key or ""] = style
+        return style
 
     def action_move(self, delta: int) -> None:
         """Move the cursor along the grid."""

@@ -38,7 +38,8 @@ def test_local_view_in_tmux_shows_devices_and_quits_on_q(tmp_path: Path) -> None
         pytest.skip(f"no console script next to the interpreter: {ALLSMI}")
     assert TMUX is not None
     session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
-    command = f"cd {tmp_path} && {ALLSMI} local --mock h100:4 --seed 3; sleep 0"
+    command = (f"cd {tmp_path} && XDG_STATE_HOME={tmp_path} {ALLSMI} local --mock h100:4 "
+               "--seed 3; sleep 0")
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
@@ -96,7 +97,7 @@ def _screen_with_escapes(tmp_path: Path, no_color: bool) -> str:
     session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
     # Set in the command itself: a tmux server started earlier keeps its own environment.
     setting = "NO_COLOR=1" if no_color else "-u NO_COLOR"
-    command = (f"cd {tmp_path} && env {setting} TERM=xterm-256color "
+    command = (f"cd {tmp_path} && env {setting} TERM=xterm-256color XDG_STATE_HOME={tmp_path} "
                f"{ALLSMI} local --mock h100:2 --seed 3; sleep 0")
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
                    check=True, timeout=10)
