@@ -19,10 +19,11 @@ class Receiver(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, statuses: list[int], hang: bool = False) -> None:
+    def __init__(self, statuses: list[int], hang: bool = False, trickle: bool = False) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.statuses = statuses
         self.hang = hang
+        self.trickle = trickle  # answer a byte every 0.1 s: each read is quick, the whole is not
         self.release = threading.Event()
         self.bodies: list[dict[str, object]] = []
         self.paths: list[str] = []
@@ -46,6 +47,16 @@ class _Handler(BaseHTTPRequestHandler):
         if receiver.hang:
             receiver.release.wait(30)
             return
+        if receiver.trickle:
+            for byte in b"HTTP/1.1 200 OK\r\ncontent-length: 0\r\n\r\n":
+                if receiver.release.wait(0.1):
+                    return
+                try:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                except OSError:
+                    return
+            return
         status = receiver.statuses[min(len(receiver.bodies), len(receiver.statuses)) - 1]
         self.send_response(status)
         if status in (301, 302, 307):
@@ -58,8 +69,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 
 @contextmanager
-def receiving(statuses: list[int], hang: bool = False) -> Iterator[Receiver]:
-    receiver = Receiver(statuses, hang)
+def receiving(statuses: list[int], hang: bool = False,
+              trickle: bool = False) -> Iterator[Receiver]:
+    receiver = Receiver(statuses, hang, trickle)
     thread = threading.Thread(target=receiver.serve_forever, daemon=True)
     thread.start()
     try:
@@ -150,6 +162,18 @@ def test_a_hanging_receiver_times_out_and_never_blocks_the_caller() -> None:
         # The newest bodies were kept: the queue dropped its oldest.
         assert receiver.bodies[:3] == [{"n": 0}, {"n": 0}, {"n": 97}]
         assert sender.failed >= 1
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_timeout() -> None:
+    with receiving([200], trickle=True) as receiver:
+        options = WebhookOptions(receiver.url, timeout_s=0.3, retries=0)
+        sender = WebhookSender(options).start()
+        try:
+            sender.submit({"n": 1})
+            _wait(lambda: sender.failed == 1)
+        finally:
+            sender.close()
+        assert sender.sent == 0 and sender.attempts == 1
 
 
 def test_a_full_queue_drops_the_oldest_and_counts_it() -> None:

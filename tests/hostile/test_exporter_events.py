@@ -208,6 +208,28 @@ def test_a_reader_that_never_reads_is_dropped_and_scrapes_go_on() -> None:
             sock.close()
 
 
+def test_a_reader_that_pauses_is_told_how_many_snapshots_it_missed() -> None:
+    source = Changing(mock_snapshot("h100:64"))
+    with events_server(source, EventOptions(interval_s=0.05, stall_s=10)) as running:
+        sock = socket.socket()
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", running.port))
+        try:
+            sock.sendall(b"GET /events?throttle=0 HTTP/1.0\r\n\r\n")
+            time.sleep(1.5)  # its buffers fill; the next frame waits for it, snapshots go by
+            sock.settimeout(5)
+            seen = b""
+            while b"event: lag\n" not in seen:
+                chunk = sock.recv(1 << 20)
+                assert chunk, "the stream ended without a lag event"
+                seen = seen[-200_000:] + chunk
+            lag = seen[seen.index(b"event: lag\n"):].split(b"\n\n", 1)[0]
+            dropped = json.loads(lag.split(b"data: ", 1)[1])["dropped"]
+            assert dropped >= 1
+        finally:
+            sock.close()
+
+
 def test_a_thousand_subscribers_are_capped_with_one_log_line(
         caplog: pytest.LogCaptureFixture) -> None:
     snapshot = mock_snapshot("h100:1")
