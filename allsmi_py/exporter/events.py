@@ -127,12 +127,20 @@ class SnapshotWatch:
         self.latest: NodeSnapshot | None = None
         self.seq = 0
         self.watchers = 0
+        self.failing = False  # logged once until the source works again
         self._changed: asyncio.Future[None] | None = None  # one for every waiting stream
         self._task: asyncio.Task[None] | None = None
 
     def look(self) -> None:
         """Take the source's latest snapshot; wake the streams when it is a new one."""
-        snapshot = self.get_snapshot()
+        try:
+            snapshot = self.get_snapshot()
+        except Exception:  # noqa: BLE001 - as /snapshot's 500: the streams wait, nothing leaks
+            if not self.failing:
+                log.exception("the snapshot source failed; /events waits for it")
+            self.failing = True
+            return
+        self.failing = False
         if snapshot is None or snapshot is self.latest:
             return
         self.latest, self.seq = snapshot, self.seq + 1
@@ -172,10 +180,7 @@ class SnapshotWatch:
     async def _poll(self) -> None:
         while True:
             await asyncio.sleep(self.poll_s)
-            try:
-                self.look()
-            except Exception:  # noqa: BLE001 - a broken source must not end the poller
-                log.exception("snapshot source failed")
+            self.look()
 
 
 class EventStreams:

@@ -303,6 +303,30 @@ def test_a_client_that_leaves_mid_event_frees_its_stream(
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+def test_a_failing_source_logs_once_and_the_stream_resumes_when_it_works(
+        caplog: pytest.LogCaptureFixture) -> None:
+    snapshot = mock_snapshot("h100:1")
+    broken = threading.Event()
+    broken.set()
+
+    def source() -> NodeSnapshot:
+        if broken.is_set():
+            raise RuntimeError("backend exploded")
+        return snapshot
+
+    caplog.set_level(logging.ERROR, logger=EVENTS_LOGGER)
+    with events_server(source) as running:
+        conn, response = open_stream(running.port, "/events?heartbeat=1")
+        try:
+            assert response.status == 200
+            assert next_event(response) == {"": "keep-alive"}  # no frame while it fails
+            broken.clear()
+            assert next_event(response)["event"] == "snapshot"
+        finally:
+            conn.close()
+    assert len([r for r in caplog.records if r.name == EVENTS_LOGGER]) == 1
+
+
 def test_the_server_stops_at_once_with_streams_open() -> None:
     snapshot = mock_snapshot("h100:1")
     with events_server(lambda: snapshot) as running:
