@@ -46,8 +46,8 @@ class WebhookOptions:
     def __post_init__(self) -> None:
         parts = urlsplit(self.url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"the webhook URL must be http:// or https:// with a host, not "
-                             f"{shown_url(self.url)!r}")
+            raise ValueError("the webhook URL must be http:// or https:// with a host (the "
+                             "value is not shown: it may hold a token)")
         if not (self.timeout_s > 0 and self.backoff_s >= 0 and self.retries >= 0
                 and self.queue_size > 0):
             raise ValueError("webhook timeout and queue size must be positive, retries and "

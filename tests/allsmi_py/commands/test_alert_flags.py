@@ -56,9 +56,10 @@ def test_a_bad_flag_value_is_one_line_and_exit_2(
 def test_no_url_means_no_webhook_and_a_bad_one_is_a_config_error(
         no_default_file: None, monkeypatch: pytest.MonkeyPatch) -> None:
     assert webhook_options(load_config()) is None
-    monkeypatch.setenv("ALLSMI_ALERTS_WEBHOOK_URL", "hooks.example.com/x")
-    with pytest.raises(ConfigError, match="alerts.webhook_url"):
+    monkeypatch.setenv("ALLSMI_ALERTS_WEBHOOK_URL", "hooks.example.com/T/tokensecret")
+    with pytest.raises(ConfigError, match="alerts.webhook_url") as refused:
         webhook_options(load_config())
+    assert "tokensecret" not in str(refused.value)
     monkeypatch.setenv("ALLSMI_ALERTS_WEBHOOK_URL", "https://hooks.example.com/T/secret")
     monkeypatch.setenv("ALLSMI_ALERTS_WEBHOOK_TIMEOUT_S", "0.5")
     options = webhook_options(load_config())
