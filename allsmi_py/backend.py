@@ -84,6 +84,15 @@ class Backend(ABC):
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release what open() acquired. Safe to call twice."""
 
+    simulates_processes: ClassVar[bool] = False
+    """True when the processes in this backend's readings are simulated, not this machine's:
+    the local view then ends them through end_process instead of signalling a real pid."""
+
+    def end_process(self, pid: int, signum: int) -> bool:
+        """End simulated process `pid` as signal `signum` would (0: only ask whether it is
+        one); True when it is one of this backend's. Asked only when simulates_processes."""
+        return False
+
     def status_message(self) -> str:
         """A short note for the backend's status line when all is well (e.g. data source)."""
         return ""

@@ -100,6 +100,14 @@ class Collector:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
+    def end_simulated_process(self, backend: str, pid: int, signum: int) -> bool | None:
+        """End a process that backend `backend` simulates (signal 0: only ask). True: ended;
+        False: it simulates no such process; None: that backend's processes are real ones."""
+        for slot in self._slots:
+            if slot.backend.name == backend and slot.backend.simulates_processes:
+                return slot.backend.end_process(pid, signum)
+        return None
+
     def tick(self) -> NodeSnapshot:
         """Read everything once (blocking up to the deadline) and publish the snapshot."""
         with self._tick_lock:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import signal
+import threading
 import time
 from collections.abc import Callable
 
@@ -11,10 +13,18 @@ from allsmi_py.model import DeviceReading
 from backends.mock.profiles import PROFILES, parse_spec
 from backends.mock.simulator import DeviceSimulator
 
+# Signals whose default action leaves a process running (signal(7): stop, continue, ignore).
+SURVIVED_SIGNALS = frozenset({
+    signal.SIGCHLD, signal.SIGCONT, signal.SIGURG, signal.SIGWINCH,
+    signal.SIGSTOP, signal.SIGTSTP, signal.SIGTTIN, signal.SIGTTOU,
+})
+
 
 class MockBackend(Backend, name="mock", vendor="Mock",
                   requirements="nothing: simulated devices, selected with --mock SPEC"):
     """Devices from platform profiles whose values move like real workloads do."""
+
+    simulates_processes = True
 
     def __init__(
         self,
@@ -36,6 +46,9 @@ class MockBackend(Backend, name="mock", vendor="Mock",
                 self._devices.append(
                     DeviceSimulator(profile, index, f"{self.seed}:{node}:{index}", start))
         self._last_read: float | None = None
+        # pids the UI ended, applied by the reading thread before its next reading
+        self._ending: set[int] = set()
+        self._ending_lock = threading.Lock()
 
     @classmethod
     def available(cls) -> Availability:
@@ -55,6 +68,7 @@ class MockBackend(Backend, name="mock", vendor="Mock",
 
     def read(self) -> list[DeviceReading]:
         """Advance by the real time since the last read, then read every device."""
+        self._end_pending()
         now = self._clock()
         if self._last_read is not None:
             self.advance(now - self._last_read)
@@ -63,7 +77,24 @@ class MockBackend(Backend, name="mock", vendor="Mock",
 
     def readings(self) -> list[DeviceReading]:
         """Read every device without advancing time."""
+        self._end_pending()
         return [device.reading(self.name) for device in self._devices]
+
+    def end_process(self, pid: int, signum: int) -> bool:
+        """End simulated job `pid` in the next reading, unless `signum` would leave it running
+        (0 only asks); True when some device runs a job with that pid."""
+        present = any(pid in device.job_pids() for device in self._devices)
+        if present and signum and signum not in SURVIVED_SIGNALS:
+            with self._ending_lock:
+                self._ending.add(pid)
+        return present
+
+    def _end_pending(self) -> None:
+        with self._ending_lock:
+            ending, self._ending = self._ending, set()
+        if ending:
+            for device in self._devices:
+                device.end_jobs(ending)
 
     def status_message(self) -> str:
         """Say what is simulated."""

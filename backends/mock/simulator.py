@@ -120,6 +120,14 @@ class DeviceSimulator:
             power_intensity=self.power_rng.uniform(*_intensity_range(command)),
         ))
 
+    def job_pids(self) -> set[int]:
+        """The pids of the simulated jobs running now."""
+        return {job.pid for job in list(self.jobs)}
+
+    def end_jobs(self, pids: set[int]) -> None:
+        """End the jobs with these pids at once (a signal from the UI); their memory is freed."""
+        self.jobs = [job for job in self.jobs if job.pid not in pids]
+
     def _next_phase(self) -> str:
         order = {"idle": ("ramp", "ramp", "bursty"), "ramp": ("steady", "steady", "bursty"),
                  "steady": ("steady", "bursty", "idle", "idle"), "bursty": ("steady", "idle")}
