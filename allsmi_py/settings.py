@@ -122,6 +122,7 @@ SCHEMA: dict[str, dict[str, Setting]] = {
     "local": {
         "interval_s": Setting(float, 2.0, "seconds between readings in the local TUI",
                               range=INTERVAL_S),
+        "readonly": Setting(bool, False, "no process actions (signals) in the local TUI"),
     },
     "api": {
         "port": Setting(int, 9090, "TCP port of the exporter", range=PORT),
