@@ -18,6 +18,7 @@ from textual.screen import Screen
 
 from allsmi_py.alerts import AlertEngine, AlertEvent, AlertThresholds
 from allsmi_py.model import NodeSnapshot
+from allsmi_py.process_actions import ProcessSignaller
 from allsmi_py.tui.history import History
 from allsmi_py.tui.messages import SnapshotUpdated
 from allsmi_py.tui.palette import palette_filter
@@ -56,8 +57,11 @@ class AllSmiApp(App[None]):
 
     def __init__(self, source: SnapshotSource | None = None,
                  thresholds: AlertThresholds | None = None, theme: str = "dark",
-                 screen_factory: Callable[[], Screen[None]] | None = None) -> None:
+                 screen_factory: Callable[[], Screen[None]] | None = None,
+                 process_actions: ProcessSignaller | None = None) -> None:
+        """`process_actions`: what signals the local view's processes (None: no actions)."""
         super().__init__()
+        self.process_actions = process_actions
         self.source = source
         self.thresholds = thresholds or AlertThresholds()
         self.alerts = AlertEngine(self.thresholds)
@@ -71,7 +75,7 @@ class AllSmiApp(App[None]):
         self.theme = theme_name(self._theme_setting)
         if self._screen_factory is None:
             from allsmi_py.tui.screens.local import LocalScreen
-            self.push_screen(LocalScreen())
+            self.push_screen(LocalScreen(actions=self.process_actions is not None))
         else:
             self.push_screen(self._screen_factory())
         if self.source is not None:

@@ -2,20 +2,29 @@
 
 from __future__ import annotations
 
+import signal
 from typing import TYPE_CHECKING
 
+from rich.markup import escape
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.widgets import Footer
+from textual.widgets import Footer, Input
 
 from allsmi_py.model import NodeSnapshot
+from allsmi_py.process_actions import (
+    MAX_SIGNAL_TEXT,
+    SignalNameError,
+    SignalTarget,
+    parse_signal,
+)
 from allsmi_py.tui.screens.base import MonitorScreen
+from allsmi_py.tui.screens.confirm_signal import ConfirmSignalScreen
 from allsmi_py.tui.widgets.alerts import AlertPanel
 from allsmi_py.tui.widgets.devices import DeviceGrid
 from allsmi_py.tui.widgets.header import HeaderBar
 from allsmi_py.tui.widgets.hostbar import HostBar
-from allsmi_py.tui.widgets.processes import ProcessTable
+from allsmi_py.tui.widgets.processes import MAX_QUERY_CHARS, ProcessTable
 from allsmi_py.tui.widgets.status import StatusPanel
 
 if TYPE_CHECKING:
@@ -26,13 +35,27 @@ if TYPE_CHECKING:
 SORT_KEYS = (("g", "gpu_mem", "Sort GPU-mem"), ("u", "gpu_util", "GPU%"), ("c", "cpu", "CPU%"),
              ("m", "host_mem", "Mem"), ("p", "pid", "PID"), ("e", "time", "Time"),
              ("n", "user", "User"))
+# Process actions (issue 17), bound only when the app has them (never with --readonly):
+# k sends TERM as kill(1) does, K KILL and I INT as in nvitop, s asks for any signal.
+ACTION_KEYS = (("k", "signal('TERM')", "TERM"), ("K", "signal('KILL')", "KILL"),
+               ("I", "signal('INT')", "INT"), ("s", "name_signal", "Signal…"))
 
 
 class LocalScreen(MonitorScreen):
     """Everything about this machine on one screen."""
 
+    def __init__(self, actions: bool = False) -> None:
+        """`actions`: bind the process-action keys (the app decides: not with --readonly)."""
+        super().__init__()
+        self.offers_actions = actions
+        self._signal_target: SignalTarget | None = None
+        if actions:
+            for key, action, label in ACTION_KEYS:
+                self._bindings.bind(key, action, label, show=False)
+
     BINDINGS = [
         Binding("f", "gpu_only", "GPU procs"),
+        Binding("slash", "open_filter", "Filter", show=False),
         *(Binding(key, f"sort('{column}')", label, show=column == "gpu_mem")
           for key, column, label in SORT_KEYS),
         Binding("a,A", "toggle_alerts", "Alerts"),
@@ -50,6 +73,10 @@ class LocalScreen(MonitorScreen):
             yield StatusPanel(id="status")
             yield DeviceGrid(id="devices")
             yield ProcessTable(id="processes")
+            yield Input(placeholder="filter processes: user or command contains…",
+                        id="process-filter", max_length=MAX_QUERY_CHARS)
+            yield Input(placeholder="signal to send: TERM, KILL, INT, HUP, USR1 or a number",
+                        id="signal-name", max_length=MAX_SIGNAL_TEXT)
             yield AlertPanel(id="alerts")
             yield Footer()
         yield self.too_small_notice()
@@ -100,5 +127,94 @@ class LocalScreen(MonitorScreen):
         self.toggle_class("-alerts-open")
 
     def action_close_panel(self) -> None:
-        """Esc closes the alert history."""
-        self.remove_class("-alerts-open")
+        """Esc closes the filter or signal bar, then the alert history, then clears the filter."""
+        table = self.query_one("#processes", ProcessTable)
+        if self.has_class("-filtering") or self.has_class("-naming-signal"):
+            self.remove_class("-filtering", "-naming-signal")
+            table.focus()
+        elif self.has_class("-alerts-open"):
+            self.remove_class("-alerts-open")
+        elif table.filter_text:
+            self.query_one("#process-filter", Input).value = ""
+            table.filter_by("")
+
+    def action_open_filter(self) -> None:
+        """Show the filter bar (user or command substring) with the current text."""
+        self.remove_class("-naming-signal")
+        self.add_class("-filtering")
+        bar = self.query_one("#process-filter", Input)
+        bar.value = self.query_one("#processes", ProcessTable).filter_text
+        bar.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        """Filter as the text is typed."""
+        if event.input.id == "process-filter":
+            self.query_one("#processes", ProcessTable).filter_by(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        """Enter keeps the filter, or sends the typed signal (after the confirmation)."""
+        event.stop()
+        if event.input.id == "signal-name":
+            self._signal_named(event.input)
+            return
+        self.remove_class("-filtering")
+        self.query_one("#processes", ProcessTable).focus()
+
+    def _selected(self) -> SignalTarget | None:
+        row = self.query_one("#processes", ProcessTable).current
+        if row is None:
+            self.notify("No process selected", severity="warning", markup=False)
+            return None
+        return SignalTarget(row.process, row.backend)
+
+    def action_signal(self, name: str) -> None:
+        """Ask to send signal `name` to the selected process."""
+        target = self._selected() if self.offers_actions else None
+        if target is not None:
+            self._confirm(target, parse_signal(name))
+
+    def action_name_signal(self) -> None:
+        """Ask which signal to send to the selected process (a name or a number)."""
+        target = self._selected() if self.offers_actions else None
+        if target is None:
+            return
+        self._signal_target = target
+        self.remove_class("-filtering")
+        self.add_class("-naming-signal")
+        bar = self.query_one("#signal-name", Input)
+        bar.border_title = escape(f"signal to {target.describe()}")
+        bar.value = ""
+        bar.focus()
+
+    def _signal_named(self, bar: Input) -> None:
+        target = self._signal_target
+        try:
+            sig = parse_signal(bar.value)
+        except SignalNameError as exc:
+            bar.border_subtitle = escape(str(exc))
+            bar.add_class("-error")
+            return
+        bar.border_subtitle = ""
+        bar.remove_class("-error")
+        self.remove_class("-naming-signal")
+        self.query_one("#processes", ProcessTable).focus()
+        if target is not None:
+            self._confirm(target, sig)
+
+    def _confirm(self, target: SignalTarget, sig: signal.Signals) -> None:
+        """Refuse at once what cannot be done; else ask, and send on yes."""
+        signaller = self.monitor.process_actions
+        if signaller is None:
+            return
+        refused = signaller.refusal(target)
+        if refused is not None:
+            self.notify(refused, title="Not signalled", severity="error", markup=False)
+            return
+
+        def answered(send: bool | None) -> None:
+            if send and signaller is not None:
+                result = signaller.send(target, sig)
+                self.notify(result.message, title="Signal" if result.ok else "Not signalled",
+                            severity="information" if result.ok else "error", markup=False)
+
+        self.app.push_screen(ConfirmSignalScreen(target, sig), answered)

@@ -1,4 +1,5 @@
-"""The process table: sortable by key or by clicking a header, optionally GPU users only."""
+"""The process table: sortable by key or by clicking a header, optionally GPU users only,
+optionally only the processes whose user or command contains a filter text (`/`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from rich.markup import escape
 from rich.segment import Segment
 from textual import events
 from textual.strip import Strip
@@ -23,6 +25,7 @@ class ProcessRow:
     process: ProcessReading
     device: str
     age_s: float | None
+    backend: str = ""  # the backend whose reading listed it (process actions ask it)
 
 
 COMMAND_WIDTH = 200  # the last column runs to the edge and is cut there
@@ -79,13 +82,24 @@ def process_rows(snapshot: NodeSnapshot) -> list[ProcessRow]:
         for proc in device.processes:
             age = None if proc.started_at_s is None else max(0.0, snapshot.taken_at_s
                                                                  - proc.started_at_s)
-            rows.append(ProcessRow(proc, tag, age))
+            rows.append(ProcessRow(proc, tag, age, device.backend))
     return rows
 
 
 def uses_gpu(row: ProcessRow) -> bool:
     """True when the process holds GPU memory (all-smi's and nvitop's meaning of a GPU user)."""
     return bool(row.process.gpu_memory_bytes)
+
+
+MAX_QUERY_CHARS = 128
+
+
+def matches_query(row: ProcessRow, query: str) -> bool:
+    """True when the user or the command (or name) contains `query`, ignoring case."""
+    needle = query.casefold()
+    p = row.process
+    return any(needle in text.casefold()
+               for text in (p.user, p.command or p.name) if text is not None)
 
 
 def sort_rows(rows: Sequence[ProcessRow], key: str, descending: bool) -> list[ProcessRow]:
@@ -117,9 +131,10 @@ class ProcessTable(LineTable[ProcessRow]):
         self.sort_key = DEFAULT_SORT
         self.descending = COLUMN_BY_KEY[DEFAULT_SORT].descending
         self.gpu_only = False
+        self.filter_text = ""
         self._all: list[ProcessRow] = []
         self.shown: list[ProcessRow] = []
-        self.border_subtitle = "f: GPU users only  p c m g u e n: sort"
+        self.border_subtitle = "f: GPU users only  p c m g u e n: sort  /: filter"
 
     def show(self, snapshot: NodeSnapshot) -> None:
         """Take the processes of this snapshot."""
@@ -139,6 +154,13 @@ class ProcessTable(LineTable[ProcessRow]):
         self.gpu_only = not self.gpu_only
         self._redraw(force=True)
 
+    def filter_by(self, query: str) -> None:
+        """Show only processes whose user or command contains `query` ("": all)."""
+        query = query.strip()[:MAX_QUERY_CHARS]
+        if query != self.filter_text:
+            self.filter_text = query
+            self._redraw(force=True)
+
     @property
     def labels(self) -> list[str]:
         """The column headers as shown, the sort column with its arrow."""
@@ -147,6 +169,8 @@ class ProcessTable(LineTable[ProcessRow]):
 
     def _redraw(self, force: bool = False) -> None:
         rows = [r for r in self._all if uses_gpu(r)] if self.gpu_only else self._all
+        if self.filter_text:
+            rows = [r for r in rows if matches_query(r, self.filter_text)]
         shown = sort_rows(rows, self.sort_key, self.descending)
         current = self.current
         if current is not None:
@@ -158,6 +182,8 @@ class ProcessTable(LineTable[ProcessRow]):
             self.set_rows(shown)
         what = "GPU memory users" if self.gpu_only else "all"
         title = f"Processes ({len(shown)} {what})"
+        if self.filter_text:
+            title += f" · filter {escape(repr(self.filter_text))}"
         if title != self.border_title:
             self.border_title = title
 
