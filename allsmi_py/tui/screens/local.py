@@ -89,7 +89,10 @@ class LocalScreen(MonitorScreen):
         return self.app
 
     def on_mount(self) -> None:
-        """Follow the app's snapshot."""
+        """Follow the app's snapshot; the table's subtitle names the action keys when bound."""
+        if self.offers_actions:
+            table = self.query_one("#processes", ProcessTable)
+            table.border_subtitle = f"{table.border_subtitle}  k K I s: signal"
         self.watch(self.app, "snapshot", self.show, init=True)
 
     def show(self, snapshot: NodeSnapshot | None) -> None:

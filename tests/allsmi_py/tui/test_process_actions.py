@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 from dataclasses import replace
 
+import psutil
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
@@ -156,6 +159,7 @@ async def test_readonly_has_no_action_bindings_and_the_keys_do_nothing() -> None
         await _ready(app, pilot)
         bound = {key for key in app.screen._bindings.key_to_bindings}
         assert not bound & set(ACTION_KEY_NAMES)
+        assert "signal" not in str(_table(app).border_subtitle)
         for key in ACTION_KEY_NAMES:
             await pilot.press(key)
             await pilot.pause()
@@ -175,6 +179,7 @@ async def test_with_actions_the_keys_are_bound() -> None:
         await pilot.pause()
         bound = set(app.screen._bindings.key_to_bindings)
         assert set(ACTION_KEY_NAMES) <= bound
+        assert str(_table(app).border_subtitle).endswith("k K I s: signal")
 
 
 async def test_no_process_selected_says_so() -> None:
@@ -264,3 +269,25 @@ async def test_a_hostile_command_line_is_shown_as_capped_plain_text() -> None:
         (note,) = _notes(app)
         assert note.startswith("sent SIGTERM to pid 4242 (alice: [/] [bold]x?]0;owned? AAA")
         assert len(note) < 200 and "\x1b" not in note
+
+
+async def test_a_real_child_process_is_ended_from_the_view() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        started = psutil.Process(child.pid).create_time()
+        gpu = device(0, processes=(ProcessReading(pid=child.pid, user="me", command="sleeper",
+                                                  gpu_memory_bytes=GIB, started_at_s=started),))
+        app = AllSmiApp(process_actions=ProcessSignaller())  # the real seams: psutil, os.kill
+        async with app.run_test(size=(120, 40)) as pilot:
+            await _ready(app, pilot, snapshot(gpu))
+            await pilot.press("k")
+            await pilot.pause()
+            assert isinstance(app.screen, ConfirmSignalScreen)
+            await pilot.press("y")
+            await pilot.pause()
+            assert child.wait(timeout=30) == -signal.SIGTERM
+            assert f"sent SIGTERM to pid {child.pid} (me: sleeper)" in _notes(app)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
