@@ -2,7 +2,10 @@
 
 The column `section` says what a row is. Processes and disks get rows of their own
 (`process`, `disk`, with `process_*` / `disk_*` columns) only when `--include` names them,
-so the default table keeps the columns scripts already read.
+so the default table keeps the columns scripts already read. A device's columns are its
+field names (`memory_used_bytes` is the device's memory); the host row's are prefixed
+`cpu_` and `host_memory_` (issue 19 item 7: `memory_` + the host's `used_bytes` was the
+device's column name too, and the header held both under one name).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ DEFAULT_SECTIONS = frozenset({"gpu", "cpu", "memory"})
 _NESTED = ("details", "processes", "problems", "mig_instances", "per_core_utilization_pct",
            "disks", "cpu", "memory")
 _STATUS_COLUMNS = ["status_state", "status_message", "read_duration_s", "device_count"]
+HOST_MEMORY_PREFIX = "host_memory_"
 
 
 def _scalar_fields(cls: type) -> list[str]:
@@ -36,7 +40,7 @@ def csv_header(parts: frozenset[str] = DEFAULT_SECTIONS) -> list[str]:
     """The columns of the table for `parts` (PARTS of snapshot_parts)."""
     header = ["section", "hostname", "taken_at_s", *_scalar_fields(DeviceReading),
               *(f"cpu_{c}" for c in _scalar_fields(CpuReading)),
-              *(f"memory_{c}" for c in _scalar_fields(MemoryReading)),
+              *(HOST_MEMORY_PREFIX + c for c in _scalar_fields(MemoryReading)),
               *_STATUS_COLUMNS, "details", "problems"]
     if "process" in parts:
         header += [f"process_{c}" for c in _scalar_fields(ProcessReading)]
@@ -63,7 +67,7 @@ def csv_rows(snapshot: NodeSnapshot,
     host = snapshot.host
     if host is not None and parts & {"cpu", "memory"}:
         yield {"section": "host", **base, **_prefixed("cpu_", host.cpu),
-               **_prefixed("memory_", host.memory)}
+               **_prefixed(HOST_MEMORY_PREFIX, host.memory)}
     if host is not None and "storage" in parts:
         for disk in host.disks:
             yield {"section": "disk", **base, **_prefixed("disk_", disk)}
