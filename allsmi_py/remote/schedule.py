@@ -16,21 +16,41 @@ import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol, TypeVar
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeStatus
-from allsmi_py.remote.client import ScrapeClient
-from allsmi_py.remote.hosts import Target
 
 JITTER = 0.1  # each period is interval_s x U(1 - JITTER, 1): never longer than the interval
 WAITING = "waiting"  # NodeStatus state before a node's first answer
 SLOW = "slow"  # NodeStatus state of a node whose read has run past the interval
 
 
+class Watched(Protocol):
+    """A node as the schedule needs it: a key and an address to show (hosts.Target, SSH)."""
+
+    @property
+    def address(self) -> str: ...  # noqa: D102
+
+    @property
+    def base_url(self) -> str: ...  # noqa: D102
+
+
+T_contra = TypeVar("T_contra", bound=Watched, contravariant=True)
+
+
+class NodeReader(Protocol[T_contra]):
+    """What reads one node (client.ScrapeClient over HTTP, ssh_source.SshReader)."""
+
+    async def fetch(self, target: T_contra) -> ClusterNode: ...  # noqa: D102
+
+    def forget_except(self, keep: set[str]) -> None: ...  # noqa: D102
+
+
 @dataclass(slots=True)
 class _Slot:
     """One watched node: its newest answer and the read in flight, if any."""
 
-    target: Target
+    target: Watched
     task: asyncio.Task[None] | None = None
     latest: ClusterNode | None = None
     reading_since: float | None = None  # loop time the read in flight started
@@ -39,7 +59,7 @@ class _Slot:
 class NodeSchedule:
     """Reads each target every `interval_s` (with jitter) in its own task; never raises."""
 
-    def __init__(self, client: ScrapeClient, targets: Callable[[], Sequence[Target]], *,
+    def __init__(self, client: NodeReader[Any], targets: Callable[[], Sequence[Watched]], *,
                  interval_s: float, concurrency: int,
                  refresh: Callable[[], bool] = lambda: False,
                  rng: random.Random | None = None) -> None:
@@ -78,14 +98,14 @@ class NodeSchedule:
         return ClusterSnapshot(taken_at_s=time.time(),
                                nodes=tuple(self._shown(slot, now) for slot in self._slots.values()))
 
-    def _sync(self, targets: Sequence[Target]) -> None:
+    def _sync(self, targets: Sequence[Watched]) -> None:
         wanted = {t.base_url: t for t in targets}
         for key in [k for k in self._slots if k not in wanted]:
             slot = self._slots.pop(key)
             if slot.task is not None:
                 slot.task.cancel()
         self._client.forget_except(set(wanted))
-        slots = {}
+        slots: dict[str, _Slot] = {}
         for key, target in wanted.items():
             old = self._slots.get(key)
             if old is not None and old.target == target:

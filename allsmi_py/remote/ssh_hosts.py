@@ -1,0 +1,102 @@
+"""Which hosts to read over SSH: `--ssh user@host[:port][,...]` and `--ssh-hostfile FILE`.
+
+Accepted forms, comma-separated on the command line or one per line in a hostfile (`#`
+starts a comment): `host`, `user@host`, `user@host:port`, `user@[v6addr]:port`. Without a
+user, the local user name is used (as `ssh` does); the default port is 22.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from allsmi_py.errors import UsageError
+from allsmi_py.remote.hosts import MAX_HOSTFILE_BYTES, _split_host_port, split_hosts_flag
+
+SSH_PORT = 22
+STRICT_MODES = ("yes", "accept-new", "no")  # --ssh-strict-host-key (ssh_session.py)
+HOST_KEY_REFUSED = "host key for "  # how every refused host key's line begins
+# POSIX portable user names, plus the `$` of machine accounts; no shell metacharacters.
+_USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\$?$")
+
+
+@dataclass(frozen=True, slots=True)
+class SshTarget:
+    """One host to read over SSH."""
+
+    host: str
+    port: int = SSH_PORT
+    user: str | None = None  # None: the local user name
+
+    @property
+    def address(self) -> str:
+        """The host as shown on its row: `user@host`, with `:port` when not 22."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        shown = f"{self.user}@{host}" if self.user else host
+        return shown if self.port == SSH_PORT else f"{shown}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The key of this host in the pool and the schedule."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"ssh://{self.user or ''}@{host}:{self.port}"
+
+
+def parse_ssh_target(spec: str) -> SshTarget:
+    """`[user@]host[:port]` to an SshTarget; ValueError naming what is wrong."""
+    user, at, rest = spec.rpartition("@")
+    if at and not _USER.match(user):
+        raise ValueError(f"{user[:40]!r} is not a valid user name")
+    if not rest:
+        raise ValueError("no host after '@'")
+    host, port = _split_host_port(rest, default=SSH_PORT)
+    return SshTarget(host=host, port=port, user=user or None)
+
+
+@dataclass(frozen=True, slots=True)
+class SshHostList:
+    """Parsed SSH targets plus the problems found on the way."""
+
+    targets: tuple[SshTarget, ...]
+    problems: tuple[str, ...] = ()
+
+
+def _parse(lines: Iterable[str], source: str) -> SshHostList:
+    targets: dict[str, SshTarget] = {}
+    problems: list[str] = []
+    for number, raw in enumerate(lines, start=1):
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        try:
+            target = parse_ssh_target(line)
+        except ValueError as exc:
+            problems.append(f"{source} line {number}: {line[:200]!r}: {exc}")
+            continue
+        targets.setdefault(target.base_url, target)
+    return SshHostList(tuple(targets.values()), tuple(problems))
+
+
+def load_ssh_targets(specs: Sequence[str] = (), hostfile: str | None = None) -> SshHostList:
+    """Targets from --ssh then --ssh-hostfile; UsageError when none is valid or unreadable."""
+    flag = _parse(split_hosts_flag(specs), "--ssh")
+    merged = {t.base_url: t for t in flag.targets}
+    problems = list(flag.problems)
+    if hostfile:
+        file = Path(hostfile).expanduser()
+        try:
+            if file.stat().st_size > MAX_HOSTFILE_BYTES:
+                raise UsageError(f"ssh hostfile {file} is larger than {MAX_HOSTFILE_BYTES} bytes")
+            text = file.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise UsageError(f"cannot read ssh hostfile {file}: {exc.strerror or exc}") from None
+        from_file = _parse(text.splitlines(), str(file))
+        for target in from_file.targets:
+            merged.setdefault(target.base_url, target)
+        problems.extend(from_file.problems)
+    if not merged:
+        detail = f": {problems[0]}" if problems else ""
+        raise UsageError(f"no valid ssh host{detail}; give user@host[:port]")
+    return SshHostList(tuple(merged.values()), tuple(problems))

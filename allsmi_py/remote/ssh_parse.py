@@ -1,0 +1,215 @@
+"""What a host printed over SSH to a NodeSnapshot: ours, all-smi's, nvidia-smi's or rocm-smi's.
+
+The bytes are hostile input (the host is whoever answered): each decoder takes bytes already
+capped in size, raises only SshPayloadError, and hands its result to `checked_snapshot`, the
+same bounds and string cleaning a /snapshot body gets (checked.py).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import math
+import re
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import orjson
+
+from allsmi_py.model import DeviceReading, NodeSnapshot
+from allsmi_py.remote.checked import checked_snapshot
+from allsmi_py.remote.nodes import NotOurs, snapshot_from_json
+
+MAX_DEVICES = 1024
+MIB = 1 << 20
+# nvidia-smi names a value it cannot give in brackets ([N/A], [Not Supported], [Unknown Error]).
+_MISSING = frozenset({"", "n/a", "[n/a]", "[not supported]", "not supported", "[unknown error]"})
+_HEADER_UNIT = re.compile(r"\s*\[[^\]]*\]$")
+_NUMBER = re.compile(r"^\s*([-+]?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
+# The columns `NVIDIA_SMI_COMMAND` asks for; the parser reads columns by name, so the full
+# query of the fixtures (212 columns) reads the same.
+NVIDIA_FIELDS = ("index,uuid,name,driver_version,pstate,utilization.gpu,utilization.memory,"
+                 "memory.used,memory.total,memory.reserved,temperature.gpu,temperature.memory,"
+                 "power.draw,power.limit,clocks.current.graphics,clocks.current.memory,"
+                 "clocks.max.graphics,clocks.max.memory,fan.speed,pci.bus_id")
+NVIDIA_SMI_COMMAND = f"nvidia-smi --query-gpu={NVIDIA_FIELDS} --format=csv"
+ROCM_SMI_COMMAND = ("rocm-smi --showuse --showmemuse --showtemp --showpower --showmeminfo vram "
+                    "--showproductname --showuniqueid --showbus --json")
+
+
+class SshPayloadError(ValueError):
+    """What the host printed is not what the command should print."""
+
+
+def _loads(body: bytes) -> Any:
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise SshPayloadError(f"not JSON: {str(exc)[:120]}") from None
+
+
+def _number(text: object) -> float | None:
+    """`'631.95 W'` -> 631.95; None for N/A, a bracketed note, or anything not finite."""
+    if isinstance(text, bool):
+        return None
+    if isinstance(text, (int, float)):
+        value = float(text)
+    else:
+        raw = str(text).strip()
+        if raw.lower() in _MISSING:
+            return None
+        match = _NUMBER.match(raw.strip("()"))
+        if match is None:
+            return None
+        value = float(match[1])
+    return value if math.isfinite(value) else None
+
+
+def _int(text: object, scale: float = 1.0) -> int | None:
+    value = _number(text)
+    return None if value is None or value < 0 else int(value * scale)
+
+
+def _text(value: object) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def allsmi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
+    """`allsmi snapshot --format json` (ours), decoded as a /snapshot body is."""
+    del hostname  # ours names its host itself
+    try:
+        return snapshot_from_json(body)
+    except NotOurs:
+        raise SshPayloadError("not an allsmi-py snapshot") from None
+    except ValueError as exc:
+        raise SshPayloadError(str(exc)[:200]) from None
+
+
+def all_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
+    """all-smi's `snapshot --format json` (schema 1, inventory section 7): its gpus[]."""
+    data = _loads(body)
+    if not isinstance(data, dict) or data.get("schema") != 1:
+        raise SshPayloadError("not an all-smi schema 1 snapshot")
+    gpus = data.get("gpus", [])
+    if not isinstance(gpus, list):
+        raise SshPayloadError("all-smi snapshot: gpus is not a list")
+    devices = []
+    for index, gpu in enumerate(gpus[:MAX_DEVICES]):
+        if not isinstance(gpu, dict):
+            continue
+        utilization = _number(gpu.get("utilization"))
+        fan = _number(gpu.get("fan_speed_rpm"))
+        devices.append(DeviceReading(
+            backend="all-smi", index=index, uuid=_text(gpu.get("uuid")) or f"all-smi-{index}",
+            name=_text(gpu.get("name")) or "unknown",
+            kind=(_text(gpu.get("device_type")) or "gpu").lower(),
+            utilization_pct=utilization if utilization is not None and utilization >= 0 else None,
+            temperature_c=_number(gpu.get("temperature")),
+            memory_used_bytes=_int(gpu.get("used_memory")),
+            memory_total_bytes=_int(gpu.get("total_memory")),
+            clock_graphics_mhz=_number(gpu.get("frequency")) or None,
+            power_w=_number(gpu.get("power_consumption")),
+            fan_rpm=fan if fan else None,
+            numa_node=_int(gpu.get("numa_node_id"))))
+    name = _text(data.get("hostname")) or hostname
+    return checked_snapshot(NodeSnapshot(hostname=name, taken_at_s=time.time(),
+                                         devices=tuple(devices)))
+
+
+def nvidia_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
+    """`nvidia-smi --query-gpu=... --format=csv` (with its header), columns read by name."""
+    text = body.decode("utf-8", errors="replace")
+    rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True) if row]
+    if not rows:
+        raise SshPayloadError("nvidia-smi printed nothing")
+    header = [_HEADER_UNIT.sub("", cell.strip()) for cell in rows[0]]
+    if "index" not in header or "name" not in header:
+        raise SshPayloadError("nvidia-smi output has no CSV header with index and name")
+    devices = []
+    for row in rows[1:MAX_DEVICES + 1]:
+        if len(row) != len(header):
+            raise SshPayloadError(f"nvidia-smi row of {len(row)} cells under "
+                                  f"{len(header)} columns")
+        devices.append(_nvidia_device(dict(zip(header, map(str.strip, row), strict=True))))
+    return checked_snapshot(NodeSnapshot(hostname=hostname, taken_at_s=time.time(),
+                                         devices=tuple(devices)))
+
+
+def _nvidia_device(cell: Mapping[str, str]) -> DeviceReading:
+    index = _int(cell.get("index"))
+    if index is None:
+        raise SshPayloadError(f"nvidia-smi index {cell.get('index', '')[:20]!r} is not a number")
+    pstate = cell.get("pstate", "")
+    details = {key: cell[column] for key, column in (("driver_version", "driver_version"),
+                                                     ("pci_bus_id", "pci.bus_id"))
+               if cell.get(column, "").lower() not in _MISSING}
+    return DeviceReading(
+        backend="nvidia", index=index, uuid=cell.get("uuid") or f"nvidia-{index}",
+        name=cell.get("name") or "unknown", vendor="NVIDIA",
+        utilization_pct=_number(cell.get("utilization.gpu", "")),
+        memory_utilization_pct=_number(cell.get("utilization.memory", "")),
+        memory_used_bytes=_int(cell.get("memory.used", ""), MIB),
+        memory_total_bytes=_int(cell.get("memory.total", ""), MIB),
+        memory_reserved_bytes=_int(cell.get("memory.reserved", ""), MIB),
+        temperature_c=_number(cell.get("temperature.gpu", "")),
+        memory_temperature_c=_number(cell.get("temperature.memory", "")),
+        power_w=_number(cell.get("power.draw", "")),
+        power_limit_w=_number(cell.get("power.limit", "")),
+        clock_graphics_mhz=_number(cell.get("clocks.current.graphics", "")),
+        clock_memory_mhz=_number(cell.get("clocks.current.memory", "")),
+        clock_graphics_max_mhz=_number(cell.get("clocks.max.graphics", "")),
+        clock_memory_max_mhz=_number(cell.get("clocks.max.memory", "")),
+        fan_pct=_number(cell.get("fan.speed", "")),
+        performance_state=_int(pstate[1:]) if pstate[:1] == "P" else None,
+        details=details)
+
+
+def rocm_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
+    """`rocm-smi ... --json`: one object per `cardN`, values as strings with units in keys."""
+    data = _loads(body)
+    if not isinstance(data, dict):
+        raise SshPayloadError("rocm-smi JSON is not an object")
+    cards = sorted(((int(key[4:]), value) for key, value in data.items()
+                    if key.startswith("card") and key[4:].isdigit() and isinstance(value, dict)),
+                   key=lambda item: item[0])
+    if not cards:
+        raise SshPayloadError("rocm-smi JSON has no cardN object")
+    system = data.get("system")
+    driver = _text(system.get("Driver version")) if isinstance(system, dict) else ""
+    devices = [_rocm_device(index, card, driver) for index, card in cards[:MAX_DEVICES]]
+    return checked_snapshot(NodeSnapshot(hostname=hostname, taken_at_s=time.time(),
+                                         devices=tuple(devices)))
+
+
+def _rocm_device(index: int, card: Mapping[str, Any], driver: str) -> DeviceReading:
+    def first(*keys: str) -> object:
+        return next((card[k] for k in keys if k in card), None)
+
+    power = first("Current Socket Graphics Package Power (W)",
+                  "Average Graphics Package Power (W)")
+    details = {"driver_version": driver} if driver else {}
+    bus = _text(card.get("PCI Bus"))
+    if bus:
+        details["pci_bus_id"] = bus
+    uuid = _text(card.get("Unique ID"))
+    return DeviceReading(
+        backend="amd", index=index,
+        uuid=uuid if uuid and uuid.lower() != "n/a" else f"rocm-card{index}",
+        name=_text(first("Card series", "Card Series", "Card model")) or f"AMD card{index}",
+        vendor="AMD",
+        utilization_pct=_number(first("GPU use (%)")),
+        memory_utilization_pct=_number(first("GPU memory use (%)",
+                                             "GPU Memory Read/Write Activity (%)")),
+        memory_used_bytes=_int(first("VRAM Total Used Memory (B)")),
+        memory_total_bytes=_int(first("VRAM Total Memory (B)")),
+        temperature_c=_number(first("Temperature (Sensor edge) (C)",
+                                    "Temperature (Sensor junction) (C)")),
+        memory_temperature_c=_number(first("Temperature (Sensor memory) (C)")),
+        power_w=_number(power),
+        power_limit_w=_number(first("Max Graphics Package Power (W)")),
+        numa_node=_int(first("(Topology) Numa Node")),
+        details=details)
+
+
+Decoder = Callable[[bytes, str], NodeSnapshot]
