@@ -148,6 +148,10 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "auth_token": Setting(str, "", "bearer token sent to nodes (or ALLSMI_AUTH_TOKEN)",
                               secret=True),
         "ca_file": Setting(str, "", "PEM file of the CA that signed https nodes (private CA)"),
+        "ssh_connect_timeout_s": Setting(float, 10.0, "seconds for an SSH connection and login "
+                                         "(--ssh)", range=TIMEOUT_S),
+        "ssh_concurrency": Setting(int, 32, "SSH hosts read at once (--ssh)", range=CONCURRENCY),
+        "ssh_known_hosts": Setting(str, "~/.ssh/known_hosts", "known_hosts file of --ssh"),
     },
     "alerts": {
         "temp_warn_c": Setting(float, 80.0, "temperature warning threshold, C",

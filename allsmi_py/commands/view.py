@@ -12,6 +12,12 @@ from allsmi_py.commands.alert_flags import (
     webhook_options,
 )
 from allsmi_py.commands.metering import energy_price
+from allsmi_py.commands.ssh_flags import (
+    add_ssh_arguments,
+    refuse_other_sources,
+    ssh_source,
+    wants_ssh,
+)
 from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config
@@ -45,6 +51,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_theme_argument(parser)
     add_alert_arguments(parser)
     add_tls_arguments(parser)
+    add_ssh_arguments(parser.add_argument_group(
+        "ssh (read hosts over SSH instead of from their exporters)"))
 
 
 def run(args: argparse.Namespace, config: Config) -> int:
@@ -64,7 +72,13 @@ def run(args: argparse.Namespace, config: Config) -> int:
                          "give it without --hosts/--hostfile")
     context = tls_context(args, config)
     source: ClusterSource
-    if prometheus:
+    if wants_ssh(args):
+        refuse_other_sources(args, "hosts", "hostfile", "prometheus")
+        ssh = ssh_source(args, config, timeout_s)
+        source = ssh
+        label = f"ssh hostfile {args.ssh_hostfile}" if args.ssh_hostfile else \
+            f"{len(ssh.targets)} ssh hosts"
+    elif prometheus:
         from allsmi_py.remote.hosts import redact_credentials
 
         if not prometheus.startswith(("http://", "https://")):

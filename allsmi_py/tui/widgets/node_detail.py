@@ -80,6 +80,8 @@ def node_view(node: ClusterNode | None, now_s: float, history: History,
     title.append(f"  {status.address}", style=MUTED)
     if status.latency_s is not None:
         title.append(f"  answered in {status.latency_s * 1000:.0f} ms", style=MUTED)
+    if status.source and status.source.startswith("ssh:"):
+        title.append(f"  via {status.source}", style=MUTED)  # which tool the host had
     if snap.version:
         title.append(f"  allsmi v{snap.version}", style=MUTED)
     parts.append(title)
