@@ -120,3 +120,12 @@ def test_device_count_is_capped() -> None:
     rows = "".join(f"{i}, gpu\n" for i in range(MAX_DEVICES + 50))
     snapshot = nvidia_smi_snapshot(f"index, name\n{rows}".encode(), "h")
     assert len(snapshot.devices) == MAX_DEVICES
+
+
+def test_a_broken_snapshot_of_ours_is_refused() -> None:
+    from allsmi_py.model import SNAPSHOT_FORMAT
+
+    body = json.dumps({"format": SNAPSHOT_FORMAT, "hostname": "h", "taken_at_s": 1.0,
+                       "devices": "not a list"}).encode()
+    with pytest.raises(SshPayloadError):
+        allsmi_snapshot(body, "h")

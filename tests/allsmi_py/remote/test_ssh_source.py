@@ -19,6 +19,7 @@ from tests.allsmi_py.remote.ssh_server import (
     SKIP_REASON,
     SSH_KEYGEN,
     SshHost,
+    free_port,
     keygen,
     sshd_available,
 )
@@ -276,3 +277,50 @@ async def test_an_encrypted_key_without_an_agent_is_one_line_without_key_bytes(
     assert "sesame-passphrase" not in status.error
     for secret in _key_texts(key, Path(f"{key}.pub")):
         assert secret not in status.error
+
+
+async def test_a_closed_port_is_unreachable_and_not_retried_at_once(user_key: Path,
+                                                                    tmp_path: Path) -> None:
+    port = free_port()
+    opts = options(tmp_path / "known_hosts", user_key)
+    async with SshSource([f"ops@127.0.0.1:{port}"], options=opts) as source:
+        first = (await source.poll_once()).nodes[0].status
+        host = next(iter(source.reader._hosts.values()))
+        attempts = host.failures
+        second = (await source.poll_once()).nodes[0].status
+        assert host.failures == attempts == 1  # the second round waited out the backoff
+    assert first.state == second.state == "unreachable"
+    assert first.error is not None and first.error.startswith("cannot connect")
+
+
+async def test_a_server_that_never_speaks_ssh_is_a_login_timeout(user_key: Path,
+                                                                 tmp_path: Path) -> None:
+    accepted: list[asyncio.StreamWriter] = []
+
+    async def silent(_: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(writer)
+
+    server = await asyncio.start_server(silent, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        opts = options(tmp_path / "known_hosts", user_key, connect_timeout_s=0.5)
+        status, _ = await read_one_spec(f"ops@127.0.0.1:{port}", opts)
+    finally:
+        for writer in accepted:
+            writer.close()
+        server.close()
+        await server.wait_closed()
+    assert (status.state, status.error) == ("timeout", "no ssh login within 0.5 s")
+    assert len(accepted) == 1
+
+
+async def read_one_spec(spec: str, opts: SshOptions) -> tuple[NodeStatus, int]:
+    async with SshSource([spec], options=opts) as source:
+        node = (await source.poll_once()).nodes[0]
+    return node.status, len(node.snapshot.devices) if node.snapshot else -1
+
+
+def test_asyncssh_logs_nothing_below_warning() -> None:
+    import logging
+
+    assert logging.getLogger("asyncssh").getEffectiveLevel() >= logging.WARNING
