@@ -28,7 +28,8 @@ def add_ssh_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup)
                              "allsmi, all-smi, nvidia-smi or rocm-smi, whichever it has; "
                              "comma- or space-separated, repeatable")
     parser.add_argument("--ssh-hostfile", default=None, metavar="FILE",
-                        help="file with one user@host[:port] per line (# comments)")
+                        help="file with one user@host[:port] per line (# comments), "
+                             "re-read when it changes")
     parser.add_argument("--ssh-key", action="append", default=None, metavar="FILE",
                         help="private key to log in with (repeatable; default: ssh-agent, "
                              "then ~/.ssh/id_*); passwords and passphrases are never asked")

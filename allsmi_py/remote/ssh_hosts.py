@@ -7,6 +7,7 @@ user, the local user name is used (as `ssh` does); the default port is 22.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -79,20 +80,25 @@ def _parse(lines: Iterable[str], source: str) -> SshHostList:
     return SshHostList(tuple(targets.values()), tuple(problems))
 
 
+def read_ssh_hostfile(path: str | os.PathLike[str]) -> SshHostList:
+    """Parse an --ssh-hostfile; UsageError when it cannot be read or is too large."""
+    file = Path(path).expanduser()
+    try:
+        if file.stat().st_size > MAX_HOSTFILE_BYTES:
+            raise UsageError(f"ssh hostfile {file} is larger than {MAX_HOSTFILE_BYTES} bytes")
+        text = file.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        raise UsageError(f"cannot read ssh hostfile {file}: {exc.strerror or exc}") from None
+    return _parse(text.splitlines(), str(file))
+
+
 def load_ssh_targets(specs: Sequence[str] = (), hostfile: str | None = None) -> SshHostList:
     """Targets from --ssh then --ssh-hostfile; UsageError when none is valid or unreadable."""
     flag = _parse(split_hosts_flag(specs), "--ssh")
     merged = {t.base_url: t for t in flag.targets}
     problems = list(flag.problems)
     if hostfile:
-        file = Path(hostfile).expanduser()
-        try:
-            if file.stat().st_size > MAX_HOSTFILE_BYTES:
-                raise UsageError(f"ssh hostfile {file} is larger than {MAX_HOSTFILE_BYTES} bytes")
-            text = file.read_text(encoding="utf-8", errors="replace")
-        except OSError as exc:
-            raise UsageError(f"cannot read ssh hostfile {file}: {exc.strerror or exc}") from None
-        from_file = _parse(text.splitlines(), str(file))
+        from_file = read_ssh_hostfile(hostfile)
         for target in from_file.targets:
             merged.setdefault(target.base_url, target)
         problems.extend(from_file.problems)
@@ -100,3 +106,45 @@ def load_ssh_targets(specs: Sequence[str] = (), hostfile: str | None = None) -> 
         detail = f": {problems[0]}" if problems else ""
         raise UsageError(f"no valid ssh host{detail}; give user@host[:port]")
     return SshHostList(tuple(merged.values()), tuple(problems))
+
+
+class SshHostfileWatcher:
+    """The --ssh hosts, then the hostfile's, re-read when the file's mtime or size changes.
+
+    As hosts.HostfileWatcher does for --hostfile: a file that vanishes, cannot be read or
+    has no valid host keeps the last list, with a line saying so.
+    """
+
+    def __init__(self, specs: Sequence[str], path: str) -> None:
+        """Read both now; UsageError when no host is valid."""
+        self.path = Path(path).expanduser()
+        self._specs = tuple(specs)
+        self._stamp = self._stat()
+        first = load_ssh_targets(specs, path)
+        self.targets, self.problems = first.targets, first.problems
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def refresh(self) -> bool:
+        """Re-read when changed; True when the host list changed. Never raises."""
+        stamp = self._stat()
+        if stamp == self._stamp:
+            return False
+        self._stamp = stamp
+        keeping = f"keeping the last {len(self.targets)} hosts"
+        if stamp is None:
+            self.problems = (f"ssh hostfile {self.path} is gone; {keeping}",)
+            return False
+        try:
+            loaded = load_ssh_targets(self._specs, str(self.path))
+        except UsageError as exc:
+            self.problems = (f"{exc}; {keeping}",)
+            return False
+        changed = loaded.targets != self.targets
+        self.targets, self.problems = loaded.targets, loaded.problems
+        return changed

@@ -20,7 +20,12 @@ import asyncssh
 from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeSnapshot, NodeStatus
 from allsmi_py.remote.schedule import NodeSchedule
 from allsmi_py.remote.source import RoundSource
-from allsmi_py.remote.ssh_hosts import SshTarget, load_ssh_targets
+from allsmi_py.remote.ssh_hosts import (
+    SshHostfileWatcher,
+    SshHostList,
+    SshTarget,
+    load_ssh_targets,
+)
 from allsmi_py.remote.ssh_parse import (
     NVIDIA_SMI_COMMAND,
     ROCM_SMI_COMMAND,
@@ -224,23 +229,33 @@ class SshSource(RoundSource):
 
     def __init__(self, specs: Sequence[str] = (), hostfile: str | None = None, *,
                  options: SshOptions | None = None, concurrency: int = 32) -> None:
-        """Hosts from --ssh and/or --ssh-hostfile (UsageError when none is valid)."""
-        loaded = load_ssh_targets(specs, hostfile)
-        self.targets = loaded.targets
+        """Hosts from --ssh and/or --ssh-hostfile, re-read when it changes (UsageError when
+        none is valid)."""
+        self._watcher = SshHostfileWatcher(specs, hostfile) if hostfile else None
+        self._listed: SshHostfileWatcher | SshHostList = self._watcher or load_ssh_targets(specs)
         self.options = options or SshOptions()
         self.concurrency = max(1, concurrency)
         self.reader = SshReader(self.options)
-        warnings = (NO_HOST_KEY_CHECK,) if self.options.strict_host_key == "no" else ()
-        self._problems = (*warnings, *loaded.problems)
+        self._warnings = (NO_HOST_KEY_CHECK,) if self.options.strict_host_key == "no" else ()
         self._schedule: NodeSchedule | None = None
 
     @property
+    def targets(self) -> tuple[SshTarget, ...]:
+        """The hosts of the next read."""
+        return self._listed.targets
+
+    @property
     def problems(self) -> tuple[str, ...]:
-        """Bad host lines, and the warning when host keys are not checked."""
-        return self._problems
+        """The warning when host keys are not checked, then bad host lines."""
+        return (*self._warnings, *self._listed.problems)
+
+    def _refresh(self) -> bool:
+        return self._watcher is not None and self._watcher.refresh()
 
     async def poll_once(self) -> ClusterSnapshot:
         """Every host once, `concurrency` at a time; never raises for a host's fault."""
+        if self._refresh():
+            self.reader.forget_except({t.base_url for t in self.targets})
         semaphore = asyncio.Semaphore(self.concurrency)
 
         async def one(target: SshTarget) -> ClusterNode:
@@ -253,7 +268,7 @@ class SshSource(RoundSource):
     async def live(self, interval_s: float) -> None:
         """Read each host every `interval_s` (with jitter) on its own; runs until cancelled."""
         self._schedule = NodeSchedule(self.reader, lambda: self.targets, interval_s=interval_s,
-                                      concurrency=self.concurrency)
+                                      concurrency=self.concurrency, refresh=self._refresh)
         await self._schedule.run()
 
     @property

@@ -7,7 +7,12 @@ from pathlib import Path
 import pytest
 
 from allsmi_py.errors import UsageError
-from allsmi_py.remote.ssh_hosts import SshTarget, load_ssh_targets, parse_ssh_target
+from allsmi_py.remote.ssh_hosts import (
+    SshHostfileWatcher,
+    SshTarget,
+    load_ssh_targets,
+    parse_ssh_target,
+)
 
 
 @pytest.mark.parametrize(("spec", "target", "address"), [
@@ -43,3 +48,18 @@ def test_no_valid_host_is_one_usage_error(tmp_path: Path) -> None:
         load_ssh_targets(["@@"])
     with pytest.raises(UsageError, match="cannot read ssh hostfile"):
         load_ssh_targets([], str(tmp_path / "missing"))
+
+
+def test_the_hostfile_is_re_read_when_it_changes(tmp_path: Path) -> None:
+    hostfile = tmp_path / "hosts"
+    hostfile.write_text("ops@a\n")
+    watcher = SshHostfileWatcher(["ops@flag"], str(hostfile))
+    assert [t.address for t in watcher.targets] == ["ops@flag", "ops@a"]
+    assert watcher.refresh() is False  # unchanged
+    hostfile.write_text("ops@a\nops@b:2222\nbad@@\n")
+    assert watcher.refresh() is True
+    assert [t.address for t in watcher.targets] == ["ops@flag", "ops@a", "ops@b:2222"]
+    assert len(watcher.problems) == 1
+    hostfile.unlink()
+    assert watcher.refresh() is False
+    assert len(watcher.targets) == 3 and "is gone" in watcher.problems[0]

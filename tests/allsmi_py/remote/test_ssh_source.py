@@ -324,3 +324,16 @@ def test_asyncssh_logs_nothing_below_warning() -> None:
     import logging
 
     assert logging.getLogger("asyncssh").getEffectiveLevel() >= logging.WARNING
+
+
+async def test_a_changed_hostfile_adds_and_drops_hosts(hosts: Hosts, user_key: Path,
+                                                       tmp_path: Path) -> None:
+    first, second = hosts("allsmi"), hosts("rocm-smi")
+    hostfile = tmp_path / "ssh_hosts"
+    hostfile.write_text(f"{first.spec}\n")
+    opts = options(trusting(tmp_path, first, second), user_key)
+    async with SshSource([], str(hostfile), options=opts) as source:
+        assert [n.status.source for n in (await source.poll_once()).nodes] == ["ssh:allsmi"]
+        hostfile.write_text(f"# moved\n{second.spec}\n")
+        assert [n.status.source for n in (await source.poll_once()).nodes] == ["ssh:rocm-smi"]
+        assert len(source.reader._hosts) == 1  # the dropped host's connection is closed
