@@ -120,7 +120,10 @@ def all_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
 def nvidia_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
     """`nvidia-smi --query-gpu=... --format=csv` (with its header), columns read by name."""
     text = body.decode("utf-8", errors="replace")
-    rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True) if row]
+    try:
+        rows = [row for row in csv.reader(io.StringIO(text), skipinitialspace=True) if row]
+    except csv.Error as exc:  # a cell past csv's field limit (128 KiB), a NUL byte
+        raise SshPayloadError(f"nvidia-smi output is not CSV: {exc}") from None
     if not rows:
         raise SshPayloadError("nvidia-smi printed nothing")
     header = [_HEADER_UNIT.sub("", cell.strip()) for cell in rows[0]]

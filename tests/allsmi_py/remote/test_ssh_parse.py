@@ -89,7 +89,7 @@ def test_our_own_snapshot() -> None:
 
 @pytest.mark.parametrize("body", [
     b"", b"\x00\xff" * 100, b"<html>", b"index,name\n0,a,extra\n", b"name\nx\n",
-    b"index,name\nzero,x\n",
+    b"index,name\nzero,x\n", b"index,name\n0,\"" + b"x" * 200_000 + b"\"\n",
 ])
 def test_nvidia_smi_garbage_is_refused(body: bytes) -> None:
     with pytest.raises(SshPayloadError):
