@@ -32,6 +32,7 @@ class SshFailure(Exception):
         super().__init__(error)
         self.state = state
         self.error = error
+        self.dead_connection = False  # the connection, not just the command, stopped answering
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,19 +146,27 @@ async def open_connection(target: SshTarget,
 
 async def run_capped(connection: asyncssh.SSHClientConnection, command: str,
                      options: SshOptions) -> tuple[int | None, bytes]:
-    """(exit status, stdout) of `command`; SshFailure past the timeout or the output cap."""
+    """(exit status, stdout) of `command`; SshFailure past the timeout or the output cap.
+
+    A timeout before the host even opened the channel is `dead_connection` true: the
+    connection itself no longer answers (a host that rebooted or a cut network, which
+    keepalives notice only after minutes), and the caller opens a new one.
+    """
+    opened: list[bool] = []
     try:
-        return await asyncio.wait_for(_run(connection, command, options.max_output_bytes),
-                                      options.command_timeout_s)
+        return await asyncio.wait_for(_run(connection, command, options.max_output_bytes,
+                                           opened), options.command_timeout_s)
     except asyncio.TimeoutError:
-        raise SshFailure("timeout", f"no answer within {options.command_timeout_s:g} s") \
-            from None
+        failure = SshFailure("timeout", f"no answer within {options.command_timeout_s:g} s")
+        failure.dead_connection = not opened
+        raise failure from None
 
 
-async def _run(connection: asyncssh.SSHClientConnection, command: str,
-               cap: int) -> tuple[int | None, bytes]:
+async def _run(connection: asyncssh.SSHClientConnection, command: str, cap: int,
+               opened: list[bool]) -> tuple[int | None, bytes]:
     process = await connection.create_process(command, stdin=asyncssh.DEVNULL,
                                               stderr=asyncssh.DEVNULL, encoding=None)
+    opened.append(True)
     try:
         chunks: list[bytes] = []
         size = 0

@@ -173,7 +173,9 @@ class SshReader:
         connection, fresh = await self._connection(target, host)
         try:
             return await run_capped(connection, command, self.options)
-        except SshFailure:
+        except SshFailure as failure:
+            if failure.dead_connection:
+                self._drop(host)
             raise
         except (asyncssh.Error, OSError) as exc:
             self._drop(host)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import os
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -337,3 +339,46 @@ async def test_a_changed_hostfile_adds_and_drops_hosts(hosts: Hosts, user_key: P
         hostfile.write_text(f"# moved\n{second.spec}\n")
         assert [n.status.source for n in (await source.poll_once()).nodes] == ["ssh:rocm-smi"]
         assert len(source.reader._hosts) == 1  # the dropped host's connection is closed
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process under `pid` (here: the sshd children serving our connection)."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            parents.setdefault(int(fields[1]), []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+async def test_a_connection_that_stops_answering_is_replaced(user_key: Path,
+                                                             tmp_path: Path) -> None:
+    (tmp_path / "s").mkdir()
+    server = _start(tmp_path / "s", "allsmi", user_key)
+    try:
+        opts = options(trusting(tmp_path, server), user_key, command_timeout_s=1.0)
+        async with SshSource([server.spec], options=opts) as source:
+            assert (await source.poll_once()).nodes[0].is_live
+            assert server.process is not None
+            frozen = _descendants(server.process.pid)
+            assert frozen  # the processes sshd forked for our connection
+            for pid in frozen:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                status = (await source.poll_once()).nodes[0].status
+            finally:
+                for pid in frozen:
+                    os.kill(pid, signal.SIGCONT)
+            assert (status.state, status.error) == ("timeout", "no answer within 1 s")
+            assert (await source.poll_once()).nodes[0].is_live
+            assert source.reader.connections_opened == 2
+    finally:
+        server.stop()
