@@ -6,6 +6,7 @@ import asyncio
 import base64
 import json
 import os
+import shutil
 import signal
 import subprocess
 from collections.abc import Callable, Iterator
@@ -13,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from allsmi_py.model import NodeStatus
+from allsmi_py.model import ClusterNode, NodeStatus
+from allsmi_py.remote.ssh_hosts import SshTarget
 from allsmi_py.remote.ssh_session import SshOptions
 from allsmi_py.remote.ssh_source import NO_HOST_KEY_CHECK, UNSUPPORTED, SshSource
 from tests.allsmi_py.remote.faults import node_snapshot
@@ -382,3 +384,50 @@ async def test_a_connection_that_stops_answering_is_replaced(user_key: Path,
             assert source.reader.connections_opened == 2
     finally:
         server.stop()
+
+
+@pytest.mark.skipif(shutil.which("ssh-agent") is None or shutil.which("ssh-add") is None,
+                    reason="ssh-agent and ssh-add are needed (Debian: openssh-client)")
+async def test_a_key_held_by_ssh_agent_logs_in(hosts: Hosts, user_key: Path, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    server = hosts("allsmi")
+    sock = tmp_path / "agent.sock"
+    agent = subprocess.Popen([str(shutil.which("ssh-agent")), "-D", "-a", str(sock)],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(200):
+            if sock.exists():
+                break
+            await asyncio.sleep(0.02)
+        env = {"SSH_AUTH_SOCK": str(sock), "PATH": os.environ.get("PATH", "")}
+        subprocess.run([str(shutil.which("ssh-add")), "-q", str(user_key)], env=env, check=True,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        monkeypatch.setenv("SSH_AUTH_SOCK", str(sock))
+        monkeypatch.setenv("HOME", str(tmp_path))  # no ~/.ssh/id_*: only the agent has a key
+        opts = options(trusting(tmp_path, server), user_key, keys=(), use_agent=True)
+        status, _ = await read_one(server, opts)
+    finally:
+        agent.terminate()
+        agent.wait(timeout=5)
+    assert status.state == "ok", status.error
+
+
+async def test_no_more_hosts_are_read_at_once_than_the_concurrency(
+        hosts: Hosts, user_key: Path, tmp_path: Path) -> None:
+    servers = [hosts("allsmi"), hosts("nvidia-smi"), hosts("rocm-smi")]
+    opts = options(trusting(tmp_path, *servers), user_key)
+    async with SshSource([s.spec for s in servers], options=opts, concurrency=2) as source:
+        fetch, in_flight, most = source.reader.fetch, [0], [0]
+
+        async def counted(target: SshTarget) -> ClusterNode:
+            in_flight[0] += 1
+            most[0] = max(most[0], in_flight[0])
+            try:
+                return await fetch(target)
+            finally:
+                in_flight[0] -= 1
+
+        source.reader.fetch = counted  # type: ignore[method-assign]
+        nodes = (await source.poll_once()).nodes
+    assert [n.status.state for n in nodes] == ["ok", "ok", "ok"]
+    assert most[0] == 2
