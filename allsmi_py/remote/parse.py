@@ -25,8 +25,9 @@ from allsmi_py.model import (
     NodeSnapshot,
     ProcessReading,
 )
+from allsmi_py.remote import allsmi_compat
 from allsmi_py.remote.exposition import ParseError, Sample, parse_samples
-from allsmi_py.remote.rules import CPU_INFO, DEVICE_INFO, Rule, rules, scopes_of
+from allsmi_py.remote.rules import CPU_INFO, CPU_MODEL, DEVICE_INFO, Rule, rules, scopes_of
 from allsmi_py.remote.text import clean_text
 from allsmi_py.remote.values import Dropped, label_int
 
@@ -98,7 +99,10 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
             if device is not None:
                 _apply_device(device, rule, labels, converted)
         elif scope == "cpu":
-            if rule is not CPU_INFO:
+            if rule is CPU_MODEL:
+                if rule.label in labels:
+                    cpu.setdefault("model", clean_text(labels[rule.label]))
+            elif rule is not CPU_INFO:
                 cpu.setdefault(rule.field, converted)
             elif _CPU.name_label in labels:
                 cpu.setdefault("model", clean_text(labels[_CPU.name_label]))
@@ -194,6 +198,7 @@ def _process_base(labels: Mapping[str, str]) -> dict[str, Any] | None:
         text = labels.get(label)
         base[label] = None if text is None else clean_text(text)
     base["_device"] = labels.get(_PROCESS.owner_label) or labels.get(_GPU.key_label) or ""
+    base["_index"] = allsmi_compat.process_index(labels)
     return base
 
 
@@ -201,17 +206,24 @@ def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any
            memory: dict[str, Any], disks: dict[str, dict[str, Any]],
            processes: dict[tuple[str, str], dict[str, Any] | None],
            dropped: Dropped) -> NodeSnapshot:
+    now = time.time()
+    by_index = allsmi_compat.owner_by_index(devices) if processes else {}
     by_device: dict[str, list[ProcessReading]] = {}
     for proc in processes.values():
         if proc is None:
             continue
-        owner = proc.pop("_device")
+        owner, index = proc.pop("_device"), proc.pop("_index")
+        if owner not in devices and index is not None:  # all-smi's Furiosa: device_uuid="npu0"
+            owner = by_index.get(index, owner)
+        if proc.get("started_at_s") is not None:
+            proc["started_at_s"] = allsmi_compat.started_at(proc["started_at_s"], now)
         by_device.setdefault(owner, []).append(ProcessReading(**proc))
     built = []
     for uuid, fields in devices.items():
         procs = by_device.get(uuid)
         if procs:
             fields["processes"] = tuple(procs)
+        allsmi_compat.drop_not_applicable_ane(fields)
         built.append(DeviceReading(**fields))
     built.sort(key=lambda d: d.index)
     host = None
@@ -220,5 +232,5 @@ def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any
         host = HostReading(cpu=CpuReading(**cpu), memory=MemoryReading(**memory),
                            disks=tuple(DiskReading(**d) for d in disks.values()))
     note = dropped.note()
-    return NodeSnapshot(hostname=hostname, taken_at_s=time.time(), devices=tuple(built),
+    return NodeSnapshot(hostname=hostname, taken_at_s=now, devices=tuple(built),
                         host=host, backends=() if note is None else (note,))

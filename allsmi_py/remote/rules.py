@@ -16,7 +16,7 @@ from typing import Any
 
 from allsmi_py.exporter.scopes import SCOPES, ProcessItem, Scope
 from allsmi_py.model import CpuReading, DeviceReading, DiskReading, MemoryReading, ProcessReading
-from allsmi_py.remote.values import bound_of, converter
+from allsmi_py.remote.values import INT_LIMIT, bound_of, converter
 
 
 def _identity(value: float) -> Any:
@@ -41,6 +41,12 @@ class Rule:
 DEVICE_INFO = Rule("device", "details")
 CPU_INFO = Rule("cpu")
 NODE = Rule("node")
+# all-smi's mock server names the CPU in all_smi_cpu_model{model=...} (no all_smi_cpu_info)
+CPU_MODEL = Rule("cpu", label="model")
+# Elapsed seconds (ours) or a Unix time (all-smi's NVIDIA path): parse.py turns either into
+# started_at_s (allsmi_compat.started_at); here only what no start time can be is refused.
+PROCESS_START = Rule("process", "started_at_s",
+                     lambda v: v if 0 <= v < INT_LIMIT else None)
 
 # What the parser builds from each model the exporter reads, and the reading whose fields
 # the specs name (a process family reads a ProcessItem's process).
@@ -92,4 +98,7 @@ def rules() -> dict[str, Rule]:
             rule = _field_rule(SCOPES[spec.scope], spec.field, spec.scale)
             if rule is not None:
                 table[spec.name] = rule
+        elif spec.age and spec.field == "started_at_s":
+            table[spec.name] = PROCESS_START
+    table.setdefault("all_smi_cpu_model", CPU_MODEL)
     return table

@@ -113,6 +113,8 @@ class UserUsage:
     gpu_memory_bytes: int = 0
     top_command: str = ""
     top_memory_bytes: int = -1
+    # seconds the longest-running process has run (all-smi's LONGEST), None: no start known
+    longest_s: float | None = None
 
 
 def user_usage(cluster: ClusterSnapshot) -> tuple[list[UserUsage], int, int]:
@@ -135,6 +137,10 @@ def user_usage(cluster: ClusterSnapshot) -> tuple[list[UserUsage], int, int]:
                 usage.nodes.add(snap.hostname)
                 usage.gpus.add((snap.hostname, device.uuid))
                 usage.processes += 1
+                if proc.started_at_s is not None:  # Unix time, whichever exporter sent it
+                    ran = max(0.0, snap.taken_at_s - proc.started_at_s)
+                    if usage.longest_s is None or ran > usage.longest_s:
+                        usage.longest_s = ran
                 held = proc.gpu_memory_bytes or 0
                 usage.gpu_memory_bytes += held
                 if held > usage.top_memory_bytes:

@@ -93,7 +93,7 @@ def test_jetson_families() -> None:
     g = gpu(dev, 0)
     assert scrape.value("all_smi_gpu_utilization", **g) == 0.0
     assert scrape.value("all_smi_gpu_frequency_mhz", **g) == 305.0
-    assert scrape.value("all_smi_gpu_temperature_celsius", **g) == 47.812
+    assert scrape.value("all_smi_gpu_temperature_celsius", **g) == 48  # 47.812, whole degrees
     assert scrape.value("all_smi_gpu_memory_used_bytes", **g) == 29114 * MIB
     assert scrape.value("all_smi_gpu_memory_total_bytes", **g) == 30697 * MIB
     # no VDD_IN rail on AGX Orin: the sum of VDD_GPU_SOC, VDD_CPU_CV and VIN_SYS_5V0

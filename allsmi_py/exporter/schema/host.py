@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from allsmi_py.exporter.schema.spec import ExtraLabels, MetricSpec, Value, gauge, info
+from allsmi_py.exporter.schema.spec import (
+    ExtraLabels,
+    MetricSpec,
+    Value,
+    gauge,
+    info,
+    whole_celsius,
+)
 from allsmi_py.exporter.scopes import NodeItem, ProcessItem
 from allsmi_py.model import CpuReading, DeviceReading
 
@@ -56,8 +63,8 @@ HOST: tuple[MetricSpec, ...] = (
     gauge("all_smi_cpu_core_count", "Number of physical CPU cores", "cpu", "core_count"),
     gauge("all_smi_cpu_thread_count", "Number of logical CPUs", "cpu", "thread_count"),
     gauge("all_smi_cpu_frequency_mhz", "CPU frequency in MHz", "cpu", "frequency_mhz"),
-    gauge("all_smi_cpu_temperature_celsius", "CPU temperature in celsius", "cpu",
-          "temperature_c"),
+    whole_celsius("all_smi_cpu_temperature_celsius", "CPU temperature in celsius", "cpu",
+                  "temperature_c"),
     gauge("all_smi_cpu_power_consumption_watts", "CPU power in watts", "cpu", "power_w"),
     MetricSpec("all_smi_cpu_core_utilization", "Per-core CPU utilization percentage", "gauge",
                "cpu_core", lambda c: c.utilization_pct, field="per_core_utilization_pct"),

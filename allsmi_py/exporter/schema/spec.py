@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -59,6 +60,21 @@ def gauge(name: str, help: str, scope: str, field: str, scale: float = 1.0,
         base, cond = getter, when
         getter = lambda obj: base(obj) if cond(obj) else None  # noqa: E731
     return MetricSpec(name, help, "gauge", scope, getter, field=field, scale=scale)
+
+
+def whole_celsius(name: str, help: str, scope: str, field: str) -> MetricSpec:
+    """A temperature gauge written in whole degrees C, rounded to the nearest (issue 19 5d).
+
+    all-smi's view reads temperatures as integers (`value as u32`, network/metrics_parser.rs),
+    which truncates: 67.9 would show as 67. Written rounded, it shows 68. /snapshot keeps
+    the decimals, and our own view reads that first.
+    """
+    def value(obj: Any) -> Value:
+        degrees: float | None = getattr(obj, field)
+        if degrees is None or not math.isfinite(degrees):
+            return None
+        return math.floor(degrees + 0.5)
+    return MetricSpec(name, help, "gauge", scope, value, field=field)
 
 
 def info(name: str, help: str, scope: str, labels: tuple[str, ...],

@@ -11,7 +11,7 @@ from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour, temperature_level
 from allsmi_py.tui.widgets.line_table import Cell, Column, LineTable
 from allsmi_py.units import NOT_AVAILABLE as NA
-from allsmi_py.units import format_bytes
+from allsmi_py.units import format_bytes, format_duration
 
 
 def _pct(value: float | None) -> Cell:
@@ -95,6 +95,7 @@ class UsersTable(LineTable[UserUsage]):
         Column("GPUS", 6, right=True, compact_width=5),
         Column("PROCS", 6, right=True, compact_width=5),
         Column("GPU MEM", 11, right=True, compact_width=10),
+        Column("LONGEST", 12, right=True, compact_width=0),
         Column("TOP COMMAND (by GPU memory)", 48),
     )
 
@@ -103,5 +104,6 @@ class UsersTable(LineTable[UserUsage]):
         return [
             (row.user, ACCENT), (str(len(row.nodes)), ""), (str(len(row.gpus)), ""),
             (str(row.processes), ""), (format_bytes(row.gpu_memory_bytes), ""),
+            (format_duration(row.longest_s), "" if row.longest_s is not None else MUTED),
             (row.top_command, MUTED),
         ]

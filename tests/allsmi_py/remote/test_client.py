@@ -66,7 +66,7 @@ async def test_text_and_json_paths_give_the_same_devices(server: FaultServer) ->
         assert (a.name, a.memory_total_bytes, a.memory_used_bytes, a.power_w) == (
             b.name, b.memory_total_bytes, b.memory_used_bytes, b.power_w)
         assert a.utilization_pct == pytest.approx(b.utilization_pct)
-        assert a.temperature_c == pytest.approx(b.temperature_c)
+        assert a.temperature_c == pytest.approx(b.temperature_c, abs=0.5)  # whole degrees
 
 
 async def test_path_that_worked_is_remembered(server: FaultServer) -> None:
