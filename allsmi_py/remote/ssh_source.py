@@ -45,6 +45,7 @@ from allsmi_py.remote.ssh_session import (
 )
 
 BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)  # wait before reconnect attempt n (then the last)
+CLOSE_WAIT_S = 2.0  # for hosts to acknowledge our disconnect before the sockets are cut
 UNSUPPORTED = "unsupported"  # NodeStatus state: none of SOURCES answered on the host
 NO_HOST_KEY_CHECK = ("host keys are not checked (--ssh-strict-host-key no): anyone on the way "
                      "can pose as a host")
@@ -222,8 +223,14 @@ class SshReader:
             host.connection = None
         for connection in connections:
             connection.close()
-        for connection in connections:
-            await connection.wait_closed()
+        if not connections:
+            return
+        try:
+            await asyncio.wait_for(asyncio.gather(*(c.wait_closed() for c in connections)),
+                                   CLOSE_WAIT_S)
+        except asyncio.TimeoutError:
+            for connection in connections:  # a host that stopped answering: no goodbye
+                connection.abort()
 
 
 class SshSource(RoundSource):

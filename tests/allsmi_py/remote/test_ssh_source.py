@@ -382,6 +382,14 @@ async def test_a_connection_that_stops_answering_is_replaced(user_key: Path,
             assert (status.state, status.error) == ("timeout", "no answer within 1 s")
             assert (await source.poll_once()).nodes[0].is_live
             assert source.reader.connections_opened == 2
+            frozen = _descendants(server.process.pid)
+            for pid in frozen:
+                os.kill(pid, signal.SIGSTOP)
+            try:
+                await source.close()  # returns although the host never says goodbye
+            finally:
+                for pid in frozen:
+                    os.kill(pid, signal.SIGCONT)
     finally:
         server.stop()
 
