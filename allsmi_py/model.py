@@ -56,6 +56,16 @@ class MigInstanceReading:
 
 
 @dataclass(frozen=True, slots=True)
+class NvLinkReading:
+    """One NvLink of a GPU: whether it is up, what it reaches and its line rate."""
+
+    link_index: int
+    active: bool
+    remote_type: str | None = None  # gpu, switch, ibmnpu or unknown (NVML's device types)
+    bandwidth_mb_s: int | None = None  # the link's speed in MB/s, not the traffic on it
+
+
+@dataclass(frozen=True, slots=True)
 class DeviceReading:
     """One accelerator (GPU, NPU or SoC graphics) as read in one tick."""
 
@@ -124,6 +134,7 @@ class DeviceReading:
 
     mig_mode: bool | None = None
     mig_instances: tuple[MigInstanceReading, ...] = ()
+    nvlinks: tuple[NvLinkReading, ...] = ()  # every link the GPU has, up or down
 
     details: Mapping[str, str] = field(default_factory=dict)  # vendor extras: driver, firmware...
     processes: tuple[ProcessReading, ...] = ()

@@ -12,8 +12,12 @@ SERIAL = DetailKey("serial")
 VBIOS_VERSION = DetailKey("vbios_version")
 PERSISTENCE_MODE = DetailKey("persistence_mode", help="Enabled or Disabled")
 COMPUTE_MODE = DetailKey("compute_mode")
+GSP_FIRMWARE_VERSION = DetailKey("gsp_firmware_version", help="e.g. 590.48.01")
+GSP_FIRMWARE_MODE = DetailKey("gsp_firmware_mode", help="Enabled, Disabled or Default")
+# all-smi's all_smi_gpu_gsp_firmware_mode values; "Default" wins over the enabled flag there
+GSP_MODE_CODES = {"Disabled": 0, "Enabled": 1, "Default": 2}
 
 NVIDIA = VendorDetails("nvidia", "NVIDIA", (
     DRIVER_VERSION, CUDA_VERSION, ARCHITECTURE, COMPUTE_CAPABILITY, SERIAL, VBIOS_VERSION,
-    PERSISTENCE_MODE, COMPUTE_MODE, PCI_BUS_ID,
+    PERSISTENCE_MODE, COMPUTE_MODE, PCI_BUS_ID, GSP_FIRMWARE_VERSION, GSP_FIRMWARE_MODE,
 ), kind="gpu")

@@ -22,6 +22,7 @@ from allsmi_py.model import (
     MemoryReading,
     MigInstanceReading,
     NodeSnapshot,
+    NvLinkReading,
     ProcessReading,
 )
 
@@ -90,6 +91,14 @@ class MigItem:
 
 
 @dataclass(frozen=True, slots=True)
+class NvLinkItem:
+    """One NvLink of a device."""
+
+    device: DeviceReading
+    link: NvLinkReading
+
+
+@dataclass(frozen=True, slots=True)
 class CoreItem:
     """One logical CPU's utilization."""
 
@@ -153,6 +162,14 @@ def _migs(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
             labels = (str(i), d.uuid, d.name, host, host, str(j), m.uuid, m.profile or "", gi, ci)
             items.append((labels, MigItem(d, m)))
     return items
+
+
+def _nvlinks(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    host = node.hostname
+    return [((d.name, host, d.uuid, str(i), str(link.link_index)), NvLinkItem(d, link))
+            for i, d in enumerate(snapshot.devices) for link in d.nvlinks]
 
 
 def _energy(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
@@ -272,6 +289,8 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
           key_label="gpu_uuid", name_label="gpu", index_label="gpu_index"),
     Scope("mig", MIG10, _migs, MigItem, key_label="mig_uuid", name_label="mig_profile",
           index_label="mig_instance", owner_label="gpu_uuid"),
+    Scope("nvlink", (*GPU4, "link_index"), _nvlinks, NvLinkItem, key_label="link_index",
+          owner_label="gpu_uuid"),
     Scope("process", PROCESS7, _processes, ProcessItem, key_label="pid", name_label="name",
           index_label="gpu_index", owner_label="device_uuid"),
     Scope("cpu", CPU4, _cpus, CpuReading, name_label="cpu_model", index_label="index"),

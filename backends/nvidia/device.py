@@ -7,6 +7,7 @@ from typing import Any
 
 from allsmi_py.units import kib_to_bytes, mj_to_j, mw_to_w
 from backends.nvidia.identity import Identity
+from backends.nvidia.nvlink import NVLINK_SPEED_FIELD, read_nvlinks
 from backends.nvidia.nvml import DeviceCalls
 
 # Bit values are NVML's nvmlClocksEventReason* constants (same as the older
@@ -25,7 +26,7 @@ THROTTLE_REASONS = (
 _PSTATE_UNKNOWN = 32
 _FIELD_MEMORY_TEMP = 82  # NVML_FI_DEV_MEMORY_TEMP
 _FIELD_POWER_AVERAGE = 185  # NVML_FI_DEV_POWER_AVERAGE
-_FIELDS = (_FIELD_MEMORY_TEMP, _FIELD_POWER_AVERAGE)
+_FIELDS = (_FIELD_MEMORY_TEMP, _FIELD_POWER_AVERAGE, NVLINK_SPEED_FIELD)
 _VALUE_ATTR = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
 
 
@@ -145,6 +146,7 @@ def read_device(identity: Identity, calls: DeviceCalls, fields: FieldValues) -> 
         "throttle_reasons": decode_throttle_reasons(reasons),
         "encoder_utilization_pct": None if encoder is None else float(encoder[0]),
         "decoder_utilization_pct": None if decoder is None else float(decoder[0]),
+        "nvlinks": read_nvlinks(calls, extra.get(NVLINK_SPEED_FIELD)),
     }
     values.update(_ecc_counts(calls, identity.ecc_enabled))
     return values

@@ -86,6 +86,21 @@ def system_details(session: NvmlSession) -> dict[str, str]:
     return details
 
 
+def gsp_details(calls: DeviceCalls) -> dict[str, str]:
+    """The GSP firmware's version and mode (Turing and newer with the GSP driver)."""
+    details: dict[str, str] = {}
+    version = (text(calls.static("nvmlDeviceGetGspFirmwareVersion")) or "").strip("\0 ")
+    if version and len(version) <= 64 and version.isprintable():
+        details["gsp_firmware_version"] = version
+    mode = calls.static("nvmlDeviceGetGspFirmwareMode")
+    if mode is not None:
+        enabled, default = mode
+        # all-smi's encoding (nvidia_hardware.rs): the default flag wins over enabled
+        details["gsp_firmware_mode"] = "Default" if default else (
+            "Enabled" if enabled else "Disabled")
+    return details
+
+
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
@@ -116,6 +131,7 @@ def read_identity(index: int, calls: DeviceCalls, shared: dict[str, str]) -> Ide
     compute_mode = calls.static("nvmlDeviceGetComputeMode")
     if compute_mode in _COMPUTE_MODES:
         details["compute_mode"] = _COMPUTE_MODES[compute_mode]
+    details.update(gsp_details(calls))
 
     threshold = nvml.NVML_TEMPERATURE_THRESHOLD_SHUTDOWN
     constraints = calls.static("nvmlDeviceGetPowerManagementLimitConstraints")

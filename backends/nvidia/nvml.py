@@ -132,12 +132,14 @@ class DeviceCalls:
         *args: Any,
         absent_ok: bool = False,
         memo_args: tuple[Any, ...] | None = None,
+        past_end_ok: bool = False,
     ) -> Any | None:
         """Call `fn_name(handle, *args)`; None when unsupported, failed, or (absent_ok) NotFound.
 
         Raises GpuLost when the device is gone. Unknown errors land in `problems`.
         `memo_args` replaces `args` in the "never supported" memory when an argument changes
-        every tick (a timestamp).
+        every tick (a timestamp). `past_end_ok`: InvalidArgument means the index argument is
+        past the device's last (an NvLink), remembered like NotSupported.
         """
         session = self.session
         memo = (self.key, fn_name, args if memo_args is None else memo_args)
@@ -159,6 +161,9 @@ class DeviceCalls:
             raise GpuLost(f"{fn_name}: {exc}") from exc
         except nvml.NVMLError as exc:
             if absent_ok and isinstance(exc, nvml.NVMLError_NotFound):
+                return None
+            if past_end_ok and isinstance(exc, nvml.NVMLError_InvalidArgument):
+                session._never.add(memo)
                 return None
             self.problems.append(f"{fn_name}: {exc}")
             return None

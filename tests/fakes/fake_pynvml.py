@@ -166,6 +166,10 @@ def _install_functions() -> None:
         lambda g: g.decoder is not None and [g.decoder, 167000] or None,
     )
     simple("nvmlDeviceGetNumaNodeId", lambda g: g.numa)
+    simple("nvmlDeviceGetGspFirmwareVersion",
+           lambda g: None if g.gsp_version is None else g.gsp_version.encode())
+    simple("nvmlDeviceGetGspFirmwareMode",
+           lambda g: None if g.gsp_mode is None else list(g.gsp_mode))
     simple("nvmlDeviceGetMigMode", lambda g: None if g.mig_mode is None else list(g.mig_mode))
     simple("nvmlDeviceGetMaxMigDeviceCount", lambda g: g.mig_slots if g.mig_mode else None)
     simple("nvmlDeviceGetGpuInstanceId", lambda m: m.gpu_instance_id)
@@ -245,6 +249,7 @@ def _install_functions() -> None:
         known = {
             real.NVML_FI_DEV_MEMORY_TEMP: gpu.memory_temperature,
             real.NVML_FI_DEV_POWER_AVERAGE: gpu.power_average_mw,
+            real.NVML_FI_DEV_NVLINK_SPEED_MBPS_COMMON: gpu.nvlink_speed_mbps,
         }
         out = []
         for fid in fieldIds:
@@ -277,6 +282,21 @@ def _install_functions() -> None:
             raise real.NVMLError_NotFound()
         return samples
 
+    def _link(self: FakeNvml, fn: str, handle: FakeHandle, link: int) -> tuple[int, int]:
+        gpu = self._enter(fn, handle)
+        if gpu.nvlinks is None or gpu.mig_mode and gpu.mig_mode[0]:
+            raise real.NVMLError_NotSupported()  # no NvLink, or the GPU is in MIG mode
+        if not 0 <= link < len(gpu.nvlinks):
+            raise real.NVMLError_InvalidArgument()
+        state: tuple[int, int] = gpu.nvlinks[link]
+        return state
+
+    def nvmlDeviceGetNvLinkState(self: FakeNvml, device: FakeHandle, link: int) -> int:
+        return _link(self, "nvmlDeviceGetNvLinkState", device, link)[0]
+
+    def nvmlDeviceGetNvLinkRemoteDeviceType(self: FakeNvml, handle: FakeHandle, link: int) -> int:
+        return _link(self, "nvmlDeviceGetNvLinkRemoteDeviceType", handle, link)[1]
+
     def nvmlDeviceGetMigDeviceHandleByIndex(
         self: FakeNvml, device: FakeHandle, index: int
     ) -> FakeHandle:
@@ -306,6 +326,8 @@ def _install_functions() -> None:
         nvmlDeviceGetFieldValues,
         nvmlDeviceGetProcessUtilization,
         nvmlDeviceGetMigDeviceHandleByIndex,
+        nvmlDeviceGetNvLinkState,
+        nvmlDeviceGetNvLinkRemoteDeviceType,
     ):
         setattr(FakeNvml, fn.__name__, fn)
 

@@ -74,6 +74,12 @@ class FakeGpu:
     compute: list[FakeProcess] = field(default_factory=list)
     graphics: list[FakeProcess] = field(default_factory=list)
     process_util: list[tuple[int, int]] = field(default_factory=list)  # (pid, smUtil)
+    gsp_version: str | None = None
+    gsp_mode: tuple[int, int] | None = None  # isEnabled, defaultMode
+    # (state, remote device type) per link; None: no NvLink (NotSupported), past the end:
+    # InvalidArgument, as the real driver answers
+    nvlinks: list[tuple[int, int]] | None = None
+    nvlink_speed_mbps: int | None = None
     errors: dict[str, int] = field(default_factory=dict)  # function -> NVML_ERROR_* code
     lost: bool = False
 

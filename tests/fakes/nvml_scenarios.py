@@ -63,6 +63,12 @@ def h100(index: int) -> FakeGpu:
         decoder=0,
         numa=index // 4,
         mig_mode=(0, 0),
+        # H100 capture: GSP 590.48.01, gsp.mode current and default Enabled; `nvidia-smi
+        # nvlink -s`: links 0-17 at 26.562 GB/s, to the NVSwitches of an HGX board
+        gsp_version="590.48.01",
+        gsp_mode=(1, 1),
+        nvlinks=[(real.NVML_FEATURE_ENABLED, real.NVML_NVLINK_DEVICE_TYPE_SWITCH)] * 18,
+        nvlink_speed_mbps=26562,
         compute=[
             FakeProcess(11327 + 100 * index, 2566 * MIB),
             FakeProcess(11328 + 100 * index, 1542 * MIB),
@@ -91,6 +97,7 @@ def rtx_4080_super() -> FakeGpu:
             real.NVML_TEMPERATURE_THRESHOLD_SHUTDOWN: 101,
             real.NVML_TEMPERATURE_THRESHOLD_SLOWDOWN: 96,
             real.NVML_TEMPERATURE_THRESHOLD_GPU_MAX: 90,
+            real.NVML_TEMPERATURE_THRESHOLD_ACOUSTIC_CURR: 84,  # "GPU Target Temperature"
         },
         power_average_mw=84030,
         power_usage_mw=86410,
@@ -116,6 +123,9 @@ def rtx_4080_super() -> FakeGpu:
         throttle_mask=0,
         encoder=72,
         decoder=0,
+        gsp_version="595.71.05",
+        gsp_mode=(1, 1),
+        # nvidia-smi nvlink -s: "Device does not have or support Nvlink" (nvlinks None)
         compute=[FakeProcess(2165, 25 * MIB), FakeProcess(5021, 360 * MIB)],
         graphics=[FakeProcess(2165, 25 * MIB), FakeProcess(2496, 200 * MIB)],
     )

@@ -11,7 +11,13 @@ vendors' own), `host` (exporter status, processes, CPU, memory, disk, energy).
 
 from __future__ import annotations
 
-from allsmi_py.exporter.schema.device import DEVICE, GPU_INFO_LABELS, MIG, device_type
+from allsmi_py.exporter.schema.device import (
+    DEVICE,
+    GPU_INFO_LABELS,
+    MIG,
+    NVLINK_STATE,
+    device_type,
+)
 from allsmi_py.exporter.schema.host import DEVICE_ENERGY_COUNTER, ENERGY, HOST, PROCESS, STATUS
 from allsmi_py.exporter.schema.npu import NPU
 from allsmi_py.exporter.schema.spec import MetricSpec
@@ -21,8 +27,8 @@ __all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "OWN_NAMES", "PROCESS_SCOPES"
 
 # all-smi's family order: status, GPU, NPU, process, CPU, memory, disk, MIG, energy; then ours
 SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *MIG, *ENERGY,
-                                  *DEVICE_ENERGY_COUNTER)
-OWN_NAMES = frozenset(spec.name for spec in DEVICE_ENERGY_COUNTER)
+                                  *DEVICE_ENERGY_COUNTER, *NVLINK_STATE)
+OWN_NAMES = frozenset(spec.name for spec in (*DEVICE_ENERGY_COUNTER, *NVLINK_STATE))
 """Families of our own: named so that they can never collide with one of all-smi's."""
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in SCHEMA}
 PROCESS_SCOPES = frozenset({"process"})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from allsmi_py.details.apple import APPLE, COMBINED_POWER_W
+from allsmi_py.details.nvidia import GSP_FIRMWARE_MODE, GSP_FIRMWARE_VERSION, GSP_MODE_CODES
 from allsmi_py.details.tpu import TPU
 from allsmi_py.exporter.schema.spec import (
     ExtraLabels,
@@ -10,9 +11,10 @@ from allsmi_py.exporter.schema.spec import (
     Value,
     detail_number,
     gauge,
+    info,
     whole_celsius,
 )
-from allsmi_py.exporter.scopes import sanitize_label_name
+from allsmi_py.exporter.scopes import NvLinkItem, sanitize_label_name
 from allsmi_py.model import DeviceReading
 
 # Labels of all_smi_gpu_info that are not detail keys; a parser maps the rest back to details.
@@ -45,6 +47,25 @@ def _thermal_pressure(d: DeviceReading) -> ExtraLabels:
 
 def _numa_node(d: DeviceReading) -> Value:
     return None if d.numa_node is None or d.numa_node < 0 else d.numa_node
+
+
+def _gsp_mode(d: DeviceReading) -> Value:
+    return GSP_MODE_CODES.get(GSP_FIRMWARE_MODE.text(d.details) or "")
+
+
+def _gsp_version(d: DeviceReading) -> ExtraLabels:
+    version = GSP_FIRMWARE_VERSION.text(d.details)
+    return None if not version else (("version", version),)
+
+
+def _nvlink_remote(item: NvLinkItem) -> ExtraLabels:
+    link = item.link
+    if not link.active:
+        return None  # all-smi writes one row per active link
+    pairs = [("remote_type", link.remote_type or "unknown")]
+    if link.bandwidth_mb_s is not None:
+        pairs.append(("bandwidth_mb_s", str(link.bandwidth_mb_s)))
+    return pairs
 
 
 def _mig_mode(d: DeviceReading) -> Value:
@@ -97,6 +118,21 @@ DEVICE: tuple[MetricSpec, ...] = (
                   "Acoustic temperature threshold", D, "temperature_acoustic_c"),
     MetricSpec("all_smi_gpu_numa_node_id", "NUMA node of the GPU", "gauge", D, _numa_node,
                field="numa_node"),
+    MetricSpec("all_smi_gpu_gsp_firmware_mode",
+               "GSP firmware mode (0=disabled, 1=enabled, 2=default)", "gauge", D, _gsp_mode),
+    info("all_smi_gpu_gsp_firmware_version_info", "GSP firmware version", D, ("version",),
+         _gsp_version),
+    MetricSpec("all_smi_nvlink_remote_device_type",
+               "NvLink remote endpoint per active link (gpu, switch, ibmnpu, unknown)", "gauge",
+               "nvlink", lambda item: 1, extra_labels=("remote_type", "bandwidth_mb_s"),
+               extra=_nvlink_remote),
+)
+
+# Our own name: every link's state, so that a link that goes down shows as 0 instead of
+# leaving all_smi_nvlink_remote_device_type without its row.
+NVLINK_STATE: tuple[MetricSpec, ...] = (
+    MetricSpec("allsmi_nvlink_active", "1 when the NvLink is up, 0 when it is down", "gauge",
+               "nvlink", lambda item: int(item.link.active)),
 )
 
 MIG: tuple[MetricSpec, ...] = (

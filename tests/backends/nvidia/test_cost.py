@@ -11,6 +11,8 @@ PER_SELECTOR = {
     "nvmlDeviceGetTotalEccErrors": 4,  # corrected/uncorrected x volatile/aggregate
     "nvmlDeviceGetTemperatureThreshold": 4,  # shutdown, slowdown, GPU max, acoustic
     "nvmlDeviceGetMaxClockInfo": 3,
+    "nvmlDeviceGetNvLinkState": 18,  # links 0-17 of an H100 SXM (link 18: past the end, once)
+    "nvmlDeviceGetNvLinkRemoteDeviceType": 18,
 }
 STATIC = (
     "nvmlDeviceGetName",
@@ -31,6 +33,9 @@ STATIC = (
     "nvmlDeviceGetEccMode",
     "nvmlDeviceGetNumaNodeId",
     "nvmlDeviceGetNumFans",
+    "nvmlDeviceGetGspFirmwareVersion",
+    "nvmlDeviceGetGspFirmwareMode",
+    "nvmlDeviceGetNvLinkRemoteDeviceType",
 )
 
 
