@@ -1,6 +1,7 @@
 """`allsmi record -o FILE`: this node, or a cluster, into a recording for `allsmi replay`.
 
-One frame per interval, each written and flushed whole, until --duration or --until, or
+One frame per interval (a keyframe every --keyframe-every, deltas between), each written
+and flushed whole, until --duration or --until, or
 until Ctrl-C (a normal way to stop: exit 0). The file is never overwritten.
 """
 
@@ -24,7 +25,7 @@ from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
 from allsmi_py.recording.format import RecordingHeader
 from allsmi_py.recording.timespec import format_time, parse_duration, parse_time
-from allsmi_py.recording.writer import DEFAULT_LEVEL, RecordingWriter
+from allsmi_py.recording.writer import DEFAULT_KEYFRAME_EVERY, DEFAULT_LEVEL, RecordingWriter
 from allsmi_py.settings import INTERVAL_S, NumberSetting, Range, flag_type
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 DEFAULT_INTERVAL_S = 10.0
 INTERVAL = NumberSetting("--interval", float, INTERVAL_S)
 LEVEL = NumberSetting("--level", int, Range(1, 19))
+KEYFRAME_EVERY = NumberSetting("--keyframe-every", int, Range(1, 1000))
 DEADLINE_MARGIN_S = 1.0  # as `allsmi snapshot --hosts`: a round ends at the timeout + this
 
 
@@ -49,6 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                      help="stop at this time: 05:00, 2026-12-04T05:00, +30m or a Unix time")
     parser.add_argument("--level", type=LEVEL.flag_type(), default=None, metavar="N",
                         help="zstd level, 1 (fastest) to 19 (smallest); default 9")
+    parser.add_argument("--keyframe-every", type=KEYFRAME_EVERY.flag_type(),
+                        default=DEFAULT_KEYFRAME_EVERY, metavar="N",
+                        help="a self-contained frame every N frames, deltas between (default "
+                             f"{DEFAULT_KEYFRAME_EVERY}); damage or a seek costs at most N frames")
     add_source_arguments(parser)
     cluster = parser.add_argument_group("cluster (record remote nodes instead of this one)")
     cluster.add_argument("--hosts", action="extend", nargs="+", metavar="HOST",
@@ -155,7 +161,8 @@ def _stop_on_sigterm() -> Iterator[None]:
 def _open_writer(args: argparse.Namespace, header: RecordingHeader) -> RecordingWriter:
     try:
         return RecordingWriter(args.output, header,
-                               level=DEFAULT_LEVEL if args.level is None else args.level)
+                               level=DEFAULT_LEVEL if args.level is None else args.level,
+                               keyframe_every=args.keyframe_every)
     except FileExistsError:
         raise UsageError(f"{args.output} exists: record into a new file") from None
     except OSError as exc:
@@ -167,8 +174,9 @@ def _record_local(collector: Collector, writer: RecordingWriter, interval_s: flo
     next_at = time.monotonic()
     while True:
         writer.append(collector.tick())
-        next_at = max(next_at + interval_s, time.monotonic())
-        wait_s = next_at - time.monotonic()
+        now = time.monotonic()  # read once: a second reading could pass next_at (sleep < 0)
+        next_at = max(next_at + interval_s, now)
+        wait_s = next_at - now
         if time.time() + wait_s >= until_s:
             return
         time.sleep(wait_s)
@@ -183,8 +191,9 @@ async def _record_cluster(source: ClusterSource, writer: RecordingWriter, interv
         next_at = loop.time()
         while True:
             writer.append(await source.poll_once())
-            next_at = max(next_at + interval_s, loop.time())
-            wait_s = next_at - loop.time()
+            now = loop.time()
+            next_at = max(next_at + interval_s, now)
+            wait_s = next_at - now
             if time.time() + wait_s >= until_s:
                 return
             await asyncio.sleep(wait_s)

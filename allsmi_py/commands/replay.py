@@ -18,7 +18,7 @@ from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
 from allsmi_py.model import NodeSnapshot
-from allsmi_py.recording.format import DamagedRecord
+from allsmi_py.recording.format import DamagedFrames, DamagedRecord
 from allsmi_py.recording.reader import Recording, Snapshot
 from allsmi_py.recording.timespec import format_time, parse_time
 
@@ -98,19 +98,26 @@ def format_frame(snapshot: Snapshot, fmt: str, compact: bool = False,
 
 
 def readable_frames(recording: Recording, path: str) -> Iterator[tuple[int, Snapshot]]:
-    """(index, snapshot) of every frame that decodes; a warning for the others."""
+    """(index, snapshot) of every frame that decodes; a warning for the others.
+
+    Frames that are lost together (a damaged delta frame and the ones after it that need it)
+    are one warning.
+    """
     damaged = 0
-    for index in range(len(recording)):
+    index = 0
+    while index < len(recording):
         try:
             snapshot = recording.snapshot(index)
         except DamagedRecord as exc:
             damaged += 1
             if damaged <= MAX_FRAME_WARNINGS:
                 warn(path, f"{exc} (skipped)")
+            index = max(index, exc.last if isinstance(exc, DamagedFrames) else index) + 1
             continue
         yield index, snapshot
+        index += 1
     if damaged > MAX_FRAME_WARNINGS:
-        warn(path, f"{damaged - MAX_FRAME_WARNINGS} more damaged frame(s) skipped")
+        warn(path, f"{damaged - MAX_FRAME_WARNINGS} more damaged stretch(es) skipped")
 
 
 def _print_all(recording: Recording, args: argparse.Namespace) -> int:

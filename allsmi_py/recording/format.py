@@ -2,15 +2,19 @@
 
     file         MAGIC, then records; the first record is the header
     record       RECORD_HEAD, then `length` bytes of payload
-    RECORD_HEAD  sync b"AsRc" | kind (b"H" header, b"F" frame) | length u32 |
-                 taken_at_s f64 | crc32 of the payload u32          (big-endian, 21 bytes)
-    payload      one zstd frame of UTF-8 JSON: the header document, or one snapshot (a
-                 NodeSnapshot's /snapshot JSON, or a ClusterSnapshot as serialize.to_plain)
+    RECORD_HEAD  sync b"AsRc" | kind | length u32 | taken_at_s f64 | crc32 of the payload u32
+                 (big-endian, 21 bytes); kind b"H" header, and per frame:
+                   version 1  b"F": one zstd frame of the snapshot JSON
+                   version 2  b"K" keyframe: KEY_HEAD (the frame's sequence number), then one
+                              zstd frame of the snapshot JSON, as version 1's frames;
+                              b"D" delta frame: DELTA_HEAD (its sequence number, its base's),
+                              then one zstd frame of the delta (delta.py) to the frame before
+    snapshot     a NodeSnapshot's /snapshot JSON, or a ClusterSnapshot as serialize.to_plain
 
-Every frame is compressed on its own, so any frame decompresses without the others and a
-file cut anywhere replays up to the cut. The sync word and the checksum let a reader skip a
-damaged record and find the next one; the time in the head lets it index and seek without
-decompressing anything.
+Keyframes are self-contained; a delta frame needs the frames back to its keyframe, so a file
+cut anywhere still replays up to the cut and a damaged frame loses at most the frames up to
+the next keyframe. The sync word and the checksum let a reader skip a damaged record and find
+the next one; the time in the head lets it index and seek without decompressing anything.
 """
 
 from __future__ import annotations
@@ -32,9 +36,15 @@ MAGIC = b"\x89ALLSMI-REC\r\n\x1a\n"  # PNG's trick: catches text-mode and 7-bit 
 SYNC = b"AsRc"
 RECORD_HEAD = struct.Struct(">4scIdI")
 KIND_HEADER = b"H"
-KIND_FRAME = b"F"
+KIND_FRAME = b"F"  # version 1's only kind of frame
+KIND_KEYFRAME = b"K"
+KIND_DELTA = b"D"
+FRAME_KINDS = (KIND_FRAME, KIND_KEYFRAME, KIND_DELTA)
+KEY_HEAD = struct.Struct(">I")  # sequence number: frames written before this one
+DELTA_HEAD = struct.Struct(">II")  # sequence number, the base's sequence number
 HEADER_FORMAT = "allsmi-py/recording"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 KINDS = ("local", "cluster")
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 
@@ -51,6 +61,15 @@ Buffer = Union[bytes, memoryview, mmap.mmap]  # noqa: UP007 - an alias evaluated
 
 class DamagedRecord(ValueError):
     """A record (or the header) that cannot be read; the message says why, in one line."""
+
+
+class DamagedFrames(DamagedRecord):
+    """Frames `first` to `last` (indexes) cannot be read: one is damaged, the rest need it."""
+
+    def __init__(self, message: str, first: int, last: int) -> None:
+        super().__init__(message)
+        self.first = first
+        self.last = last
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,9 +99,9 @@ def decode_header(body: bytes) -> RecordingHeader:
         raise DamagedRecord(f"the header is not readable ({exc})") from None
     if header.format != HEADER_FORMAT:
         raise DamagedRecord(f"not an allsmi recording (format {header.format[:40]!r})")
-    if header.schema_version != SCHEMA_VERSION:
+    if header.schema_version not in READABLE_VERSIONS:
         raise DamagedRecord(f"recording schema version {header.schema_version} is not supported"
-                            f" (this allsmi reads version {SCHEMA_VERSION})")
+                            " (this allsmi reads versions 1 and 2)")
     if header.kind not in KINDS:
         raise DamagedRecord(f"unknown recording kind {header.kind[:40]!r}")
     if not (math.isfinite(header.interval_s) and header.interval_s > 0
@@ -109,8 +128,8 @@ class RecordHead:
     @property
     def plausible(self) -> bool:
         """Sync already matched: a kind we know, a length within the cap, a finite time."""
-        return (self.kind in (KIND_HEADER, KIND_FRAME) and self.length <= MAX_PAYLOAD_BYTES
-                and math.isfinite(self.taken_at_s))
+        return ((self.kind == KIND_HEADER or self.kind in FRAME_KINDS)
+                and self.length <= MAX_PAYLOAD_BYTES and math.isfinite(self.taken_at_s))
 
 
 def read_head(buffer: Buffer, offset: int) -> RecordHead | None:

@@ -60,6 +60,16 @@ def test_records_a_mock_node_until_the_duration(tmp_path: Path,
     assert [f.taken_at_s for f in frames] == sorted(f.taken_at_s for f in frames)
 
 
+def test_keyframe_every_sets_how_often_a_whole_frame_is_written(tmp_path: Path) -> None:
+    path = tmp_path / "node.rec"
+    assert main(["record", "-o", str(path), "--mock", "h100:2", "--interval", "0.05",
+                 "--duration", "0.32", "--keyframe-every", "2"]) == 0
+    with Recording(path) as recording:
+        kinds = bytes(recording._kinds)
+        assert len(kinds) >= 4 and kinds.startswith(b"KDK")
+        assert all(isinstance(recording.snapshot(i), NodeSnapshot) for i in range(len(kinds)))
+
+
 def test_records_a_cluster_served_by_the_mock_server(tmp_path: Path, served: _Served) -> None:
     path = tmp_path / "cluster.rec"
     assert main(["record", "-o", str(path), "--hosts", *served.hosts, "--interval", "0.2",
@@ -88,6 +98,8 @@ def test_until_in_the_past_is_refused_before_the_file_is_made(
     (["--hosts", "127.0.0.1:1"], "--mock/--backend"),
     (["--interval", "0"], "--interval"),
     (["--level", "30"], "--level"),
+    (["--keyframe-every", "0"], "--keyframe-every"),
+    (["--keyframe-every", "1001"], "--keyframe-every"),
 ])
 def test_bad_flags_are_one_line_and_exit_2(tmp_path: Path, flags: list[str], message: str,
                                            capsys: pytest.CaptureFixture[str]) -> None:

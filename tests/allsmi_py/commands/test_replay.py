@@ -101,7 +101,7 @@ def test_a_cut_file_prints_up_to_the_cut_with_one_warning(
 def test_a_corrupt_frame_is_skipped_with_a_warning(tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "a.rec"
-    local_recording(path, count=4)
+    local_recording(path, count=4, keyframe_every=2)
     with Recording(path) as recording:
         offset = recording._offsets[1] + 50
     data = bytearray(path.read_bytes())
@@ -110,6 +110,20 @@ def test_a_corrupt_frame_is_skipped_with_a_warning(tmp_path: Path,
     code, out, err = _replay(capsys, str(path), "--format", "json")
     assert code == 0 and len(out.splitlines()) == 3
     assert "frame 2" in err and "checksum mismatch" in err
+
+
+def test_the_frames_a_damaged_frame_takes_with_it_are_one_warning(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "a.rec"
+    local_recording(path, count=7, keyframe_every=5)  # K D D D D K D
+    with Recording(path) as recording:
+        offset = recording._offsets[1] + 50
+    data = bytearray(path.read_bytes())
+    data[offset] ^= 0x55
+    path.write_bytes(bytes(data))
+    code, out, err = _replay(capsys, str(path), "--format", "json")
+    assert code == 0 and len(out.splitlines()) == 3  # frames 1, 6 and 7
+    assert err.count("\n") == 1 and "frames 2 to 5 are damaged" in err
 
 
 def test_nothing_readable_is_exit_2_in_one_line(tmp_path: Path,

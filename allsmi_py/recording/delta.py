@@ -1,0 +1,202 @@
+"""A delta frame: what changed from the frame before, as leaf positions and exact new values.
+
+The document (before zstd) is JSON:
+    {"leaves": L, "units": U, "at": [gap, ...], "set": [value, ...], "replace": [[u, {...}], ...]}
+`leaves` and `units` are the base frame's counts (a check that the delta fits its base). `at`
+are positions among the base's leaves (flatten.py's order), each as the gap from the one
+before (the first from 0), listed column by column so that like values sit together for
+zstd. `set` holds the new value at each: for an integer leaf the difference to the old value;
+for a float leaf, when both are decimals of at most 7 places (repr's shortest digits), an
+integer step*8 + places: the difference of their digits at that many places, so that
+181.91 after 182.25 is -34*8 + 2 (integer arithmetic on the digits is exact, and float() of
+the exact digits is the float recorded: no float is ever subtracted); otherwise, and for any
+other leaf, the value itself, of the old value's type. `replace` gives a unit whose own shape
+changed (a process came or went, a field appeared) whole; a change to the units themselves, or
+to unit 0's shape, makes a keyframe instead.
+"""
+
+from __future__ import annotations
+
+from itertools import accumulate
+from typing import Any
+
+from allsmi_py.recording.flatten import SCALAR_TYPES, Slots, Unit, columns_of, unit_slots
+from allsmi_py.serialize import dumps_json, loads_json
+
+_INT64 = 2**63
+_MAX_PLACES = 7  # the places ride in the step's low 3 bits
+_TENS: tuple[int, ...] = tuple(10**places for places in range(_MAX_PLACES + 1))
+
+
+def decimal_digits(value: float) -> tuple[int, int] | None:
+    """`value`'s shortest decimal as (digits, places): 181.91 is (18191, 2); None for 1e-05."""
+    text = repr(value)
+    if "e" in text or "n" in text:
+        return None
+    whole, _, fraction = text.partition(".")
+    if fraction == "0":
+        fraction = ""
+    return int(whole + fraction), len(fraction)
+
+
+def float_step(was: float, now: float) -> int | None:
+    """The step from `was` to `now` as `set` holds it; None when one is not a short decimal.
+
+    decimal_digits written out: it runs for every float that moved in a cluster's frame.
+    """
+    old, new = repr(was), repr(now)
+    if "e" in old or "e" in new or "n" in old or "n" in new:
+        return None
+    old_whole, _, old_fraction = old.partition(".")
+    new_whole, _, new_fraction = new.partition(".")
+    old_places = 0 if old_fraction == "0" else len(old_fraction)
+    new_places = 0 if new_fraction == "0" else len(new_fraction)
+    places = old_places if old_places > new_places else new_places
+    if places > _MAX_PLACES:
+        return None
+    step = (int(new_whole + new_fraction[:new_places]) * _TENS[places - new_places]
+            - int(old_whole + old_fraction[:old_places]) * _TENS[places - old_places])
+    if not -_INT64 >> 3 <= step < _INT64 >> 3:
+        return None
+    return step << 3 | places
+
+
+def after_step(was: float, step: int) -> float:
+    """The float `step` (from float_step) leads to from `was`; DeltaError when it cannot."""
+    places = step & 7
+    old = decimal_digits(was)
+    if old is None or old[1] > places:
+        raise DeltaError(f"a decimal step from {was!r}, which has more places than {places}")
+    return float(f"{old[0] * 10 ** (places - old[1]) + (step >> 3)}e-{places}")
+
+
+class DeltaError(ValueError):
+    """A delta that does not fit its base or is not one; the message says why."""
+
+
+def encode_delta(base: list[Unit], units: list[Unit]) -> bytes | None:
+    """The delta from `base` to `units` as JSON; None when only a keyframe can say it.
+
+    Units whose shape equals the base's take over the base's shape and columns, so a long
+    recording keeps one copy of each.
+    """
+    if len(units) != len(base) or units[0].shape != base[0].shape:
+        return None
+    changed: dict[str, tuple[list[int], list[Any]]] = {}
+    replace: list[list[Any]] = []
+    offset = 0
+    for number, (old, new) in enumerate(zip(base, units, strict=True)):
+        if new.shape != old.shape:
+            replace.append([number, new.node])
+        else:
+            new.shape = old.shape
+            new.columns = old.columns
+            if new.values != old.values and not _diff(old, new, offset, changed):
+                replace.append([number, new.node])
+        offset += len(old.values)
+    gaps: list[int] = []
+    values: list[Any] = []
+    last = 0
+    for positions, column in changed.values():
+        for position in positions:
+            gaps.append(position - last)
+            last = position
+        values.extend(column)
+    return dumps_json({"leaves": offset, "units": len(base), "at": gaps, "set": values,
+                       "replace": replace})
+
+
+def _diff(old: Unit, new: Unit, offset: int,
+          changed: dict[str, tuple[list[int], list[Any]]]) -> bool:
+    """Add the unit's changed leaves to `changed`; False when an integer moved too far."""
+    was_values, now_values = old.values, new.values
+    indexes = [index for index, was, now in zip(range(len(was_values)), was_values, now_values,
+                                                  strict=True) if was != now]
+    columns = columns_of(old)
+    for index in indexes:
+        was, now = was_values[index], now_values[index]
+        kind = type(now)
+        if kind is int:
+            now -= was
+            if not -_INT64 <= now < _INT64:
+                return False
+        elif kind is float:
+            step = float_step(was, now)
+            if step is not None:
+                now = step
+        elif kind is bytes:  # a list of scalars, as its JSON
+            now = loads_json(now)
+        positions, column = changed.setdefault(columns[index], ([], []))
+        positions.append(offset + index)
+        column.append(now)
+    return True
+
+
+def apply_delta(document: Any, slots: Slots, body: bytes) -> Slots:
+    """Apply delta `body` to `document` in place; its slots afterwards. DeltaError if it cannot.
+
+    On DeltaError the document is half changed: the caller must drop it.
+    """
+    try:
+        delta = loads_json(body)
+    except ValueError as exc:
+        raise DeltaError(f"not a delta ({exc})") from None
+    if type(delta) is not dict:
+        raise DeltaError("not a delta (not a JSON object)")
+    leaves, units = delta.get("leaves"), delta.get("units")
+    gaps, values, replace = delta.get("at"), delta.get("set"), delta.get("replace")
+    if leaves != len(slots.flat) or units != len(slots.units) or type(leaves) is not int:
+        raise DeltaError(f"it is for a frame of {str(leaves)[:20]} leaves in {str(units)[:20]}"
+                         f" units, its base has {len(slots.flat)} in {len(slots.units)}")
+    if type(gaps) is not list or type(values) is not list or type(replace) is not list:
+        raise DeltaError("not a delta (at, set or replace missing)")
+    if len(gaps) != len(values):
+        raise DeltaError(f"{len(gaps)} positions but {len(values)} values")
+    if len(gaps) > leaves:
+        raise DeltaError(f"{len(gaps)} positions for a frame of {leaves} leaves")
+    if not all(type(gap) is int for gap in gaps):
+        raise DeltaError("a position that is not an integer")
+    positions = list(accumulate(gaps))
+    if positions and not (min(positions) >= 0 and max(positions) < leaves):
+        raise DeltaError(f"a position outside the frame's {leaves} leaves")
+    _set_leaves(slots, positions, values)
+    return _replace_units(slots, replace)
+
+
+def _set_leaves(slots: Slots, positions: list[int], values: list[Any]) -> None:
+    flat = slots.flat
+    for position, value in zip(positions, values, strict=True):
+        container, key = flat[position]
+        old = container[key]
+        kind = type(old)
+        given = type(value)
+        if kind is float and given is int:
+            value = after_step(old, value)
+        elif given is not kind or (kind is list and not all(
+                type(item) in SCALAR_TYPES for item in value)):
+            raise DeltaError(f"leaf {position} cannot change from a {kind.__name__} to a "
+                             f"{given.__name__}")
+        elif kind is int:
+            value += old
+        container[key] = value
+
+
+def _replace_units(slots: Slots, replace: list[Any]) -> Slots:
+    if not replace:
+        return slots
+    if len(replace) >= len(slots.units):
+        raise DeltaError(f"{len(replace)} units replaced of {len(slots.units) - 1}")
+    units = list(slots.units)
+    for item in replace:
+        if not (type(item) is list and len(item) == 2 and type(item[0]) is int
+                and 0 < item[0] < len(units) and type(item[1]) is dict):
+            raise DeltaError("a replaced unit that is not [number, object]")
+        number, node = item
+        container, index = slots.places[number]
+        container[index] = node
+        try:
+            units[number] = unit_slots(node)
+        except RecursionError:
+            raise DeltaError(f"replaced unit {number} is nested too deeply") from None
+    return Slots(units, slots.places, [slot for unit in units for slot in unit])
+
