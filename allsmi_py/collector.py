@@ -47,6 +47,7 @@ class _Slot:
         self.opened = False
         self.disabled_status: BackendStatus | None = None
         self.job: _Job | None = None
+        self.last_ok_at_s: float | None = None  # survives the errors and timeouts after it
 
     def run(self) -> list[DeviceReading]:
         if not self.opened:
@@ -204,7 +205,8 @@ class Collector:
         assert job is not None
         if not job.done.wait(max(0.0, deadline - time.monotonic())):
             stuck_s = time.monotonic() - job.started_at
-            return BackendStatus(name, "error", f"timed out: no answer after {stuck_s:.1f} s"), []
+            return BackendStatus(name, "error", f"timed out: no answer after {stuck_s:.1f} s",
+                                 last_ok_at_s=slot.last_ok_at_s), []
         slot.job = None
         took = time.monotonic() - job.started_at
         if isinstance(job.error, BackendUnavailable):
@@ -212,13 +214,16 @@ class Collector:
             return slot.disabled_status, []
         if job.error is not None:
             message = f"{type(job.error).__name__}: {job.error}".rstrip(": ")
-            return BackendStatus(name, "error", message, read_duration_s=took), []
+            return BackendStatus(name, "error", message, read_duration_s=took,
+                                 last_ok_at_s=slot.last_ok_at_s), []
         readings = job.result
         if not isinstance(readings, list | tuple) or not all(
             isinstance(r, DeviceReading) for r in readings
         ):
             message = "read() did not return a list of DeviceReading"
-            return BackendStatus(name, "error", message, read_duration_s=took), []
+            return BackendStatus(name, "error", message, read_duration_s=took,
+                                 last_ok_at_s=slot.last_ok_at_s), []
+        slot.last_ok_at_s = time.time()
         state = "lost" if readings and all(r.state == "lost" for r in readings) else "ok"
         status = BackendStatus(
             name,
@@ -226,6 +231,7 @@ class Collector:
             slot.backend.status_message(),
             read_duration_s=took,
             device_count=len(readings),
+            last_ok_at_s=slot.last_ok_at_s,
         )
         return status, list(readings)
 

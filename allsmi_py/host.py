@@ -11,6 +11,8 @@ from __future__ import annotations
 import functools
 import os
 import platform
+import re
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,6 +48,38 @@ def _cpu_model() -> str | None:
     except OSError:
         pass
     return platform.processor() or None
+
+
+_BASE_MHZ_RANGE = (100.0, 10_000.0)
+_BRAND_CLOCK = re.compile(r"@\s*(\d+(?:\.\d+)?)\s*GHz\s*$", re.IGNORECASE)
+
+
+def _sysfs_number(path: Path) -> float | None:
+    try:
+        with path.open("rb") as f:
+            text = f.read(64).decode("ascii", errors="replace").strip()
+        return float(text)
+    except (OSError, ValueError):
+        return None
+
+
+def base_frequency_mhz(model: str | None, root: Path = Path("/")) -> float | None:
+    """The CPU's base (nominal, non-turbo) clock in MHz where the machine states it, else None.
+
+    In order: intel_pstate's `cpufreq/base_frequency` (kHz), ACPI CPPC's
+    `acpi_cppc/nominal_freq` (MHz; AMD and Arm servers), the "@ 2.40GHz" of an Intel brand
+    string (also in VMs). all-smi names this field base_frequency_mhz (issue 19 item 3);
+    a number outside 100-10000 MHz is not believed.
+    """
+    cpu0 = root / "sys/devices/system/cpu/cpu0"
+    khz = _sysfs_number(cpu0 / "cpufreq/base_frequency")
+    candidates = [None if khz is None else khz / 1000.0,
+                  _sysfs_number(cpu0 / "acpi_cppc/nominal_freq")]
+    match = _BRAND_CLOCK.search(model or "")
+    candidates.append(float(match.group(1)) * 1000.0 if match else None)
+    low, high = _BASE_MHZ_RANGE
+    return next((round(mhz, 1) for mhz in candidates if mhz is not None and low <= mhz <= high),
+                None)
 
 
 def _socket_count() -> int | None:
@@ -86,9 +120,11 @@ class HostReader:
         self.include_disks = include_disks
         self._previous = self._sample()
         self._previous_at = time.monotonic()
+        model = _cpu_model()
         self._static = CpuReading(
-            model=_cpu_model(),
+            model=model,
             architecture=platform.machine() or None,
+            frequency_base_mhz=_base_frequency_here(model),
             core_count=psutil.cpu_count(logical=False),
             thread_count=psutil.cpu_count(logical=True),
             socket_count=_socket_count(),
@@ -140,6 +176,7 @@ class HostReader:
             per_core_utilization_pct=tuple(per_core),
             frequency_mhz=(freq.current or None) if freq else None,
             frequency_max_mhz=(freq.max or None) if freq else None,
+            frequency_base_mhz=s.frequency_base_mhz,
             core_count=s.core_count,
             thread_count=s.thread_count,
             socket_count=s.socket_count,
@@ -192,6 +229,17 @@ def _cpu_temperature() -> float | None:
         if entries:
             return float(max(entries))
     return None
+
+
+def _base_frequency_here(model: str | None) -> float | None:
+    if sys.platform == "darwin":
+        if platform.machine() == "arm64":
+            return None  # Apple Silicon states no nominal clock
+        # psutil reads sysctl hw.cpufrequency there: the nominal clock, all-smi's source on
+        # Intel Macs
+        freq = _safe(psutil.cpu_freq)
+        return (freq.current or None) if freq else None
+    return base_frequency_mhz(model)
 
 
 def _safe(fn: Callable[[], T]) -> T | None:

@@ -165,6 +165,7 @@ class CpuReading:
     per_core_utilization_pct: tuple[float, ...] = ()
     frequency_mhz: float | None = None
     frequency_max_mhz: float | None = None
+    frequency_base_mhz: float | None = None  # nominal (non-turbo) clock, where the CPU states it
     core_count: int | None = None  # physical cores
     thread_count: int | None = None  # logical CPUs
     socket_count: int | None = None
@@ -230,6 +231,7 @@ class BackendStatus:
     message: str = ""
     read_duration_s: float | None = None
     device_count: int = 0
+    last_ok_at_s: float | None = None  # Unix time of its latest read that did not fail
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,10 +27,12 @@ class HostProfile:
     memory_choices_bytes: tuple[int, ...]
     frequency_max_mhz: float
     power_range_w: tuple[float, float] | None = None
+    frequency_base_mhz: float | None = None  # None: the platform states none (Apple, Jetson)
 
 
 SERVER = HostProfile(
-    "AMD EPYC 9454 48-Core Processor", "x86_64", 96, 2, 2, (1 * TIB, 2 * TIB, 1536 * GIB), 3810.0
+    "AMD EPYC 9454 48-Core Processor", "x86_64", 96, 2, 2, (1 * TIB, 2 * TIB, 1536 * GIB), 3810.0,
+    frequency_base_mhz=2750.0,
 )
 APPLE = HostProfile("Apple M3 Max", "arm64", 16, 1, 1, (128 * GIB,), 4056.0, (5.0, 45.0))
 JETSON = HostProfile("ARMv8 Processor rev 1 (v8l)", "aarch64", 12, 1, 1, (64 * GIB,), 2201.6)
@@ -104,6 +106,7 @@ class HostSimulator:
             utilization_pct=round(self.cpu_pct, 1),
             frequency_mhz=round(p.frequency_max_mhz * (0.55 + 0.4 * self.cpu_pct / 100.0)),
             frequency_max_mhz=p.frequency_max_mhz,
+            frequency_base_mhz=p.frequency_base_mhz,
             core_count=p.cores,
             thread_count=p.cores * p.threads_per_core,
             socket_count=p.sockets,

@@ -70,12 +70,14 @@ class SimNode:
                 self.host.advance(self.interval_s)
                 self._step += 1
             devices = [self._metered(d) for d in self.backend.readings()]
+            taken_at_s = self.epoch_s + step * self.interval_s
             status = BackendStatus(
-                "mock", "ok", self.backend.status_message(), READ_DURATION_S, len(devices)
+                "mock", "ok", self.backend.status_message(), READ_DURATION_S, len(devices),
+                last_ok_at_s=taken_at_s,
             )
             self._snapshot = NodeSnapshot(
                 self.name,
-                self.epoch_s + step * self.interval_s,
+                taken_at_s,
                 tuple(devices),
                 self.host.reading(),
                 (status,),

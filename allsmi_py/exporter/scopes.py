@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from allsmi_py import __version__
 from allsmi_py.model import (
+    BackendStatus,
     CpuReading,
     DeviceReading,
     DiskReading,
@@ -71,6 +72,7 @@ class NodeItem:
     version: str
     os: str
     arch: str
+    taken_at_s: float | None = None  # Unix time of the latest collection, None before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +116,26 @@ def node_item(snapshot: NodeSnapshot | None, ready: bool) -> NodeItem:
         version=(snapshot.version if snapshot is not None and snapshot.version else __version__),
         os=platform.system().lower(),
         arch=platform.machine(),
+        taken_at_s=snapshot.taken_at_s if snapshot is not None else None,
     )
 
 
 def _node(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     return [((node.hostname, node.hostname), node)]
+
+
+def _backends(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    host = node.hostname
+    seen: set[str] = set()
+    items: list[Item] = []
+    for status in snapshot.backends:
+        if status.name in seen:  # one series per backend name
+            continue
+        seen.add(status.name)
+        items.append(((host, host, status.name), status))
+    return items
 
 
 def _instance(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
@@ -281,6 +298,8 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
     Scope("node", ("instance", "hostname"), _node, NodeItem,
           key_label="instance", name_label="hostname"),
     Scope("instance", ("instance",), _instance, tuple, key_label="instance"),
+    Scope("backend", ("instance", "hostname", "backend"), _backends, BackendStatus,
+          key_label="backend"),
     Scope("device", GPU4, _devices, DeviceReading,
           key_label="gpu_uuid", name_label="gpu", index_label="gpu_index"),
     Scope("npu", NPU4, _npus, DeviceReading,

@@ -183,7 +183,7 @@ def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
         return
     if rule.label:
         level = labels.get(rule.label)
-        if level is not None:
+        if level is not None and (not rule.choices or level in rule.choices):
             device[rule.field] = clean_text(level)
         return
     device[rule.field] = value

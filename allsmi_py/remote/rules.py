@@ -15,7 +15,14 @@ from functools import lru_cache
 from typing import Any
 
 from allsmi_py.exporter.scopes import SCOPES, ProcessItem, Scope
-from allsmi_py.model import CpuReading, DeviceReading, DiskReading, MemoryReading, ProcessReading
+from allsmi_py.model import (
+    DEVICE_STATES,
+    CpuReading,
+    DeviceReading,
+    DiskReading,
+    MemoryReading,
+    ProcessReading,
+)
 from allsmi_py.remote.values import INT_LIMIT, bound_of, converter
 
 
@@ -36,6 +43,7 @@ class Rule:
     convert: Callable[[float], Any] = _identity
     label: str = ""  # take the field's value from this label instead of the sample value
     creates: bool = True
+    choices: tuple[str, ...] = ()  # with `label`: a value outside these is not read
 
 
 DEVICE_INFO = Rule("device", "details")
@@ -55,7 +63,9 @@ _BUCKETS: dict[type, str] = {DeviceReading: "device", CpuReading: "cpu",
                              ProcessReading: "process"}
 _READINGS: dict[type, type] = {ProcessItem: ProcessReading}
 # Families whose information is a label, not the value.
-_LABEL_FIELDS = {"all_smi_thermal_pressure_info": ("thermal_pressure", "level")}
+_LABEL_FIELDS = {"all_smi_thermal_pressure_info": ("thermal_pressure", "level"),
+                 "allsmi_device_state": ("state", "state")}
+_LABEL_CHOICES = {"state": DEVICE_STATES}
 
 
 def reading_of(scope: Scope) -> type:
@@ -89,7 +99,8 @@ def rules() -> dict[str, Rule]:
             table[spec.name] = DEVICE_INFO
         elif spec.name in _LABEL_FIELDS:
             field, label = _LABEL_FIELDS[spec.name]
-            table[spec.name] = Rule("device", field, label=label)
+            table[spec.name] = Rule("device", field, label=label,
+                                    choices=_LABEL_CHOICES.get(field, ()))
         elif spec.scope == "node":
             table[spec.name] = NODE
         elif spec.name == "all_smi_cpu_info":

@@ -275,6 +275,27 @@ def node_detail() -> Json:
         (stat("Cost since first run ($currency)", "What the devices' energy since first "
               "run cost at the price per kWh typed in the dashboard header.",
               [target(cost(f"sum({dev_energy})"), "cost")], "none", decimals=2), 6, 4),
+        # allsmi-py's own families (an all-smi node has none of them: these three stay empty)
+        (stat("Collection age", "Seconds since the exporter's latest collection "
+              "(allsmi_last_collection_timestamp_seconds); a few seconds is normal, over a "
+              "minute means its collector is stuck (alert AllSmiCollectionStale).",
+              [target(f"time() - allsmi_last_collection_timestamp_seconds{{{node}}}", "age")],
+              "s", thresholds=[(None, "green"), (30, "orange"), (60, "red")], decimals=0),
+         4, 6),
+        (table("Device state", "Each device's state (allsmi_device_state): ok, or lost "
+               "when it stopped answering its driver (alert AllSmiDeviceLost).",
+               [target(f"allsmi_device_state{{{dev}}}", instant=True, table=True)], "none",
+               hide=("Time", "__name__", "job", "Value", "instance", "exported_instance")),
+         10, 6),
+        (table("Backend state", "Each backend's state (allsmi_backend_state): ok, "
+               "unavailable (its hardware is not here), error or lost (alert "
+               "AllSmiBackendFailing), and seconds since its last good read.",
+               [target(f"allsmi_backend_state{{{node}}}", instant=True, table=True),
+                target(f"time() - allsmi_backend_last_success_timestamp_seconds{{{node}}}",
+                       ref="B", instant=True, table=True)],
+               "none", hide=("Time", "__name__", "job", "instance", "exported_instance",
+                             "hostname", "Value #A"),
+               rename={"Value #B": "seconds since last read"}, merge=True), 10, 6),
         (row("Per device"), 24, 1),
         (timeseries("Utilization", "Utilization of each device.",
                     [target(f"all_smi_gpu_utilization{{{dev}}}", PER_DEVICE)], "percent",

@@ -31,7 +31,7 @@ TARGET_LABELS = ("job", "instance")
 LABEL_VALUES = re.compile(r"^\s*label_values\((?P<selector>.*),\s*(?P<label>\w+)\s*\)\s*$")
 SELECTOR = re.compile(r"(?P<name>[A-Za-z_:][\w:]*)\s*\{(?P<matchers>[^{}]*)\}")
 MATCHER = re.compile(r'(?P<label>\w+)\s*(?:=~|!~|!=|=)\s*"(?:[^"\\]|\\.)*"')
-METRIC_TOKEN = re.compile(r"\ball_smi_\w+")
+METRIC_TOKEN = re.compile(r"\ball_?smi_\w+")  # all-smi's families and our own (allsmi_*)
 GROUPING = re.compile(
     r"\b(?:by|without|on|ignoring|group_left|group_right)\s*\((?P<labels>[^)]*)\)")
 VARIABLE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")

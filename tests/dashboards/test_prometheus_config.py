@@ -33,7 +33,7 @@ def _config() -> dict[str, object]:
 def test_promtool_check_config() -> None:
     result = promtool("check", "config", str(PROMETHEUS / "prometheus.yml"))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "SUCCESS: 8 rules found" in result.stdout
+    assert "SUCCESS: 11 rules found" in result.stdout
 
 
 def test_promtool_check_rules() -> None:

@@ -21,6 +21,7 @@ from allsmi_py.exporter.schema.device import (
 from allsmi_py.exporter.schema.host import DEVICE_ENERGY_COUNTER, ENERGY, HOST, PROCESS, STATUS
 from allsmi_py.exporter.schema.npu import NPU
 from allsmi_py.exporter.schema.spec import MetricSpec
+from allsmi_py.exporter.schema.state import STATE
 
 __all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "OWN_NAMES", "PROCESS_SCOPES", "SCHEMA",
            "STATUS", "MetricSpec", "device_type", "specs"]
@@ -30,6 +31,9 @@ SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *MIG,
                                   *DEVICE_ENERGY_COUNTER, *NVLINK_STATE)
 OWN_NAMES = frozenset(spec.name for spec in (*DEVICE_ENERGY_COUNTER, *NVLINK_STATE))
 """Families of our own: named so that they can never collide with one of all-smi's."""
+# then the device and backend states and the collection times (schema/state.py)
+SCHEMA = (*SCHEMA, *STATE)
+OWN_NAMES |= {spec.name for spec in SCHEMA if spec.name.startswith("allsmi_")}
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in SCHEMA}
 PROCESS_SCOPES = frozenset({"process"})
 

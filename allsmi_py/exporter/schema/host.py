@@ -62,7 +62,10 @@ HOST: tuple[MetricSpec, ...] = (
     gauge("all_smi_cpu_socket_count", "Number of CPU sockets", "cpu", "socket_count"),
     gauge("all_smi_cpu_core_count", "Number of physical CPU cores", "cpu", "core_count"),
     gauge("all_smi_cpu_thread_count", "Number of logical CPUs", "cpu", "thread_count"),
-    gauge("all_smi_cpu_frequency_mhz", "CPU frequency in MHz", "cpu", "frequency_mhz"),
+    # all-smi's meaning: the base clock (its base_frequency_mhz); the current one is ours
+    gauge("all_smi_cpu_frequency_mhz", "CPU base frequency in MHz", "cpu", "frequency_base_mhz"),
+    gauge("allsmi_cpu_frequency_current_mhz", "CPU current frequency in MHz, mean over CPUs",
+          "cpu", "frequency_mhz"),
     whole_celsius("all_smi_cpu_temperature_celsius", "CPU temperature in celsius", "cpu",
                   "temperature_c"),
     gauge("all_smi_cpu_power_consumption_watts", "CPU power in watts", "cpu", "power_w"),

@@ -188,4 +188,7 @@ def test_device_reading_none_fields_are_omitted() -> None:
     bare = DeviceReading(backend="x", index=0, uuid="U", name="N")
     snapshot = NodeSnapshot("h", 1.0, (bare,))
     _, samples = _parsed(render_prometheus(snapshot))
-    assert {k[0] for k in samples} == {"all_smi_up", "all_smi_build_info", "all_smi_gpu_info"}
+    # what a device and a collection always have: identity, state, the collection's time
+    assert {k[0] for k in samples} == {"all_smi_up", "all_smi_build_info", "all_smi_gpu_info",
+                                       "allsmi_device_state",
+                                       "allsmi_last_collection_timestamp_seconds"}
