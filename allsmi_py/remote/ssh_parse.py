@@ -42,36 +42,45 @@ class SshPayloadError(ValueError):
     """What the host printed is not what the command should print."""
 
 
-def _loads(body: bytes) -> Any:
+def loads_json(body: bytes) -> Any:
+    """The JSON document `body`; SshPayloadError when it is not JSON."""
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError as exc:
         raise SshPayloadError(f"not JSON: {str(exc)[:120]}") from None
 
 
-def _number(text: object) -> float | None:
-    """`'631.95 W'` -> 631.95; None for N/A, a bracketed note, or anything not finite."""
-    if isinstance(text, bool):
+def number(value: object) -> float | None:
+    """`'631.95 W'` or 631.95 -> 631.95; None for N/A, a bracketed note, or not finite."""
+    if isinstance(value, bool):
         return None
-    if isinstance(text, (int, float)):
-        value = float(text)
+    if isinstance(value, (int, float)):
+        found = float(value)
     else:
-        raw = str(text).strip()
+        raw = str(value).strip()
         if raw.lower() in _MISSING:
             return None
         match = _NUMBER.match(raw.strip("()"))
         if match is None:
             return None
-        value = float(match[1])
-    return value if math.isfinite(value) else None
+        found = float(match[1])
+    return found if math.isfinite(found) else None
 
 
-def _int(text: object, scale: float = 1.0) -> int | None:
-    value = _number(text)
-    return None if value is None or value < 0 else int(value * scale)
+def whole(value: object, scale: float = 1.0) -> int | None:
+    """`number(value)` times `scale` as an int; None when missing or negative."""
+    found = number(value)
+    return None if found is None or found < 0 else int(found * scale)
 
 
-def _text(value: object) -> str:
+def positive(value: object) -> float | None:
+    """`number(value)` when above 0 (for tools that write 0 for "no sensor"), else None."""
+    found = number(value)
+    return found if found is not None and found > 0 else None
+
+
+def string_of(value: object) -> str:
+    """A string value stripped; "" for anything else."""
     return value.strip() if isinstance(value, str) else ""
 
 
@@ -84,37 +93,6 @@ def allsmi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
         raise SshPayloadError("not an allsmi-py snapshot") from None
     except ValueError as exc:
         raise SshPayloadError(str(exc)[:200]) from None
-
-
-def all_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
-    """all-smi's `snapshot --format json` (schema 1, inventory section 7): its gpus[]."""
-    data = _loads(body)
-    if not isinstance(data, dict) or data.get("schema") != 1:
-        raise SshPayloadError("not an all-smi schema 1 snapshot")
-    gpus = data.get("gpus", [])
-    if not isinstance(gpus, list):
-        raise SshPayloadError("all-smi snapshot: gpus is not a list")
-    devices = []
-    for index, gpu in enumerate(gpus[:MAX_DEVICES]):
-        if not isinstance(gpu, dict):
-            continue
-        utilization = _number(gpu.get("utilization"))
-        fan = _number(gpu.get("fan_speed_rpm"))
-        devices.append(DeviceReading(
-            backend="all-smi", index=index, uuid=_text(gpu.get("uuid")) or f"all-smi-{index}",
-            name=_text(gpu.get("name")) or "unknown",
-            kind=(_text(gpu.get("device_type")) or "gpu").lower(),
-            utilization_pct=utilization if utilization is not None and utilization >= 0 else None,
-            temperature_c=_number(gpu.get("temperature")),
-            memory_used_bytes=_int(gpu.get("used_memory")),
-            memory_total_bytes=_int(gpu.get("total_memory")),
-            clock_graphics_mhz=_number(gpu.get("frequency")) or None,
-            power_w=_number(gpu.get("power_consumption")),
-            fan_rpm=fan if fan else None,
-            numa_node=_int(gpu.get("numa_node_id"))))
-    name = _text(data.get("hostname")) or hostname
-    return checked_snapshot(NodeSnapshot(hostname=name, taken_at_s=time.time(),
-                                         devices=tuple(devices)))
 
 
 def nvidia_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
@@ -140,7 +118,7 @@ def nvidia_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
 
 
 def _nvidia_device(cell: Mapping[str, str]) -> DeviceReading:
-    index = _int(cell.get("index"))
+    index = whole(cell.get("index"))
     if index is None:
         raise SshPayloadError(f"nvidia-smi index {cell.get('index', '')[:20]!r} is not a number")
     pstate = cell.get("pstate", "")
@@ -150,27 +128,27 @@ def _nvidia_device(cell: Mapping[str, str]) -> DeviceReading:
     return DeviceReading(
         backend="nvidia", index=index, uuid=cell.get("uuid") or f"nvidia-{index}",
         name=cell.get("name") or "unknown", vendor="NVIDIA",
-        utilization_pct=_number(cell.get("utilization.gpu", "")),
-        memory_utilization_pct=_number(cell.get("utilization.memory", "")),
-        memory_used_bytes=_int(cell.get("memory.used", ""), MIB),
-        memory_total_bytes=_int(cell.get("memory.total", ""), MIB),
-        memory_reserved_bytes=_int(cell.get("memory.reserved", ""), MIB),
-        temperature_c=_number(cell.get("temperature.gpu", "")),
-        memory_temperature_c=_number(cell.get("temperature.memory", "")),
-        power_w=_number(cell.get("power.draw", "")),
-        power_limit_w=_number(cell.get("power.limit", "")),
-        clock_graphics_mhz=_number(cell.get("clocks.current.graphics", "")),
-        clock_memory_mhz=_number(cell.get("clocks.current.memory", "")),
-        clock_graphics_max_mhz=_number(cell.get("clocks.max.graphics", "")),
-        clock_memory_max_mhz=_number(cell.get("clocks.max.memory", "")),
-        fan_pct=_number(cell.get("fan.speed", "")),
-        performance_state=_int(pstate[1:]) if pstate[:1] == "P" else None,
+        utilization_pct=number(cell.get("utilization.gpu", "")),
+        memory_utilization_pct=number(cell.get("utilization.memory", "")),
+        memory_used_bytes=whole(cell.get("memory.used", ""), MIB),
+        memory_total_bytes=whole(cell.get("memory.total", ""), MIB),
+        memory_reserved_bytes=whole(cell.get("memory.reserved", ""), MIB),
+        temperature_c=number(cell.get("temperature.gpu", "")),
+        memory_temperature_c=number(cell.get("temperature.memory", "")),
+        power_w=number(cell.get("power.draw", "")),
+        power_limit_w=number(cell.get("power.limit", "")),
+        clock_graphics_mhz=number(cell.get("clocks.current.graphics", "")),
+        clock_memory_mhz=number(cell.get("clocks.current.memory", "")),
+        clock_graphics_max_mhz=number(cell.get("clocks.max.graphics", "")),
+        clock_memory_max_mhz=number(cell.get("clocks.max.memory", "")),
+        fan_pct=number(cell.get("fan.speed", "")),
+        performance_state=whole(pstate[1:]) if pstate[:1] == "P" else None,
         details=details)
 
 
 def rocm_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
     """`rocm-smi ... --json`: one object per `cardN`, values as strings with units in keys."""
-    data = _loads(body)
+    data = loads_json(body)
     if not isinstance(data, dict):
         raise SshPayloadError("rocm-smi JSON is not an object")
     cards = sorted(((int(key[4:]), value) for key, value in data.items()
@@ -179,7 +157,7 @@ def rocm_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
     if not cards:
         raise SshPayloadError("rocm-smi JSON has no cardN object")
     system = data.get("system")
-    driver = _text(system.get("Driver version")) if isinstance(system, dict) else ""
+    driver = string_of(system.get("Driver version")) if isinstance(system, dict) else ""
     devices = [_rocm_device(index, card, driver) for index, card in cards[:MAX_DEVICES]]
     return checked_snapshot(NodeSnapshot(hostname=hostname, taken_at_s=time.time(),
                                          devices=tuple(devices)))
@@ -192,26 +170,26 @@ def _rocm_device(index: int, card: Mapping[str, Any], driver: str) -> DeviceRead
     power = first("Current Socket Graphics Package Power (W)",
                   "Average Graphics Package Power (W)")
     details = {"driver_version": driver} if driver else {}
-    bus = _text(card.get("PCI Bus"))
+    bus = string_of(card.get("PCI Bus"))
     if bus:
         details["pci_bus_id"] = bus
-    uuid = _text(card.get("Unique ID"))
+    uuid = string_of(card.get("Unique ID"))
     return DeviceReading(
         backend="amd", index=index,
         uuid=uuid if uuid and uuid.lower() != "n/a" else f"rocm-card{index}",
-        name=_text(first("Card series", "Card Series", "Card model")) or f"AMD card{index}",
+        name=string_of(first("Card series", "Card Series", "Card model")) or f"AMD card{index}",
         vendor="AMD",
-        utilization_pct=_number(first("GPU use (%)")),
-        memory_utilization_pct=_number(first("GPU memory use (%)",
+        utilization_pct=number(first("GPU use (%)")),
+        memory_utilization_pct=number(first("GPU memory use (%)",
                                              "GPU Memory Read/Write Activity (%)")),
-        memory_used_bytes=_int(first("VRAM Total Used Memory (B)")),
-        memory_total_bytes=_int(first("VRAM Total Memory (B)")),
-        temperature_c=_number(first("Temperature (Sensor edge) (C)",
+        memory_used_bytes=whole(first("VRAM Total Used Memory (B)")),
+        memory_total_bytes=whole(first("VRAM Total Memory (B)")),
+        temperature_c=number(first("Temperature (Sensor edge) (C)",
                                     "Temperature (Sensor junction) (C)")),
-        memory_temperature_c=_number(first("Temperature (Sensor memory) (C)")),
-        power_w=_number(power),
-        power_limit_w=_number(first("Max Graphics Package Power (W)")),
-        numa_node=_int(first("(Topology) Numa Node")),
+        memory_temperature_c=number(first("Temperature (Sensor memory) (C)")),
+        power_w=number(power),
+        power_limit_w=number(first("Max Graphics Package Power (W)")),
+        numa_node=whole(first("(Topology) Numa Node")),
         details=details)
 
 

@@ -20,6 +20,7 @@ import asyncssh
 from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeSnapshot, NodeStatus
 from allsmi_py.remote.schedule import NodeSchedule
 from allsmi_py.remote.source import RoundSource
+from allsmi_py.remote.ssh_all_smi import all_smi_snapshot
 from allsmi_py.remote.ssh_hosts import (
     SshHostfileWatcher,
     SshHostList,
@@ -31,7 +32,6 @@ from allsmi_py.remote.ssh_parse import (
     ROCM_SMI_COMMAND,
     Decoder,
     SshPayloadError,
-    all_smi_snapshot,
     allsmi_snapshot,
     nvidia_smi_snapshot,
     rocm_smi_snapshot,

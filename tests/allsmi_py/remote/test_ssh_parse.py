@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from allsmi_py.remote.ssh_all_smi import all_smi_snapshot
 from allsmi_py.remote.ssh_parse import (
     MAX_DEVICES,
     NVIDIA_FIELDS,
     SshPayloadError,
-    all_smi_snapshot,
     allsmi_snapshot,
     nvidia_smi_snapshot,
     rocm_smi_snapshot,
@@ -75,10 +75,35 @@ def test_all_smi_schema1() -> None:
     snapshot = all_smi_snapshot(fixture("all-smi_snapshot_schema1.json"), "fallback")
     first, second = snapshot.devices
     assert snapshot.hostname == "gpu-a"
-    assert (first.backend, first.utilization_pct, first.memory_used_bytes, first.power_w) == (
-        "all-smi", 87.0, 20780679168, 612.5)
-    assert second.utilization_pct is None  # -1 means not available
-    assert second.clock_graphics_mhz is None  # 0 means not reported
+    assert (first.backend, first.kind, first.utilization_pct, first.memory_used_bytes,
+            first.power_w, first.temperature_c) == ("all-smi", "gpu", 87.0, 20780679168, 612.5,
+                                                    61.0)
+    assert (first.temperature_slowdown_c, first.temperature_shutdown_c,
+            first.temperature_max_operating_c, first.temperature_acoustic_c) == (
+        87.0, 92.0, 85.0, None)
+    assert (first.performance_state, first.numa_node, first.clock_graphics_mhz) == (0, 0, 1980.0)
+    assert first.details == {"driver_version": "590.48.01", "cuda_version": "13.1"}
+    # all-smi's "not read" markers: -1 for utilization and power, 0 for temperature and clock
+    assert (second.utilization_pct, second.power_w, second.temperature_c,
+            second.clock_graphics_mhz) == (None, None, None, None)
+
+
+def test_all_smi_host_cpu_and_memory() -> None:
+    host = all_smi_snapshot(fixture("all-smi_snapshot_schema1.json"), "h").host
+    assert host is not None
+    cpu, memory = host.cpu, host.memory
+    assert (cpu.model, cpu.architecture, cpu.utilization_pct, cpu.socket_count,
+            cpu.core_count, cpu.thread_count) == (
+        "AMD EPYC 9654 96-Core Processor", "x86_64", 12.5, 2, 192, 384)
+    assert (cpu.frequency_base_mhz, cpu.frequency_max_mhz, cpu.temperature_c) == (
+        2400.0, 3700.0, None)
+    assert cpu.per_core_utilization_pct == (10.0, 15.0)
+    assert (memory.total_bytes, memory.used_bytes, memory.swap_total_bytes) == (
+        1622202216448, 210453397504, 0)
+
+
+def test_all_smi_without_host_sections_has_no_host() -> None:
+    assert all_smi_snapshot(b'{"schema": 1, "gpus": []}', "h").host is None
 
 
 def test_our_own_snapshot() -> None:
