@@ -98,11 +98,6 @@ class SshReader:
             host = self._hosts[target.base_url] = _Host()
         return host
 
-    def known_bad(self, target: SshTarget) -> bool:
-        """True when the host's last read failed."""
-        host = self._hosts.get(target.base_url)
-        return host is not None and host.last_state not in (None, "ok")
-
     def forget_except(self, keep: set[str]) -> None:
         """Drop, and disconnect, the hosts no longer watched (by base_url)."""
         for key in [k for k in self._hosts if k not in keep]:
@@ -131,10 +126,6 @@ class SshReader:
         status = NodeStatus(address=target.address, state="ok", latency_s=loop.time() - started,
                             last_ok_at_s=host.last_ok_at_s, source=command.source)
         return ClusterNode(status, snapshot)
-
-    def timed_out(self, target: SshTarget, why: str) -> ClusterNode:
-        """The host did not answer in time: timeout, its last snapshot kept."""
-        return self._failed(target, self._host(target), "timeout", why, None)
 
     def _failed(self, target: SshTarget, host: _Host, state: str, error: str,
                 latency_s: float | None) -> ClusterNode:
@@ -171,24 +162,20 @@ class SshReader:
 
     async def _run(self, target: SshTarget, host: _Host,
                    command: str) -> tuple[int | None, bytes]:
-        connection, fresh = await self._connection(target, host)
-        try:
-            return await run_capped(connection, command, self.options)
-        except SshFailure as failure:
-            if failure.dead_connection:
+        retried = False
+        while True:
+            connection, fresh = await self._connection(target, host)
+            try:
+                return await run_capped(connection, command, self.options)
+            except SshFailure as failure:
+                if failure.dead_connection:
+                    self._drop(host)
+                raise
+            except (asyncssh.Error, OSError) as exc:
                 self._drop(host)
-            raise
-        except (asyncssh.Error, OSError) as exc:
-            self._drop(host)
-            if fresh:
-                raise SshFailure("unreachable", f"ssh connection lost: {exc}") from None
-        # A kept connection the host has since closed: one new one, once.
-        connection, _ = await self._connection(target, host)
-        try:
-            return await run_capped(connection, command, self.options)
-        except (asyncssh.Error, OSError) as exc:
-            self._drop(host)
-            raise SshFailure("unreachable", f"ssh connection lost: {exc}") from None
+                if fresh or retried:
+                    raise SshFailure("unreachable", f"ssh connection lost: {exc}") from None
+                retried = True  # a kept connection the host has since closed: one new one
 
     async def _read(self, target: SshTarget, host: _Host) -> tuple[NodeSnapshot, SshCommand]:
         # The command that answered last goes first; the rest keep their order.
