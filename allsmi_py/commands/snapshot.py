@@ -176,6 +176,9 @@ def _run_ssh(args: argparse.Namespace, config: Config) -> int:
     refuse_other_sources(args, "hosts", "hostfile", "prometheus", "mock", "backend")
     if args.format == "prometheus":
         raise UsageError("--format prometheus is for this node only; use json or csv with --ssh")
+    if args.deadline is not None:
+        raise UsageError("--deadline bounds --hosts rounds; with --ssh each host is bounded by "
+                         "--ssh-connect-timeout and --timeout")
     output = _output(args, cluster=True)
     source = ssh_source(args, config, float(config.value("view", "timeout_s", args.timeout)))
     samples = take_ssh_samples(source, output.cluster, *_schedule(args))

@@ -53,6 +53,12 @@ def test_ssh_with_another_source_is_one_line_and_exit_2(
     assert "--ssh/--ssh-hostfile" in err and other[0] in err
 
 
+def test_deadline_is_refused_with_ssh(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["snapshot", "--ssh", "ops@gpu1", "--deadline", "3"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--deadline" in err
+
+
 def test_no_valid_ssh_host_is_one_line(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["snapshot", "--ssh", "bad;host"]) == 2
     err = capsys.readouterr().err
