@@ -1,9 +1,12 @@
 """Configuration: YAML file, then environment, then command-line flags.
 
-Precedence, highest first: flag > `ALLSMI_<SECTION>_<KEY>` > file > default. The file is
-the first that exists of `$XDG_CONFIG_HOME/allsmi/config.yaml`, `~/.config/allsmi/config.yaml`,
-`/etc/allsmi/config.yaml` (or the one `--config` names). Every error names the file, the
-line and the key, and is raised as ConfigError (the CLI prints it on one line, exit 2).
+Precedence, highest first: flag > `ALLSMI_<SECTION>_<KEY>` > file > all-smi's settings >
+default. The file is the first that exists of `$XDG_CONFIG_HOME/allsmi/config.yaml`,
+`~/.config/allsmi/config.yaml`, `/etc/allsmi/config.yaml` (or the one `--config` names).
+all-smi's `ALL_SMI_*` variables and config.toml (config_allsmi.py) fill what is left at its
+default, unless `--config` names a file; `Config.notes` says in a line what they gave.
+Every error names the file, the line and the key, and is raised as ConfigError (the CLI
+prints it on one line, exit 2).
 What each setting is and may hold is declared in settings.py; the file is read and checked
 by config_file.py, which `allsmi config validate` uses too.
 """
@@ -17,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from allsmi_py.config_allsmi import read_allsmi
 from allsmi_py.config_file import check_file
 from allsmi_py.errors import ConfigError
 from allsmi_py.settings import NUMBERS, SCHEMA, Setting, shown
@@ -28,10 +32,11 @@ class Config:
     """The effective configuration: look values up with get() or value()."""
 
     def __init__(self, values: dict[tuple[str, str], Any], sources: dict[tuple[str, str], str],
-                 path: Path | None) -> None:
+                 path: Path | None, notes: tuple[str, ...] = ()) -> None:
         self._values = values
         self._sources = sources
         self.path = path
+        self.notes = notes  # one-line reports for stderr: what all-smi's settings gave
 
     def get(self, section: str, key: str) -> Any:
         """The value from environment, file or default."""
@@ -45,7 +50,7 @@ class Config:
         return flag if flag is not None else self.get(section, key)
 
     def source(self, section: str, key: str) -> str:
-        """Where the value came from: default, file or env."""
+        """Where the value came from: default, file, env or all-smi."""
         return self._sources[(section, key)]
 
     def as_dict(self) -> dict[str, dict[str, Any]]:
@@ -93,7 +98,14 @@ def load_config(path: str | Path | None = None,
         if name in env:
             values[(section, key)] = _parse_env(name, env[name], setting, f"{section}.{key}")
             sources[(section, key)] = "env"
-    return Config(values, sources, file_path)
+    notes: list[str] = []
+    if path is None:  # a file named with --config is the whole story
+        fallback = read_allsmi(env)
+        used = {taken for taken in fallback.values if sources[taken] == "default"}
+        for taken in used:
+            values[taken], sources[taken] = fallback.values[taken], "all-smi"
+        notes = fallback.notes(used) if used else []
+    return Config(values, sources, file_path, tuple(notes))
 
 
 def _all_settings() -> list[tuple[tuple[str, str], Setting]]:
