@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import math
 import threading
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -17,6 +19,7 @@ from allsmi_py.model import (
     DeviceReading,
     NodeSnapshot,
 )
+from allsmi_py.remote.checked import checked_snapshot
 from allsmi_py.remote.parse import parse_node_text
 
 TAKEN_AT = 1764815000.25
@@ -122,3 +125,15 @@ def test_the_collector_keeps_a_backends_last_good_read_through_errors_and_timeou
     finally:
         backend.release.set()
         collector.stop()
+
+
+def test_the_json_snapshot_carries_the_last_good_read_and_a_bad_one_is_refused() -> None:
+    back = checked_snapshot(NodeSnapshot.from_json(SNAPSHOT.to_json()))
+    assert [b.last_ok_at_s for b in back.backends] == [TAKEN_AT - 0.5, None, 1000.0]
+    assert [d.state for d in back.devices] == ["ok", "lost"]
+    hostile = dataclasses.replace(SNAPSHOT, backends=(
+        BackendStatus("nvidia", "ok", last_ok_at_s=-5.0),
+        BackendStatus("amd", "ok", last_ok_at_s=math.inf)))
+    refused = checked_snapshot(NodeSnapshot.from_json(hostile.to_json()))
+    assert [(b.name, b.last_ok_at_s) for b in refused.backends[:2]] == [("nvidia", None),
+                                                                     ("amd", None)]
