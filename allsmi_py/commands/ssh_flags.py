@@ -10,12 +10,12 @@ from typing import TYPE_CHECKING
 
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
-from allsmi_py.model import ClusterSnapshot
-from allsmi_py.remote.ssh_hosts import HOST_KEY_REFUSED, STRICT_MODES
+from allsmi_py.remote.ssh_names import HOST_KEY_REFUSED, STRICT_MODES
 from allsmi_py.settings import flag_type
 
 if TYPE_CHECKING:
     from allsmi_py.commands.snapshot_samples import Samples
+    from allsmi_py.model import ClusterSnapshot
     from allsmi_py.remote.ssh_source import SshSource
 
 

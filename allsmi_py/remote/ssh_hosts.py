@@ -17,8 +17,6 @@ from allsmi_py.errors import UsageError
 from allsmi_py.remote.hosts import MAX_HOSTFILE_BYTES, _split_host_port, split_hosts_flag
 
 SSH_PORT = 22
-STRICT_MODES = ("yes", "accept-new", "no")  # --ssh-strict-host-key (ssh_session.py)
-HOST_KEY_REFUSED = "host key for "  # how every refused host key's line begins
 # POSIX portable user names, plus the `$` of machine accounts; no shell metacharacters.
 _USER = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}\$?$")
 

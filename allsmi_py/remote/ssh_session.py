@@ -17,7 +17,8 @@ from pathlib import Path
 
 import asyncssh
 
-from allsmi_py.remote.ssh_hosts import HOST_KEY_REFUSED, SSH_PORT, SshTarget
+from allsmi_py.remote.ssh_hosts import SSH_PORT, SshTarget
+from allsmi_py.remote.ssh_names import HOST_KEY_REFUSED
 
 CHUNK_BYTES = 1 << 16
 NOT_FOUND = 127  # the shell's exit status for a command it cannot find
