@@ -20,6 +20,8 @@ from typing import TypeVar
 
 import psutil
 
+from allsmi_py.cpu_sensors import CpuSensors
+from allsmi_py.cpu_sensors.sysfs import ByteReader, read_capped
 from allsmi_py.model import CpuReading, DiskReading, HostReading, MemoryReading
 
 T = TypeVar("T")
@@ -116,8 +118,10 @@ def detect_runtime_environment() -> str | None:
 class HostReader:
     """Reads host metrics; callable, so the collector can run it like a backend."""
 
-    def __init__(self, include_disks: bool = True) -> None:
+    def __init__(self, include_disks: bool = True, sysfs_root: str = "/",
+                 sysfs_reader: ByteReader = read_capped) -> None:
         self.include_disks = include_disks
+        self._sensors = CpuSensors(sysfs_root, sysfs_reader)  # per socket, from sysfs
         self._previous = self._sample()
         self._previous_at = time.monotonic()
         model = _cpu_model()
@@ -166,6 +170,7 @@ class HostReader:
             busy_sum += max(0.0, d_busy)
             total_sum += max(0.0, d_total)
         self._previous, self._previous_at = current, time.monotonic()
+        sensors = self._sensors.read(per_core)
         freq = _safe(psutil.cpu_freq)
         load = _safe(os.getloadavg)
         s = self._static
@@ -179,8 +184,13 @@ class HostReader:
             frequency_base_mhz=s.frequency_base_mhz,
             core_count=s.core_count,
             thread_count=s.thread_count,
-            socket_count=s.socket_count,
-            temperature_c=_cpu_temperature(),
+            socket_count=len(sensors.sockets) or s.socket_count,
+            temperature_c=_cpu_temperature() if sensors.temperature_c is None
+            else sensors.temperature_c,
+            power_w=sensors.power_w,
+            power_unavailable_reason=sensors.power_unavailable_reason,
+            sockets=sensors.sockets,
+            per_core_socket_index=sensors.per_core_socket_index,
             load_average_1m=load[0] if load else None,
         )
 

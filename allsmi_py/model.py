@@ -156,6 +156,17 @@ class DeviceReading:
 
 
 @dataclass(frozen=True, slots=True)
+class CpuSocketReading:
+    """One CPU package (socket): its logical CPUs together and its own sensors."""
+
+    index: int  # the kernel's physical_package_id
+    utilization_pct: float | None = None  # mean over its logical CPUs
+    frequency_mhz: float | None = None  # mean current clock of its logical CPUs
+    temperature_c: float | None = None  # the package sensor (coretemp, k10temp, zenpower)
+    power_w: float | None = None  # RAPL package domain or amd_energy, over the last interval
+
+
+@dataclass(frozen=True, slots=True)
 class CpuReading:
     """The host's CPUs, all sockets together."""
 
@@ -173,6 +184,9 @@ class CpuReading:
     power_w: float | None = None
     energy_consumed_j: float | None = None  # integrated by allsmi since it first ran (energy/)
     load_average_1m: float | None = None
+    sockets: tuple[CpuSocketReading, ...] = ()
+    per_core_socket_index: tuple[int, ...] = ()  # the socket of each per_core_utilization_pct
+    power_unavailable_reason: str | None = None  # why power_w is None (RAPL root-only ...)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from allsmi_py import __version__
 from allsmi_py.model import (
     BackendStatus,
     CpuReading,
+    CpuSocketReading,
     DeviceReading,
     DiskReading,
     MemoryReading,
@@ -236,6 +237,15 @@ def _cpus(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     return [((_cpu_model(cpu), node.hostname, node.hostname, "0"), cpu)]
 
 
+def _sockets(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None:
+        return []
+    cpu = snapshot.host.cpu
+    model, host = _cpu_model(cpu), node.hostname
+    # cpu_index: the CpuReading's position, as in all-smi; this node has one
+    return [((model, host, host, "0", str(socket.index)), socket) for socket in cpu.sockets]
+
+
 def _cores(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None or snapshot.host is None:
         return []
@@ -313,6 +323,8 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
     Scope("process", PROCESS7, _processes, ProcessItem, key_label="pid", name_label="name",
           index_label="gpu_index", owner_label="device_uuid"),
     Scope("cpu", CPU4, _cpus, CpuReading, name_label="cpu_model", index_label="index"),
+    Scope("cpu_socket", ("cpu_model", "instance", "hostname", "cpu_index", "socket_id"),
+          _sockets, CpuSocketReading, key_label="socket_id", name_label="cpu_model"),
     Scope("cpu_core", ("cpu_model", "instance", "hostname", "core_id", "core_type"), _cores,
           CoreItem, key_label="core_id", name_label="cpu_model", index_label="core_id"),
     Scope("memory", MEM3, _memory, MemoryReading, index_label="index"),

@@ -18,6 +18,7 @@ from typing import Any
 from allsmi_py.exporter.scopes import SCOPES
 from allsmi_py.model import (
     CpuReading,
+    CpuSocketReading,
     DeviceReading,
     DiskReading,
     HostReading,
@@ -35,6 +36,7 @@ __all__ = ["ParseError", "parse_node_text", "snapshot_from_samples"]
 
 _NODE, _GPU, _NPU = SCOPES["node"], SCOPES["device"], SCOPES["npu"]
 _PROCESS, _DISK, _CPU = SCOPES["process"], SCOPES["disk"], SCOPES["cpu"]
+_SOCKET = SCOPES["cpu_socket"]
 _DEVICE_SCOPES = scopes_of(DeviceReading)
 # all-smi's own view also takes a bare `uuid` and `index` (allsmi-inventory.md section 3)
 _UUID_LABELS = tuple(dict.fromkeys([*(s.key_label for s in _DEVICE_SCOPES), "uuid"]))
@@ -46,6 +48,7 @@ _PROCESS_TEXT = tuple(label for label in _PROCESS.labels
 _MAX_DEVICES = 4096
 _ENERGY_FIELD = "energy_consumed_j"  # all_smi_energy_consumed_joules_total, scope gpu or cpu
 _MAX_DISKS = 4096
+_MAX_SOCKETS = 4096
 _MAX_PROCESSES = 50_000
 _NEW: dict[str, Any] = {}  # "not seen yet", apart from None ("seen, not a process")
 
@@ -74,6 +77,7 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
     cpu: dict[str, Any] = {}
     memory: dict[str, Any] = {}
     disks: dict[str, dict[str, Any]] = {}
+    sockets: dict[int, dict[str, Any]] = {}
     processes: dict[tuple[str, str], dict[str, Any] | None] = {}
     dropped = Dropped()
     hostname = ""
@@ -108,6 +112,10 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
                 cpu.setdefault("model", clean_text(labels[_CPU.name_label]))
                 if "architecture" in labels:
                     cpu.setdefault("architecture", clean_text(labels["architecture"]))
+        elif scope == "cpu_socket":
+            socket = label_int(labels.get(_SOCKET.key_label, ""))
+            if socket is not None and (socket in sockets or len(sockets) < _MAX_SOCKETS):
+                sockets.setdefault(socket, {"index": socket})[rule.field] = converted
         elif scope == "memory":
             memory[rule.field] = converted
         elif scope == "disk":
@@ -131,6 +139,8 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
                 proc[rule.field] = converted
     if not known:
         raise ParseError("no allsmi or all-smi metric in the body")
+    if sockets:
+        cpu["sockets"] = tuple(CpuSocketReading(**sockets[key]) for key in sorted(sockets))
     return _build(clean_text(hostname or fallback_hostname), devices, cpu, memory, disks,
                   processes, dropped)
 

@@ -18,6 +18,7 @@ from allsmi_py.exporter.scopes import SCOPES, ProcessItem, Scope
 from allsmi_py.model import (
     DEVICE_STATES,
     CpuReading,
+    CpuSocketReading,
     DeviceReading,
     DiskReading,
     MemoryReading,
@@ -60,7 +61,7 @@ PROCESS_START = Rule("process", "started_at_s",
 # the specs name (a process family reads a ProcessItem's process).
 _BUCKETS: dict[type, str] = {DeviceReading: "device", CpuReading: "cpu",
                              MemoryReading: "memory", DiskReading: "disk",
-                             ProcessReading: "process"}
+                             ProcessReading: "process", CpuSocketReading: "cpu_socket"}
 _READINGS: dict[type, type] = {ProcessItem: ProcessReading}
 # Families whose information is a label, not the value.
 _LABEL_FIELDS = {"all_smi_thermal_pressure_info": ("thermal_pressure", "level"),

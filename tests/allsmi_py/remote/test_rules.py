@@ -36,5 +36,5 @@ def test_each_rule_fills_the_model_its_scope_declares() -> None:
         model = reading_of(SCOPES[spec.scope])
         assert spec.field in model.__dataclass_fields__, spec.name
         assert rule.creates == bool(SCOPES[spec.scope].name_label), spec.name
-    assert {r.scope for r in table.values()} == {"node", "device", "cpu", "memory", "disk",
-                                                 "process"}
+    assert {r.scope for r in table.values()} == {"node", "device", "cpu", "cpu_socket",
+                                                 "memory", "disk", "process"}
