@@ -68,7 +68,8 @@ async def test_live_reads_each_host_on_its_own(hosts: Hosts, user_key: Path,
     servers = [hosts("allsmi"), hosts("rocm-smi")]
     opts = options(trusting(tmp_path, *servers), user_key)
     async with SshSource([s.spec for s in servers], options=opts) as source:
-        task = asyncio.create_task(source.live(0.2))
+        # An interval long enough that no second read is due (or overdue) when we look.
+        task = asyncio.create_task(source.live(30.0))
         try:
             while not source.settled:
                 await asyncio.sleep(0.02)

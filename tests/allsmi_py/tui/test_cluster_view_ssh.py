@@ -52,7 +52,8 @@ async def test_the_view_shows_ssh_hosts_and_times_out_the_one_that_hangs(
     options = SshOptions(known_hosts=str(known), keys=(str(key),), use_agent=False,
                          command_timeout_s=1.0, connect_timeout_s=5.0)
     source = SshSource([h.spec for h in hosts], options=options)
-    app = ClusterApp(source, interval_s=0.3, label="ssh test")
+    # Reads take ~0.1 s here: with a 2 s interval a live host is never shown slow.
+    app = ClusterApp(source, interval_s=2.0, label="ssh test")
 
     def states() -> list[str]:
         state = app.state
