@@ -1,14 +1,20 @@
-"""The host bar: CPU, memory, swap and disks, each with a gauge, CPU and memory with history."""
+"""The host bar: CPU, memory, swap and disks, each with a gauge, CPU and memory with history.
+
+Under the CPU gauge, where the host reports them, the sockets and the per-core heat row
+(cpu_rows.py); the bar grows by the lines they take at its width.
+"""
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual.geometry import Size
 
 from allsmi_py.model import HostReading
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.history import History
 from allsmi_py.tui.style import ACCENT, MUTED
 from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, gauge_spans, spark_span, to_text
+from allsmi_py.tui.widgets.cpu_rows import heat_lines, socket_lines
 from allsmi_py.units import format_bytes, format_duration, format_pct
 
 CPU_KEY = "host:cpu"
@@ -56,7 +62,8 @@ def host_spans(host: HostReading | None, history: History, width: int) -> list[L
             else 100.0 * disk.used_bytes / disk.total_bytes
         third += [(f"   {disk.mount_point} ", ACCENT), *gauge_spans(pct, 6),
                   (f" {format_pct(pct)} of {format_bytes(disk.total_bytes, 0)}", "")]
-    return [first, second, tuple(third)]
+    cpu_lines = [*socket_lines(cpu, width), *heat_lines(cpu.per_core_utilization_pct, width)]
+    return [first, second, *cpu_lines, tuple(third)]
 
 
 def host_lines(host: HostReading | None, history: History, width: int) -> Text:
@@ -75,7 +82,14 @@ class HostBar(LineWidget):
     def show(self, host: HostReading | None, history: History) -> None:
         """Draw this host reading with the given history."""
         self._host, self._history = host, history
+        before = len(self._lines)
         self.redraw()
+        if len(self._lines) != before:
+            self.refresh(layout=True)  # the bar's height is its number of lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As many rows as lines at this width (the sockets and heat rows vary)."""
+        return len(self.build(width))
 
     def build(self, width: int) -> list[Line]:
         """The host lines at this width."""
