@@ -159,7 +159,7 @@ async def test_a_connection_that_stops_answering_is_replaced(user_key: Path,
     (tmp_path / "s").mkdir()
     server = start_host(tmp_path / "s", "allsmi", user_key)
     try:
-        opts = options(trusting(tmp_path, server), user_key, command_timeout_s=1.0)
+        opts = options(trusting(tmp_path, server), user_key, command_timeout_s=2.0)
         async with SshSource([server.spec], options=opts) as source:
             assert (await source.poll_once()).nodes[0].is_live
             assert server.process is not None
@@ -172,7 +172,7 @@ async def test_a_connection_that_stops_answering_is_replaced(user_key: Path,
             finally:
                 for pid in frozen:
                     os.kill(pid, signal.SIGCONT)
-            assert (status.state, status.error) == ("timeout", "no answer within 1 s")
+            assert (status.state, status.error) == ("timeout", "no answer within 2 s")
             assert (await source.poll_once()).nodes[0].is_live
             assert source.reader.connections_opened == 2
             frozen = _descendants(server.process.pid)
