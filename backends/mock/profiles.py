@@ -12,10 +12,12 @@ from allsmi_py.details.amd import AMD
 from allsmi_py.details.apple import APPLE
 from allsmi_py.details.furiosa import FURIOSA
 from allsmi_py.details.gaudi import GAUDI
+from allsmi_py.details.intel import INTEL
 from allsmi_py.details.jetson import JETSON
 from allsmi_py.details.nvidia import NVIDIA
 from allsmi_py.details.rebellions import REBELLIONS
 from allsmi_py.details.tenstorrent import TENSTORRENT
+from allsmi_py.details.tpu import TPU
 from allsmi_py.units import GIB, MIB
 
 
@@ -47,6 +49,9 @@ class Profile:
     has_ane: bool = False
     has_dla: bool = False
     uuid_prefix: str = "MOCK-"
+    # False: no power, temperature, clock or fan reaches the host (a TPU VM's tpu-info), so
+    # the reading leaves them out as the real backend does; the simulation still runs
+    sensors: bool = True
     default_count: int = 1
     description: str = ""
     details: dict[str, str] = field(default_factory=dict)
@@ -134,6 +139,27 @@ PROFILES: dict[str, Profile] = {p.key: p for p in (
             description="Intel Gaudi 3 OAM, 128 GB HBM2e, 900 W",
             details=GAUDI.details(internal_name="HL-325L", driver_version="1.20.0",
                                   driver_revision="b1")),
+    # Intel's spec sheets: Arc B580 (BMG-G21, PCI e20b) 12 GB GDDR6, 190 W, 2850 MHz, PCIe 4.0
+    # x8, on xe; Data Center GPU Max 1550 (PVC, PCI 0bd5) 128 GB HBM2e, 600 W OAM, 1600 MHz.
+    # i915/xe expose no thresholds and no memory clock (backends/intel), so those stay None.
+    Profile("arcb580", "Intel Arc B580 Graphics", "Intel", "gpu", 12 * GIB, 33.0, 190.0,
+            38.0, 72.0, 400.0, 2850.0, None, None, None, None, None, 4, 8,
+            has_fan=True, fan_rpm_max=2600.0, uuid_prefix="INTEL-", default_count=1,
+            description="Intel Arc B580, 12 GB GDDR6, 190 W, fans",
+            details=INTEL.details(source="sysfs", driver="xe", pci_id="8086:e20b")),
+    Profile("max1550", "Intel Data Center GPU Max 1550", "Intel", "gpu", 128 * GIB, 95.0, 600.0,
+            35.0, 70.0, 300.0, 1600.0, None, None, None, None, None, 5, 16,
+            ecc=True, uuid_prefix="INTEL-", default_count=8,
+            description="Intel Data Center GPU Max 1550 (Ponte Vecchio), 128 GB HBM2e, 600 W",
+            details=INTEL.details(source="sysfs", driver="i915", pci_id="8086:0bd5")),
+    # Google's v5e page: 16 GB HBM2 per chip, one TensorCore; a v5litepod-4 VM has 4 chips.
+    # Power and clocks feed the simulation only (sensors=False), as tpu-info shows neither.
+    Profile("v5e", "Google TPU v5e", "Google", "npu", 16 * GIB, 60.0, 200.0,
+            35.0, 65.0, 1000.0, 1500.0, None, sensors=False, uuid_prefix="tpu-",
+            default_count=4, description="Google Cloud TPU v5e (v5litepod-4), 16 GB HBM2",
+            details=TPU.details(chip_version="v5e", accelerator_type="v5litepod-4",
+                                devices_per_chip="1", tensorcore_count="1",
+                                memory_type="HBM2")),
     Profile("mi300x", "AMD Instinct MI300X", "AMD", "gpu", 192 * GIB, 140.0, 750.0,
             35.0, 75.0, 132.0, 2100.0, 1300.0, 100.0, 105.0, 95.0, 750.0, 5, 16,
             ecc=True, uuid_prefix="AMD-", default_count=8,
@@ -144,7 +170,9 @@ PROFILES: dict[str, Profile] = {p.key: p for p in (
 
 ALIASES = {"h100-80gb": "h100", "a100-40gb": "a100", "4090": "rtx4090", "m3": "m3max",
            "jetson": "orin", "agx-orin": "orin", "wormhole": "n300", "rebellions": "atom",
-           "furiosa": "rngd", "gaudi": "gaudi3", "mi300": "mi300x"}
+           "furiosa": "rngd", "gaudi": "gaudi3", "mi300": "mi300x", "b580": "arcb580",
+           "arc": "arcb580", "max": "max1550", "pvc": "max1550",
+           "tpu-v5e": "v5e"}
 
 
 def parse_spec(spec: str) -> list[tuple[Profile, int]]:

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 from allsmi_py.model import DeviceReading, ProcessReading
 from backends.mock.profiles import Profile
@@ -203,7 +204,7 @@ class DeviceSimulator:
         fan_pct = (_clamp(30.0 + 70.0 * (self.temperature_c - p.temperature_idle_c) / temp_span,
                           30.0, 100.0) if p.has_fan else None)
         is_nvidia_gpu = p.vendor == "NVIDIA" and p.kind == "gpu"
-        return DeviceReading(
+        reading = DeviceReading(
             backend=backend_name, index=self.index, uuid=self.uuid, name=p.name, kind=p.kind,
             vendor=p.vendor,
             utilization_pct=util,
@@ -251,6 +252,17 @@ class DeviceSimulator:
             if p.pcie_gen else dict(p.details),
             processes=processes,
         )
+        return reading if p.sensors else replace(reading, **_NO_SENSORS)
+
+
+# What a profile without sensors (a TPU) leaves out of its readings
+_SENSOR_FIELDS = (
+    "temperature_c", "memory_temperature_c", "temperature_slowdown_c", "temperature_shutdown_c",
+    "temperature_max_operating_c", "power_w", "power_limit_w", "power_limit_default_w",
+    "power_limit_max_w", "energy_j", "clock_graphics_mhz", "clock_sm_mhz", "clock_memory_mhz",
+    "clock_graphics_max_mhz", "clock_sm_max_mhz", "clock_memory_max_mhz", "fan_pct", "fan_rpm",
+)
+_NO_SENSORS: dict[str, Any] = dict.fromkeys(_SENSOR_FIELDS)
 
 
 def _intensity_range(command: str) -> tuple[float, float]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from allsmi_py.details import tpu
 from allsmi_py.model import DeviceReading, ProcessReading
 from allsmi_py.units import parse_percent, size_to_bytes
+from backends.tpu.chips import generation
 
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 _MEMORY = re.compile(r"(\d*\.?\d+)\s*([KMGT]i?B)\s*/\s*(\d*\.?\d+)\s*([KMGT]i?B)", re.IGNORECASE)
@@ -119,6 +120,10 @@ def parse_tpu_info(
         tpu.ACCELERATOR_TYPE.put(details, accelerator_type)
         if version:
             tpu.CHIP_VERSION.put(details, version.group(1).lower())
+            facts = generation(version.group(1))
+            if facts is not None:
+                tpu.TENSORCORE_COUNT.put(details, facts[0])
+                tpu.MEMORY_TYPE.put(details, facts[1])
         used = total = None
         if all(d in memory for d in devices):
             used = sum(memory[d][0] for d in devices)

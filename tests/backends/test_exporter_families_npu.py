@@ -226,6 +226,9 @@ def test_tpu_families() -> None:
         assert scrape.value("all_smi_tpu_memory_used_bytes", **base) == 0
         assert scrape.value("all_smi_tpu_memory_total_bytes", **base) == int(31.75 * GIB)
         assert scrape.value("all_smi_tpu_memory_utilization_percent", **base) == 0.0
+        assert scrape.value("all_smi_tpu_core_count", **base) == 1  # tpu-info's Devices
+        assert scrape.value("all_smi_tpu_tensorcore_count", **base) == 2  # v4: two TensorCores
+        assert scrape.one("all_smi_tpu_memory_type_info", **base).labels["type"] == "HBM2"
         assert scrape.one("all_smi_gpu_info", **gpu(chip, index)).labels["type"] == "TPU"
     assert scrape.one("all_smi_gpu_info", **gpu(chips[2], 2)).labels["device_path"] == \
         "/dev/accel2"

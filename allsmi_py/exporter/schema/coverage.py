@@ -84,7 +84,13 @@ WRITTEN: dict[str, Source] = {
     "all_smi_tpu_memory_utilization_percent": Source("TPU, mock", "used / total"),
     "all_smi_tpu_chip_version_info": Source("TPU, mock", "the chip's PCI device id"),
     "all_smi_tpu_accelerator_type_info": Source("TPU, mock", "TPU_ACCELERATOR_TYPE / metadata"),
-    "all_smi_tpu_power_max_watts": Source("TPU, mock", "the chip generation's TDP"),
+    "all_smi_tpu_core_count": Source("TPU, mock", "tpu-info's Devices column per chip"),
+    "all_smi_tpu_tensorcore_count": Source("TPU, mock",
+                                           "the chip generation (backends/tpu/chips.py)"),
+    "all_smi_tpu_memory_type_info": Source("TPU, mock",
+                                           "the chip generation (backends/tpu/chips.py)"),
+    "all_smi_tpu_power_max_watts": Source("none today (in the schema for remote nodes)",
+                                          "tpu-info shows no power to a TPU VM"),
     "all_smi_process_memory_used_bytes": Source(
         "NVIDIA, Intel, Furiosa, Rebellions, Tenstorrent, TPU, mock", "each backend's processes"),
     "all_smi_process_start_time_seconds": Source("every backend with processes",
@@ -127,10 +133,6 @@ WRITTEN: dict[str, Source] = {
 }
 
 NOT_WRITTEN: dict[str, str] = {
-    "all_smi_tpu_core_count": "not yet: needs the chip generation's table (TensorCores, "
-                              "SparseCores) in the TPU backend",
-    "all_smi_tpu_tensorcore_count": "not yet: as tpu_core_count",
-    "all_smi_tpu_memory_type_info": "not yet: HBM type by chip generation",
     "all_smi_tpu_runtime_version_info": "not yet: libtpu version",
     "all_smi_tpu_hlo_queue_size": "not yet: libtpu's runtime metrics (tpu.runtime.hlo.*)",
     "all_smi_tpu_hlo_exec_mean_microseconds": "not yet: libtpu's HLO execution timing",

@@ -179,6 +179,12 @@ TPU_FAMILIES: tuple[MetricSpec, ...] = (
                 (tpu.CHIP_VERSION,), TPU),
     detail_info("all_smi_tpu_accelerator_type_info", "TPU accelerator type", "type",
                 (tpu.ACCELERATOR_TYPE,), TPU),
+    detail_number("all_smi_tpu_core_count", "Number of TPU cores (devices) of the chip",
+                  tpu.DEVICES_PER_CHIP, TPU),
+    detail_number("all_smi_tpu_tensorcore_count", "Number of TensorCores of the chip",
+                  tpu.TENSORCORE_COUNT, TPU),
+    detail_info("all_smi_tpu_memory_type_info", "TPU memory type", "type", (tpu.MEMORY_TYPE,),
+                TPU),
     gauge("all_smi_tpu_power_max_watts", "TPU maximum power in watts", N, "power_limit_max_w",
           when=TPU.matches),
 )

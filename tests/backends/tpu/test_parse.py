@@ -29,8 +29,24 @@ def test_four_v4_chips() -> None:
         "devices_per_chip": "1",
         "chip_version": "v4",
         "accelerator_type": "v4-8",
+        # from the v4 generation (backends/tpu/chips.py): no tool on the VM says it
+        "tensorcore_count": "2",
+        "memory_type": "HBM2",
     }
     assert [p.pid for p in chip.processes] == [130007]
+
+
+@pytest.mark.parametrize(("chip_type", "facts"), [
+    ("TPU v5e chip", ("1", "HBM2")), ("TPU v5p chip", ("2", "HBM2e")),
+    ("TPU v6e chip", ("1", "HBM2e")), ("TPU v9z chip", None),
+])
+def test_generation_facts_only_for_known_chips(chip_type: str, facts: tuple[str, str] | None
+                                               ) -> None:
+    text = FIXTURE.read_text().replace("TPU v4 chip", chip_type.ljust(11))
+    details = parse_tpu_info(text)[0].details
+    found = (details["tensorcore_count"], details["memory_type"]) if facts else None
+    assert found == facts
+    assert facts or ("tensorcore_count" not in details and "memory_type" not in details)
 
 
 def test_tables_found_by_columns() -> None:
