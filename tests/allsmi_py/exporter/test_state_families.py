@@ -21,6 +21,7 @@ from allsmi_py.model import (
 )
 from allsmi_py.remote.checked import checked_snapshot
 from allsmi_py.remote.parse import parse_node_text
+from allsmi_py.remote.prometheus_source import family_selector
 
 TAKEN_AT = 1764815000.25
 OK = DeviceReading(backend="nvidia", index=0, uuid="GPU-a", name="H100", utilization_pct=40.0)
@@ -137,3 +138,7 @@ def test_the_json_snapshot_carries_the_last_good_read_and_a_bad_one_is_refused()
     refused = checked_snapshot(NodeSnapshot.from_json(hostile.to_json()))
     assert [(b.name, b.last_ok_at_s) for b in refused.backends[:2]] == [("nvidia", None),
                                                                      ("amd", None)]
+
+
+def test_a_view_through_prometheus_asks_for_the_device_state_too() -> None:
+    assert "|allsmi_device_state|" in family_selector().replace('"', "|")
