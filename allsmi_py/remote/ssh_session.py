@@ -103,9 +103,12 @@ def _read_known_hosts(options: SshOptions) -> asyncssh.SSHKnownHosts | None:
         return asyncssh.read_known_hosts(str(path))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError) as exc:
-        detail = exc.strerror if isinstance(exc, OSError) and exc.strerror else "bad entry"
-        raise SshFailure("unreachable", f"cannot read {path}: {detail}") from None
+    except OSError as exc:
+        raise SshFailure("unreachable", f"cannot read {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError:
+        raise SshFailure("unreachable", f"cannot read {path}: not UTF-8 text") from None
+    except ValueError:
+        raise SshFailure("unreachable", f"cannot read {path}: a bad entry") from None
 
 
 async def open_connection(target: SshTarget,

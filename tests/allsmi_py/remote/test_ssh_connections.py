@@ -232,3 +232,14 @@ async def test_no_more_hosts_are_read_at_once_than_the_concurrency(
         nodes = (await source.poll_once()).nodes
     assert [n.status.state for n in nodes] == ["ok", "ok", "ok"]
     assert most[0] == 2
+
+
+@pytest.mark.parametrize(("content", "reason"), [
+    (b"[127.0.0.1]:22 ssh-ed25519 AAAA\xff\xfe\n", "not UTF-8 text"),
+])
+async def test_an_unreadable_known_hosts_is_one_line_without_its_content(
+        user_key: Path, tmp_path: Path, content: bytes, reason: str) -> None:
+    known = tmp_path / "known_hosts"
+    known.write_bytes(content)
+    status, _ = await read_one_spec(f"ops@127.0.0.1:{free_port()}", options(known, user_key))
+    assert (status.state, status.error) == ("unreachable", f"cannot read {known}: {reason}")
