@@ -204,11 +204,22 @@ class MemoryReading:
     swap_free_bytes: int | None = None
 
     @property
+    def in_use_bytes(self) -> int | None:
+        """RAM in use: total minus available, else the used figure the source gave.
+
+        all-smi's mock server sends only used and total (issue 19 item 5).
+        """
+        if self.total_bytes is not None and self.available_bytes is not None:
+            return self.total_bytes - self.available_bytes
+        return self.used_bytes
+
+    @property
     def used_pct(self) -> float | None:
-        """RAM in use (total minus available) as a percentage of total."""
-        if not self.total_bytes or self.available_bytes is None:
+        """RAM in use (in_use_bytes) as a percentage of total."""
+        in_use = self.in_use_bytes
+        if not self.total_bytes or in_use is None:
             return None
-        return 100.0 * (self.total_bytes - self.available_bytes) / self.total_bytes
+        return 100.0 * in_use / self.total_bytes
 
 
 @dataclass(frozen=True, slots=True)

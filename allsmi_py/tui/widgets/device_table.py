@@ -95,7 +95,7 @@ class UsersTable(LineTable[UserUsage]):
         Column("GPUS", 6, right=True, compact_width=5),
         Column("PROCS", 6, right=True, compact_width=5),
         Column("GPU MEM", 11, right=True, compact_width=10),
-        Column("LONGEST", 12, right=True, compact_width=0),
+        Column("LONGEST", 13, right=True, compact_width=0),
         Column("TOP COMMAND (by GPU memory)", 48),
     )
 

@@ -42,8 +42,7 @@ def host_spans(host: HostReading | None, history: History, width: int) -> list[L
         facts.append(f"up {format_duration(host.uptime_s)}")
     first: Line = ((" · ".join(f for f in facts if f), MUTED),)
     bar = max(6, min(20, (width - 60) // 2))
-    used = None if mem.total_bytes is None or mem.available_bytes is None \
-        else mem.total_bytes - mem.available_bytes
+    used = mem.in_use_bytes
     second = (("CPU  ", ACCENT), *gauge_spans(cpu.utilization_pct, bar),
               (f" {format_pct(cpu.utilization_pct):>4} ", ""),
               spark_span(history.values(CPU_KEY), SPARK_WIDTH),

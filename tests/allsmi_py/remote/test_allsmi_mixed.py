@@ -84,6 +84,9 @@ async def test_mock_server_cpu_model_is_read(cluster: tuple[ClusterSnapshot, flo
     assert snap.host is not None
     assert snap.host.cpu.model == "AMD EPYC 9654 96-Core Processor"
     assert snap.host.cpu.utilization_pct == 37.2
+    memory = snap.host.memory  # the mock sends used and total only, no available
+    assert memory.available_bytes is None and memory.in_use_bytes == 412316860416
+    assert memory.used_pct == pytest.approx(100 * 412316860416 / 2199023255552)
 
 
 async def test_ane_zero_is_no_reading_off_apple(cluster: tuple[ClusterSnapshot, float]) -> None:
