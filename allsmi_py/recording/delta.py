@@ -6,17 +6,18 @@ The document (before zstd) is JSON:
 are positions among the base's leaves (flatten.py's order), each as the gap from the one
 before (the first from 0), listed column by column so that like values sit together for
 zstd. `set` holds the new value at each: for an integer leaf the difference to the old value;
-for a float leaf, when both are decimals of at most 7 places (repr's shortest digits), an
-integer step*8 + places: the difference of their digits at that many places, so that
-181.91 after 182.25 is -34*8 + 2 (integer arithmetic on the digits is exact, and float() of
-the exact digits is the float recorded: no float is ever subtracted); otherwise, and for any
-other leaf, the value itself, of the old value's type. `replace` gives a unit whose own shape
-changed (a process came or went, a field appeared) whole; a change to the units themselves, or
-to unit 0's shape, makes a keyframe instead.
+for a float leaf, when both are exactly digits / 10**places for some places up to 7, an integer
+step*8 + places, the difference of their digits: 181.91 after 182.25 is -34*8 + 2. The writer
+checks that digits / 10**places gives the float back, bit for bit, and the reader does the
+same integer addition and the same division, so no float is ever subtracted or rounded;
+otherwise, and for any other leaf, the value itself, of the old value's type. `replace` gives
+a unit whose own shape changed (a process came or went, a field appeared) whole; a change to
+the units themselves, or to unit 0's shape, makes a keyframe instead.
 """
 
 from __future__ import annotations
 
+import operator
 from itertools import accumulate
 from typing import Any
 
@@ -24,50 +25,36 @@ from allsmi_py.recording.flatten import SCALAR_TYPES, Slots, Unit, columns_of, u
 from allsmi_py.serialize import dumps_json, loads_json
 
 _INT64 = 2**63
-_MAX_PLACES = 7  # the places ride in the step's low 3 bits
-_TENS: tuple[int, ...] = tuple(10**places for places in range(_MAX_PLACES + 1))
-
-
-def decimal_digits(value: float) -> tuple[int, int] | None:
-    """`value`'s shortest decimal as (digits, places): 181.91 is (18191, 2); None for 1e-05."""
-    text = repr(value)
-    if "e" in text or "n" in text:
-        return None
-    whole, _, fraction = text.partition(".")
-    if fraction == "0":
-        fraction = ""
-    return int(whole + fraction), len(fraction)
+_TENS = (1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000)  # places in 3 bits
+_EXACT = 2**53  # integers a float holds exactly
 
 
 def float_step(was: float, now: float) -> int | None:
-    """The step from `was` to `now` as `set` holds it; None when one is not a short decimal.
+    """The step from `was` to `now` as `set` holds it; None when they are not short decimals.
 
-    decimal_digits written out: it runs for every float that moved in a cluster's frame.
+    Tries 0 to 7 places: the first at which both floats are exactly their digits divided by
+    the power of ten. It runs for every float that moved in a cluster's frame.
     """
-    old, new = repr(was), repr(now)
-    if "e" in old or "e" in new or "n" in old or "n" in new:
-        return None
-    old_whole, _, old_fraction = old.partition(".")
-    new_whole, _, new_fraction = new.partition(".")
-    old_places = 0 if old_fraction == "0" else len(old_fraction)
-    new_places = 0 if new_fraction == "0" else len(new_fraction)
-    places = old_places if old_places > new_places else new_places
-    if places > _MAX_PLACES:
-        return None
-    step = (int(new_whole + new_fraction[:new_places]) * _TENS[places - new_places]
-            - int(old_whole + old_fraction[:old_places]) * _TENS[places - old_places])
-    if not -_INT64 >> 3 <= step < _INT64 >> 3:
-        return None
-    return step << 3 | places
+    for places, scale in enumerate(_TENS):
+        new = round(now * scale) if -_EXACT < now < _EXACT else _EXACT
+        if -_EXACT < new < _EXACT and new / scale == now:
+            old = round(was * scale) if -_EXACT < was < _EXACT else _EXACT
+            if -_EXACT < old < _EXACT and old / scale == was:
+                return (new - old) << 3 | places
+    return None
 
 
 def after_step(was: float, step: int) -> float:
     """The float `step` (from float_step) leads to from `was`; DeltaError when it cannot."""
     places = step & 7
-    old = decimal_digits(was)
-    if old is None or old[1] > places:
-        raise DeltaError(f"a decimal step from {was!r}, which has more places than {places}")
-    return float(f"{old[0] * 10 ** (places - old[1]) + (step >> 3)}e-{places}")
+    scale = _TENS[places]
+    old = round(was * scale) if -_EXACT < was < _EXACT else _EXACT
+    if not (-_EXACT < old < _EXACT and old / scale == was):
+        raise DeltaError(f"a step of {places} places from {was!r}, which has more")
+    new = old + (step >> 3)
+    if not -_EXACT < new < _EXACT:
+        raise DeltaError(f"a step to {new} at {places} places, past a float's digits")
+    return new / scale
 
 
 class DeltaError(ValueError):
@@ -94,14 +81,9 @@ def encode_delta(base: list[Unit], units: list[Unit]) -> bytes | None:
             if new.values != old.values and not _diff(old, new, offset, changed):
                 replace.append([number, new.node])
         offset += len(old.values)
-    gaps: list[int] = []
-    values: list[Any] = []
-    last = 0
-    for positions, column in changed.values():
-        for position in positions:
-            gaps.append(position - last)
-            last = position
-        values.extend(column)
+    positions = [position for column in changed.values() for position in column[0]]
+    gaps = list(map(operator.sub, positions, [0, *positions[:-1]]))
+    values = [value for column in changed.values() for value in column[1]]
     return dumps_json({"leaves": offset, "units": len(base), "at": gaps, "set": values,
                        "replace": replace})
 
@@ -114,21 +96,23 @@ def _diff(old: Unit, new: Unit, offset: int,
                                                   strict=True) if was != now]
     columns = columns_of(old)
     for index in indexes:
-        was, now = was_values[index], now_values[index]
+        now = now_values[index]
         kind = type(now)
-        if kind is int:
-            now -= was
-            if not -_INT64 <= now < _INT64:
-                return False
-        elif kind is float:
-            step = float_step(was, now)
+        if kind is float:
+            step = float_step(was_values[index], now)
             if step is not None:
                 now = step
+        elif kind is int:
+            now -= was_values[index]
+            if now >= _INT64 or now < -_INT64:
+                return False
         elif kind is bytes:  # a list of scalars, as its JSON
             now = loads_json(now)
-        positions, column = changed.setdefault(columns[index], ([], []))
-        positions.append(offset + index)
-        column.append(now)
+        entry = changed.get(columns[index])
+        if entry is None:
+            entry = changed[columns[index]] = ([], [])
+        entry[0].append(offset + index)
+        entry[1].append(now)
     return True
 
 
@@ -170,14 +154,17 @@ def _set_leaves(slots: Slots, positions: list[int], values: list[Any]) -> None:
         old = container[key]
         kind = type(old)
         given = type(value)
-        if kind is float and given is int:
+        if given is kind:
+            if kind is int:
+                value += old
+            elif kind is list and not all(type(item) in SCALAR_TYPES for item in value):
+                raise DeltaError(f"leaf {position} cannot change from a list of scalars to "
+                                 "one of containers")
+        elif kind is float and given is int:
             value = after_step(old, value)
-        elif given is not kind or (kind is list and not all(
-                type(item) in SCALAR_TYPES for item in value)):
+        else:
             raise DeltaError(f"leaf {position} cannot change from a {kind.__name__} to a "
                              f"{given.__name__}")
-        elif kind is int:
-            value += old
         container[key] = value
 
 

@@ -28,7 +28,7 @@ from typing import Any
 
 from allsmi_py.model import ClusterSnapshot, NodeSnapshot
 from allsmi_py.recording.delta import apply_delta
-from allsmi_py.recording.flatten import Slots, slots_of
+from allsmi_py.recording.flatten import Slots, collector_paused, slots_of
 from allsmi_py.recording.format import (
     DELTA_HEAD,
     FRAME_KINDS,
@@ -183,9 +183,9 @@ class Recording:
         """Frame `index` as JSON; DamagedRecord when its bytes (or a base's) are damaged."""
         if self.header.schema_version == 1:
             return self._version_1_json(index)
-        with self._lock:
+        with self._lock, collector_paused():
             decoded, body = self._decode(index)
-        return body if body is not None else dumps_json(decoded.document)
+            return body if body is not None else dumps_json(decoded.document)
 
     def snapshot(self, index: int) -> Snapshot:
         """Frame `index` decoded; DamagedRecord (naming the frames) when it cannot be."""
@@ -196,9 +196,10 @@ class Recording:
         except ValueError as exc:  # DamagedRecord is one
             raise self._damaged(index, index, exc) from None
         try:
-            if self.header.kind == "local":
-                return NodeSnapshot.from_json(body)
-            return decode_json_as(ClusterSnapshot, body)
+            with collector_paused():
+                if self.header.kind == "local":
+                    return NodeSnapshot.from_json(body)
+                return decode_json_as(ClusterSnapshot, body)
         except ValueError as exc:
             raise self._damaged(index, index, exc) from None
 

@@ -197,8 +197,9 @@ GOOD = {"leaves": 7, "units": 3, "at": [0], "set": [8], "replace": []}
     ({"at": [True]}, "not an integer"),
     ({"at": [2], "set": ["x"]}, "cannot change from a int to a str"),
     ({"at": [3], "set": [2.0]}, None),  # float to float: the value itself
-    ({"at": [3], "set": [8]}, "more places"),  # a decimal step of 0 places from 2.5
-    ({"at": [2], "set": [[1, [2]]]}, "cannot change"),  # a leaf turned into a container
+    ({"at": [3], "set": [8]}, "which has more"),  # a step of 0 places from 2.5
+    ({"at": [6], "set": [2**62 + 1]}, "past a float"),  # 0.5 plus 2**59 tenths
+    ({"at": [2], "set": [[1, [2]]]}, "cannot change"),  # a leaf turned into a list
     ({"at": None}, "at, set or replace missing"),
     ({"replace": [[0, {}]]}, "not \\[number, object\\]"),
     ({"replace": [[3, {}]]}, "not \\[number, object\\]"),

@@ -15,7 +15,6 @@ from allsmi_py.recording.delta import (
     DeltaError,
     after_step,
     apply_delta,
-    decimal_digits,
     encode_delta,
     float_step,
 )
@@ -156,25 +155,43 @@ def test_a_float_that_is_not_finite_is_null_as_in_the_keyframe() -> None:
 
 
 @pytest.mark.parametrize(("was", "now"), [(182.25, 181.91), (0.1, 0.2), (-3.5, 2.0),
-                                          (31984373.288, 31990000.0), (1.0, 1234567.1234567)])
+                                          (31984373.288, 31990000.0), (1.0, 1234567.1234567),
+                                          (1e-7, 1.0), (0.0, -2.5)])
 def test_a_decimal_step_leads_to_exactly_the_float(was: float, now: float) -> None:
     step = float_step(was, now)
     assert step is not None and after_step(was, step) == now
 
 
-@pytest.mark.parametrize(("was", "now"), [(1e-7, 1.0), (1.0, 1e16), (0.30000000000000004, 0.1),
-                                          (1.5, 1.12345678)])
+def test_the_step_is_the_difference_of_the_digits() -> None:
+    assert float_step(182.25, 181.91) == -34 * 8 + 2
+    assert float_step(38.5, 53.3) == 148 * 8 + 1
+
+
+@pytest.mark.parametrize(("was", "now"), [(1.0, 1e16), (0.30000000000000004, 0.1),
+                                          (1.5, 1.12345678), (1e300, 1.0), (1.0, -1e300),
+                                          (5e-324, 1.0)])
 def test_floats_without_a_short_decimal_are_written_whole(was: float, now: float) -> None:
     assert float_step(was, now) is None
 
 
-def test_decimal_digits_are_the_shortest_repr() -> None:
-    assert decimal_digits(181.91) == (18191, 2)
-    assert decimal_digits(-0.5) == (-5, 1)
-    assert decimal_digits(3.0) == (3, 0)
-    assert decimal_digits(1e-05) is None
+@given(FLOATS, FLOATS)
+def test_a_step_when_there_is_one_is_exact(was: float, now: float) -> None:
+    step = float_step(was, now)
+    if step is not None:
+        assert math.copysign(1.0, after_step(was, step)) == math.copysign(1.0, now) or now == 0
+        assert after_step(was, step) == now
 
 
-def test_a_step_from_a_float_with_more_places_is_refused() -> None:
-    with pytest.raises(DeltaError, match="more places"):
-        after_step(0.125, 8 * 5 + 1)
+@pytest.mark.parametrize(("was", "step", "match"), [(0.125, 8 * 5 + 1, "which has more"),
+                                                    (1e300, 8, "which has more"),
+                                                    (1.0, 2**60 << 3, "past a float")])
+def test_a_step_that_cannot_be_taken_is_refused(was: float, step: int, match: str) -> None:
+    with pytest.raises(DeltaError, match=match):
+        after_step(was, step)
+
+
+def test_a_list_of_scalars_cannot_become_a_list_of_containers() -> None:
+    document = {"devices": [{"r": ["x"]}]}
+    body = dumps_json({"leaves": 1, "units": 2, "at": [0], "set": [[{"a": 1}]], "replace": []})
+    with pytest.raises(DeltaError, match="one of containers"):
+        apply_delta(document, slots_of(document), body)
