@@ -10,6 +10,7 @@ from allsmi_py.exporter.render import render_prometheus
 from allsmi_py.host import base_frequency_mhz
 from allsmi_py.model import CpuReading, HostReading, NodeSnapshot
 from allsmi_py.remote.parse import parse_node_text
+from mock_server.host import APPLE, SERVER, HostSimulator
 
 CPU0 = "sys/devices/system/cpu/cpu0"
 
@@ -79,3 +80,10 @@ def test_an_all_smi_nodes_frequency_is_read_as_the_base_clock() -> None:
     host = parse_node_text(body).host
     assert host is not None
     assert host.cpu.frequency_base_mhz == 2400.0 and host.cpu.frequency_mhz is None
+
+
+def test_the_mock_servers_hosts_state_a_base_clock_where_the_real_ones_do() -> None:
+    server = HostSimulator(SERVER, "seed", 0.0).reading().cpu
+    assert server.frequency_base_mhz == 2750.0  # EPYC 9454: 2.75 GHz base, 3.8 GHz boost
+    assert server.frequency_mhz is not None
+    assert HostSimulator(APPLE, "seed", 0.0).reading().cpu.frequency_base_mhz is None
