@@ -2,7 +2,8 @@
 
 Facts from all-smi's source (lablup/all-smi b92ea0a):
 - A process's `device_uuid` label is whatever its reader put there: the Furiosa reader writes
-  the `furiosa-smi ps` device name (`npu0`), never the device's UUID; all-smi's own view keys
+  the `furiosa-smi ps` device name (`npu0`), Rebellions' reader its device name too, Jetson's
+  `JetsonGPU`, never the device's UUID; all-smi's own view keys
   processes by `gpu_index` (falling back to `device_id`). So a process whose `device_uuid`
   names no device is attached by that index, where exactly one device has it.
 - `all_smi_process_start_time_seconds` is what the reader's start time parses to: sysinfo's
