@@ -163,3 +163,16 @@ def test_hostile_start_time_samples() -> None:
         snap = parse_node_text(body)
         assert snap.devices[0].processes[0].started_at_s is None, value
         assert [b.name for b in snap.backends] == ["remote"], value  # counted as dropped
+
+
+def test_all_smi_jetson_processes_attach_by_index() -> None:
+    labels = ('gpu="NVIDIA Jetson AGX Orin", instance="orin-3", gpu_uuid="JETSON-ORIN-3", '
+              'gpu_index="0"')
+    process = ('pid="5120", name="python3", user="nvidia", device_id="0", gpu_index="0", '
+               'device_uuid="JetsonGPU", command="python3 detect.py"')
+    body = (f"all_smi_gpu_utilization{{{labels}}} 61\n"
+            f"all_smi_process_memory_used_bytes{{{process}}} 1073741824\n"
+            f"all_smi_process_start_time_seconds{{{process}}} 1764751823\n")
+    (device,) = parse_node_text(body).devices
+    (proc,) = device.processes
+    assert (proc.pid, proc.gpu_memory_bytes, proc.started_at_s) == (5120, 2**30, 1764751823.0)
