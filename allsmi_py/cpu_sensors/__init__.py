@@ -13,11 +13,15 @@ from dataclasses import dataclass
 
 from allsmi_py.cpu_sensors.rapl import PowerMeter
 from allsmi_py.cpu_sensors.sysfs import ByteReader, SysfsTree, read_capped
-from allsmi_py.cpu_sensors.temperatures import package_temperatures_c
+from allsmi_py.cpu_sensors.temperatures import find_package_sensors, read_temperatures_c
 from allsmi_py.cpu_sensors.topology import cpu_frequencies_mhz, cpu_packages
 from allsmi_py.model import CpuSocketReading
 
-__all__ = ["CpuSensors", "SocketsReading"]
+__all__ = ["CLOCK_REFRESH_S", "CpuSensors", "SocketsReading"]
+
+CLOCK_REFRESH_S = 1.0
+"""Clocks are read again at most this often: one file per logical CPU is the costly part
+(256 CPUs at a 0.25 s refresh would be a thousand reads a second)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,14 +47,25 @@ class CpuSensors:
         self._tree = SysfsTree(root, reader)
         self._packages = cpu_packages(self._tree)  # CPUs do not change sockets while we run
         self._cpus = sorted(self._packages)
+        self._thermal = find_package_sensors(self._tree)
+        self._clock = clock
+        self._clocks: dict[int, float] = {}
+        self._clocks_at: float | None = None
         self._power = PowerMeter(self._tree, clock)
         self._power.read()  # the baseline, so the first reading already has a figure
+
+    def _current_clocks(self) -> dict[int, float]:
+        now = self._clock()
+        if self._clocks_at is None or not 0 <= now - self._clocks_at < CLOCK_REFRESH_S:
+            self._clocks = cpu_frequencies_mhz(self._tree, self._cpus)
+            self._clocks_at = now
+        return self._clocks
 
     def read(self, per_core_pct: Sequence[float]) -> SocketsReading:
         """This tick's sockets; `per_core_pct` is psutil's per-CPU list (online CPUs in order)."""
         power = self._power.read()
-        temps = package_temperatures_c(self._tree)
-        clocks = cpu_frequencies_mhz(self._tree, self._cpus)
+        temps = read_temperatures_c(self._tree, self._thermal)
+        clocks = self._current_clocks()
         ids = sorted(set(self._packages.values()) | set(temps) | set(power.watts))
         # psutil lists the online CPUs in order, as the topology folders do; a CPU going
         # offline while we run makes the two disagree, and then no per-socket share is given.

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from allsmi_py.cpu_sensors import CpuSensors
+from allsmi_py.cpu_sensors import CLOCK_REFRESH_S, CpuSensors
 from allsmi_py.cpu_sensors.rapl import NO_COUNTER
 from allsmi_py.cpu_sensors.sysfs import read_capped
 from allsmi_py.model import CpuSocketReading
@@ -161,3 +161,15 @@ def test_reads_are_capped(tmp_path: Path) -> None:
 
     CpuSensors(str(FIXTURES / "intel_2socket"), reader=reader).read([0.0] * 8)
     assert asked and max(asked) <= 64 * 1024
+
+
+def test_clocks_are_read_again_once_a_refresh_interval_has_passed(tmp_path: Path) -> None:
+    root, clock = tree(tmp_path, "amd_1socket"), Clock()
+    sensors = CpuSensors(str(root), clock=clock)
+    assert sensors.read([0.0] * 8).sockets[0].frequency_mhz == 3300.0
+    for cpu in range(8):
+        write(root, f"sys/devices/system/cpu/cpu{cpu}/cpufreq/scaling_cur_freq", "1500000")
+    clock.now += CLOCK_REFRESH_S / 2
+    assert sensors.read([0.0] * 8).sockets[0].frequency_mhz == 3300.0  # not yet
+    clock.now += CLOCK_REFRESH_S
+    assert sensors.read([0.0] * 8).sockets[0].frequency_mhz == 1500.0
