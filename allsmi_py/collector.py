@@ -5,6 +5,7 @@ backend (and one for the host), waits for them until the deadline, builds a `Nod
 swaps `latest` and hands it to every subscriber. A backend that hangs is marked
 `error: timed out` and is not asked again until its stuck read returns; a backend that
 raises becomes its status. This module is the one place where backend exceptions are caught.
+Every reading, the host's too, passes the plausibility guard (plausible.py) on its way in.
 
 Used as a context manager it closes the backends on exit; iterating it ticks in the caller's
 thread, a snapshot now and one every interval (the library's `allsmi_py.Collector`).
@@ -24,6 +25,7 @@ from allsmi_py import __version__
 from allsmi_py.backend import Backend
 from allsmi_py.errors import BackendUnavailable
 from allsmi_py.model import BackendStatus, DeviceReading, HostReading, NodeSnapshot
+from allsmi_py.plausible import guard
 
 Subscriber = Callable[[NodeSnapshot], None]
 C = TypeVar("C", bound="Collector")
@@ -233,7 +235,7 @@ class Collector:
             device_count=len(readings),
             last_ok_at_s=slot.last_ok_at_s,
         )
-        return status, list(readings)
+        return status, [guard(reading) for reading in readings]
 
     def _finish_host(self, deadline: float) -> HostReading | None:
         job = self._host_job
@@ -242,4 +244,4 @@ class Collector:
         self._host_job = None
         if job.error is not None or not isinstance(job.result, HostReading):
             return None
-        return job.result
+        return guard(job.result)

@@ -245,6 +245,7 @@ class HostReading:
     runtime_environment: str | None = None  # "Docker", "Kubernetes", ... when detected
     os_name: str | None = None
     kernel: str | None = None
+    problems: tuple[str, ...] = ()  # values refused as implausible this tick (plausible.py)
 
 
 @dataclass(frozen=True, slots=True)

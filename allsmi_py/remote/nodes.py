@@ -3,11 +3,14 @@
 Each decoder raises only its declared errors: NotOurs or BadSnapshot for JSON, ParseError
 for text. What they return holds only values within their fields' bounds and strings safe to
 show (checked.py, parse.py); what was refused is noted in the snapshot's "remote" status.
+Then every reading passes the plausibility guard a local collector applies (plausible.py):
+an all-smi node's 4294967295 W becomes None and a line in the device's `problems`.
 """
 
 from __future__ import annotations
 
 from allsmi_py.model import NodeSnapshot, has_snapshot_marker
+from allsmi_py.plausible import guard_snapshot
 from allsmi_py.remote.checked import checked_snapshot
 from allsmi_py.remote.exposition import ParseError
 from allsmi_py.remote.parse import parse_node_text
@@ -31,9 +34,9 @@ def snapshot_from_json(body: bytes) -> NodeSnapshot:
         snapshot = NodeSnapshot.from_json(body)
     except ValueError as exc:
         raise BadSnapshot(str(exc)) from None
-    return checked_snapshot(snapshot)
+    return guard_snapshot(checked_snapshot(snapshot))
 
 
 def snapshot_from_text(body: bytes, address: str) -> NodeSnapshot:
     """A Prometheus exposition to a NodeSnapshot; ParseError when it is unreadable."""
-    return parse_node_text(body, fallback_hostname=address)
+    return guard_snapshot(parse_node_text(body, fallback_hostname=address))
