@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 from allsmi_py.model import DeviceReading
 from allsmi_py.needs import Need
+from allsmi_py.topology import Topology
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +97,11 @@ class Backend(ABC):
     def status_message(self) -> str:
         """A short note for the backend's status line when all is well (e.g. data source)."""
         return ""
+
+    def topology(self) -> Topology | None:
+        """How this backend's devices are joined (NvLink, PCIe, NUMA), or None when it
+        cannot say. Asked after every read, so it must be cheap: read once and keep it."""
+        return None
 
     def __enter__(self) -> Backend:
         self.open()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
@@ -25,6 +25,7 @@ from allsmi_py import __version__
 from allsmi_py.backend import Backend
 from allsmi_py.errors import BackendUnavailable
 from allsmi_py.model import BackendStatus, DeviceReading, HostReading, NodeSnapshot
+from allsmi_py.topology import Topology
 from allsmi_py.plausible import guard
 
 Subscriber = Callable[[NodeSnapshot], None]
@@ -71,6 +72,18 @@ def _start(target: Callable[[], Any], name: str) -> _Job:
 
     threading.Thread(target=work, name=name, daemon=True).start()
     return job
+
+
+def _first_topology(backends: Iterable[Backend]) -> Topology | None:
+    """The first topology a backend knows; one that raises has none (and is not asked why)."""
+    for backend in backends:
+        try:
+            topology = backend.topology()
+        except Exception:  # noqa: BLE001 - a third-party backend's bug must not stop a tick
+            continue
+        if isinstance(topology, Topology):
+            return topology
+    return None
 
 
 class Collector:
@@ -199,6 +212,7 @@ class Collector:
             host=host,
             backends=tuple(statuses),
             version=__version__,
+            topology=_first_topology(s.backend for s in active),
         )
 
     def _finish(self, slot: _Slot, deadline: float) -> tuple[BackendStatus, list[DeviceReading]]:

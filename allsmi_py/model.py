@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from allsmi_py.serialize import decode_json_as, dumps_json, from_plain, to_plain
+from allsmi_py.topology import Topology
 
 SNAPSHOT_FORMAT = "allsmi-py/snapshot/1"
 """Marker in every serialized NodeSnapshot, so remote mode can tell ours from all-smi's JSON."""
@@ -270,6 +271,7 @@ class NodeSnapshot:
     host: HostReading | None = None
     backends: tuple[BackendStatus, ...] = ()
     version: str | None = None  # allsmi-py version that produced it
+    topology: Topology | None = None  # how the devices are joined (topology.py), when known
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict carrying the SNAPSHOT_FORMAT marker."""

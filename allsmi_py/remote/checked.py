@@ -7,7 +7,9 @@ checks with the bounds the /metrics parser uses (values.py) and the same cleaner
   required one drops its item (a process whose pid is out of range, a device whose index
   is); a time stamp of the snapshot itself out of range becomes the time of receipt;
 - a tuple of numbers with one out of range becomes empty (dropping one would shift the rest);
-- a string, tuple of strings or str -> str mapping is cleaned.
+- a string, tuple of strings or str -> str mapping is cleaned;
+- a topology with more devices or links than topology.py admits is dropped whole, and one
+  with links to unknown devices or unknown paths loses those links (`topology.sanitized`).
 
 Each class gets one function, generated once from its type hints, that reads every field
 once and returns the object itself when nothing is wrong, which is almost always: the walk
@@ -27,6 +29,7 @@ from typing import Any
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.remote.text import MAX_TEXT, clean_text, is_clean
 from allsmi_py.remote.values import Dropped, bound_for, numeric_kind
+from allsmi_py.topology import sanitized
 
 Check = Callable[[Any, Dropped], Any]
 DROP = object()  # returned by a check for an item that cannot be kept
@@ -40,6 +43,16 @@ def checked_snapshot(snapshot: NodeSnapshot) -> NodeSnapshot:
     if not _TAKEN.admits(snapshot.taken_at_s):
         dropped.add("taken_at_s", snapshot.taken_at_s)
         snapshot = dataclasses.replace(snapshot, taken_at_s=time.time())
+    if snapshot.topology is not None:
+        # before the walk: an oversized topology is refused whole, not checked link by link
+        topology = sanitized(snapshot.topology)
+        if topology is not snapshot.topology:
+            sent = snapshot.topology
+            if topology is None:
+                dropped.add("topology_devices", len(sent.devices))
+            else:
+                dropped.add("topology_links", len(sent.links) - len(topology.links))
+            snapshot = dataclasses.replace(snapshot, topology=topology)
     out = check_for(NodeSnapshot)(snapshot, dropped)
     note = dropped.note()
     if note is not None:
