@@ -25,8 +25,8 @@ from allsmi_py import __version__
 from allsmi_py.backend import Backend
 from allsmi_py.errors import BackendUnavailable
 from allsmi_py.model import BackendStatus, DeviceReading, HostReading, NodeSnapshot
-from allsmi_py.topology import Topology
 from allsmi_py.plausible import guard
+from allsmi_py.topology import Topology
 
 Subscriber = Callable[[NodeSnapshot], None]
 C = TypeVar("C", bound="Collector")

@@ -82,6 +82,7 @@ class SimNode:
                 self.host.reading(),
                 (status,),
                 __version__,
+                self.backend.topology(),
             )
             self._replies.clear()
         return self._snapshot

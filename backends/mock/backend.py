@@ -10,8 +10,10 @@ from collections.abc import Callable
 
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.model import DeviceReading
+from allsmi_py.topology import Topology
 from backends.mock.profiles import PROFILES, parse_spec
 from backends.mock.simulator import DeviceSimulator
+from backends.mock.topology import simulated_topology
 
 # Signals whose default action leaves a process running (signal(7): stop, continue, ignore).
 SURVIVED_SIGNALS = frozenset({
@@ -45,6 +47,7 @@ class MockBackend(Backend, name="mock", vendor="Mock",
                 index = len(self._devices)
                 self._devices.append(
                     DeviceSimulator(profile, index, f"{self.seed}:{node}:{index}", start))
+        self._topology = simulated_topology(self._devices)  # the devices never change
         self._last_read: float | None = None
         # pids the UI ended, applied by the reading thread before its next reading
         self._ending: set[int] = set()
@@ -95,6 +98,10 @@ class MockBackend(Backend, name="mock", vendor="Mock",
         if ending:
             for device in self._devices:
                 device.end_jobs(ending)
+
+    def topology(self) -> Topology | None:
+        """The simulated board's NvLink/PCIe topology (backends/mock/topology.py)."""
+        return self._topology
 
     def status_message(self) -> str:
         """Say what is simulated."""

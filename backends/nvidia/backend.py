@@ -20,11 +20,13 @@ from allsmi_py.needs import (
     PciDevice,
     PythonPackage,
 )
+from allsmi_py.topology import Topology
 from backends.nvidia.device import FieldValues, read_device
 from backends.nvidia.identity import Identity, read_identity, system_details
 from backends.nvidia.mig import mig_enabled, read_mig_instances
 from backends.nvidia.nvml import GpuLost, NvmlSession
 from backends.nvidia.processes import HostProcesses, ProcessReader
+from backends.nvidia.topology import read_topology
 
 # Where distributions and the NVIDIA container toolkit put the library; find_library() is
 # the slower fallback (it runs ldconfig).
@@ -76,6 +78,8 @@ class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", needs=NEEDS, requir
         self._lost: dict[int, str] = {}
         self._fields = FieldValues()
         self._processes = ProcessReader(HostProcesses())
+        self._topology: Topology | None = None
+        self._topology_of: tuple[Any, ...] | None = None  # the device set it was read for
 
     @classmethod
     def available(cls) -> Availability:
@@ -133,7 +137,32 @@ class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", needs=NEEDS, requir
         self._processes.host.begin_tick()
         readings = [self._read_one(i) for i in range(len(self._identities))]
         self._processes.host.end_tick()
+        self._refresh_topology(readings)
         return readings
+
+    def _refresh_topology(self, readings: list[DeviceReading]) -> None:
+        """Read the topology again only when the set of GPUs changed (one was lost)."""
+        device_set = tuple((i.uuid, i.index in self._lost) for i in self._identities)
+        if device_set == self._topology_of:
+            return
+        assert self._session is not None
+        handles = [None if i in self._lost else h for i, h in enumerate(self._handles)]
+        try:
+            self._topology = read_topology(
+                self._session, handles,
+                [i.details.get("pci_bus_id") for i in self._identities],
+                [i.uuid for i in self._identities],
+                {r.index: next((link.bandwidth_mb_s for link in r.nvlinks
+                                if link.active and link.bandwidth_mb_s), None)
+                 for r in readings})
+        except GpuLost:
+            self._topology = None  # the lost GPU is marked by the next read: ask again then
+            return
+        self._topology_of = device_set
+
+    def topology(self) -> Topology | None:
+        """The GPUs' NvLink and PCIe topology, read when the set of GPUs last changed."""
+        return self._topology
 
     def _read_one(self, index: int) -> DeviceReading:
         identity = self._identities[index]
@@ -176,6 +205,7 @@ class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", needs=NEEDS, requir
             self._session.close()
         self._session = None
         self._handles, self._identities, self._lost = [], [], {}
+        self._topology, self._topology_of = None, None
 
     def status_message(self) -> str:
         """The data source and driver, for the status line."""
