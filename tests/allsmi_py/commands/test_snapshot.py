@@ -106,14 +106,13 @@ def test_list_mock_and_list_backends(capsys: pytest.CaptureFixture[str]) -> None
     assert "nvidia" in out and "needs:" in out
 
 
-def test_one_reading_takes_well_under_300_ms_after_start_up() -> None:
-    code = ("import time, io, contextlib\nfrom allsmi_py.cli import main\n"
-            "t = time.perf_counter()\n"
+def test_a_reading_loads_no_ui_network_or_exporter_module() -> None:
+    """What keeps `allsmi snapshot` quick (timed in tests/benchmarks/bench_snapshot_startup.py):
+    one reading never imports the TUI, the HTTP clients or the exporter's server."""
+    code = ("import io, contextlib, sys\nfrom allsmi_py.cli import main\n"
             "with contextlib.redirect_stdout(io.StringIO()):\n    main(['snapshot'])\n"
-            "print(time.perf_counter() - t)")
-    timings = []
-    for _ in range(3):
-        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                             cwd=ROOT, check=True)
-        timings.append(float(out.stdout.strip().splitlines()[-1]))
-    assert min(timings) < 0.3, timings
+            "print(' '.join(sorted(m for m in ('textual', 'rich', 'aiohttp', 'httpx', 'uvicorn',"
+            " 'asyncssh', 'zstandard', 'prometheus_client') if m in sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         cwd=ROOT, check=True)
+    assert out.stdout.strip().splitlines()[-1:] in ([], [""]), out.stdout
