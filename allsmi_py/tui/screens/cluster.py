@@ -1,4 +1,5 @@
-"""The cluster view: overview, node grid, lost nodes, and tabs (All devices, Node, Users)."""
+"""The cluster view: overview, node grid, lost nodes, and tabs (All devices, Node, Users,
+Topology)."""
 
 from __future__ import annotations
 
@@ -24,16 +25,18 @@ from allsmi_py.tui.widgets.cluster_overview import (
 )
 from allsmi_py.tui.widgets.device_table import DeviceTable, UsersTable
 from allsmi_py.tui.widgets.line_table import LineTable
-from allsmi_py.tui.widgets.node_detail import NodeDetail
+from allsmi_py.tui.widgets.node_detail import NO_NODE, NodeDetail
 from allsmi_py.tui.widgets.node_grid import NodeGrid
+from allsmi_py.tui.widgets.topology import NO_TOPOLOGY, TopologyView
 
 if TYPE_CHECKING:
     from allsmi_py.tui.cluster_app import ClusterApp
     from allsmi_py.tui.cluster_model import ClusterState
 
-TABS = ("tab-all", "tab-node", "tab-users")
+TABS = ("tab-all", "tab-node", "tab-users", "tab-topology")
 # What takes the keys in each tab: the Node tab's scroll container, so ↓ PgDn End move it.
-TAB_FOCUS = {"tab-all": "#device-table", "tab-node": "#node-scroll", "tab-users": "#users-table"}
+TAB_FOCUS = {"tab-all": "#device-table", "tab-node": "#node-scroll", "tab-users": "#users-table",
+             "tab-topology": "#topology-scroll"}
 FILTER_HINT = "filter: node or device words, -word, util>50 temp>=80 mem>90 power>300, a | b"
 
 
@@ -50,6 +53,7 @@ class ClusterScreen(MonitorScreen):
         Binding("right_square_bracket", "tab(1)", "Next tab"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False),
         Binding("V", "show_tab('tab-users')", "Users", show=False),
+        Binding("o", "show_tab('tab-topology')", "Topology", show=False),
         Binding("a,A", "toggle_alerts", "Alerts"),
         Binding("m", "toggle_mute", "Mute"),
         Binding("escape", "escape", "Close", show=False),
@@ -79,6 +83,9 @@ class ClusterScreen(MonitorScreen):
                     yield NodeDetail(id="node-detail")
                 with TabPane("Users", id="tab-users"):
                     yield UsersTable(id="users-table")
+                with TabPane("Topology", id="tab-topology"), VerticalScroll(
+                        id="topology-scroll"):
+                    yield TopologyView(id="topology-tab")
             yield Input(placeholder=FILTER_HINT, id="filter")
             yield AlertPanel(id="alerts")
             yield Footer()
@@ -161,12 +168,20 @@ class ClusterScreen(MonitorScreen):
             self.query_one("#node-detail", NodeDetail).show(
                 self._selected_node(state), state.cluster.taken_at_s, self.monitor.history,
                 self.monitor.thresholds)
+        elif active == "tab-topology":
+            self._show_topology(state)
         elif active == "tab-users":
             users, reporting, live = state.users or user_usage(state.cluster)
             table = self.query_one("#users-table", UsersTable)
             table.set_rows(users)
             table.border_title = (f"Users: {len(users)} · process data from {reporting} of "
                                   f"{live} live nodes")
+
+    def _show_topology(self, state: ClusterState) -> None:
+        node = self._selected_node(state)
+        view = self.query_one("#topology-tab", TopologyView)
+        view.show(None if node is None else node.snapshot,
+                  placeholder=NO_NODE if node is None else NO_TOPOLOGY)
 
     def _selected_node(self, state: ClusterState) -> ClusterNode | None:
         if self.selected is None:

@@ -45,6 +45,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("", "another user's process needs root; --readonly (local.readonly) removes k K I s"),
     ("Tab", "move focus between the device cards and the process table"),
     ("a  A", "show or hide the alert history"),
+    ("o", "topology: devices by NUMA node and PCIe switch, NvLinks, the topo -m matrix"),
     ("T", "switch between dark and light theme"),
 )
 
@@ -61,7 +62,8 @@ CLUSTER_KEYS: tuple[tuple[str, str], ...] = (
     ("", "conditions: util>50 mem>90 temp>=80 power>300 (> >= < <= = !=)"),
     ("", "every term must match; -word excludes; a | b keeps devices matching either"),
     ("", "a device not reporting a field never matches a condition on it"),
-    ("[  ]", "previous / next tab: All devices, Node, Users"),
+    ("[  ]", "previous / next tab: All devices, Node, Users, Topology"),
+    ("o", "Topology tab: the open node's NUMA nodes, PCIe switches, NvLinks and matrix"),
     ("V", "Users tab: who holds which GPUs across the cluster"),
     ("Enter", "on a device row or a node in the grid: open that node in the Node tab"),
     ("click", "a node in the grid opens it; a double click on a row opens its node"),

@@ -20,6 +20,7 @@ from allsmi_py.process_actions import (
 )
 from allsmi_py.tui.screens.base import MonitorScreen
 from allsmi_py.tui.screens.confirm_signal import ConfirmSignalScreen
+from allsmi_py.tui.screens.topology import TopologyScreen
 from allsmi_py.tui.widgets.alerts import AlertPanel
 from allsmi_py.tui.widgets.devices import DeviceGrid
 from allsmi_py.tui.widgets.header import HeaderBar
@@ -59,6 +60,7 @@ class LocalScreen(MonitorScreen):
         *(Binding(key, f"sort('{column}')", label, show=column == "gpu_mem")
           for key, column, label in SORT_KEYS),
         Binding("a,A", "toggle_alerts", "Alerts"),
+        Binding("o", "topology", "Topology", show=False),
         Binding("escape", "close_panel", "Close", show=False),
         # Whatever has focus, ←/→ scroll the process table (the widest thing on screen).
         Binding("left", "scroll_processes(-1)", "Scroll", show=False),
@@ -128,6 +130,10 @@ class LocalScreen(MonitorScreen):
     def action_toggle_alerts(self) -> None:
         """Show or hide the alert history."""
         self.toggle_class("-alerts-open")
+
+    def action_topology(self) -> None:
+        """Open the topology panel: NUMA nodes, PCIe switches, NvLinks, the topo -m matrix."""
+        self.app.push_screen(TopologyScreen(self.monitor.snapshot))
 
     def action_close_panel(self) -> None:
         """Esc closes the filter or signal bar, then the alert history, then clears the filter."""
