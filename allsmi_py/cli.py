@@ -102,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         # `config validate` reads a broken file itself, to report every problem in it.
         needs_config = getattr(module, "needs_config", None)
         config = load_config(top.config) if needs_config is None or needs_config(args) else None
+        for note in config.notes if config is not None else ():
+            print(note, file=sys.stderr)  # what all-smi's config.toml / ALL_SMI_* gave
         return int(module.run(args, config))
     except (ConfigError, UsageError) as exc:
         print(f"allsmi: error: {exc}", file=sys.stderr)
