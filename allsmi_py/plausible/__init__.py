@@ -17,9 +17,11 @@ entry in rules.py's `_EXPLICIT` (tests/allsmi_py/test_plausible.py fails until i
     _w                      0 to 2000 W; power_w up to max(2000, 1.5 x the largest limit)
     _mhz                    0 to 50000 MHz; a clock up to 1.2 x its max clock when known
     _rpm                    0 to 50000
-    _bytes                  0 to 2**60; used/free/reserved up to their total when known
+    _bytes                  0 to 2**60 (disks); a device's 2**44, the host's RAM and swap 2**50;
+                            used/free/reserved up to their total when known
     _bytes_per_s            0 to 2**40 (1 TB/s; PCIe 7 x16 is a quarter of that)
-    _j, _s                  0 to 2**63 (counters, durations, Unix times)
+    _j                      0 to 1e15 J (NVML's 2**64-1 mJ, 1.8e16 J, is refused)
+    _s                      0 to 1e10 s (durations and Unix times; milliseconds are refused)
     bool                    True or False, nothing else
     index, *_index, pid     not checked: they name the reading, they are not measured
     counts, ids, P-states   see rules.py

@@ -25,7 +25,6 @@ from allsmi_py.model import (
 
 SENTINELS = frozenset({-1, 0xFFFF, 0x7FFF_FFFF, 0xFFFF_FFFF, 2**63 - 1, 2**64 - 1})
 POWER_NO_LIMIT_W = 2000.0  # the largest board today (MI355X, B300) draws 1400 W
-COUNTER_LIMIT = float(2**63)
 
 Lookup = Callable[[str], Any]
 _NUMBER_TYPES = (int, float)  # exact types: a bool is no number here
@@ -88,9 +87,11 @@ TEMPERATURE_C = Rule(float, -40.0, 200.0)
 WATTS = Rule(float, 0.0, POWER_NO_LIMIT_W)
 MHZ = Rule(float, 0.0, 50_000.0)
 RPM = Rule(float, 0.0, 50_000.0)
-BYTES = Rule(int, 0, 2**60)
+DISK_BYTES = 2**60  # an exabyte: any file system, a parallel one included
+BYTES = Rule(int, 0, DISK_BYTES)
 BYTES_PER_S = Rule(float, 0.0, 2.0**40)
-COUNTER = Rule(float, 0.0, COUNTER_LIMIT)
+ENERGY_J = Rule(float, 0.0, 1e15)  # 2 kW for 15,000 years; NVML's 2**64-1 mJ is 1.8e16 J
+SECONDS = Rule(float, 0.0, 1e10)  # durations and Unix times (the year 2286); ms are refused
 WHOLE_COUNTER = Rule(int, 0, 2**63 - 1)
 COUNT = Rule(int, 1, 2**20)  # cores, threads, sockets
 INSTANCE_ID = Rule(int, 0, 2**32 - 2)
@@ -105,13 +106,17 @@ _BY_SUFFIX: tuple[tuple[str, Rule], ...] = (  # longest suffix first
     ("_rpm", RPM),
     ("_c", TEMPERATURE_C),
     ("_w", WATTS),
-    ("_j", COUNTER),
-    ("_s", COUNTER),
+    ("_j", ENERGY_J),
+    ("_s", SECONDS),
 )
 
 
-def _of_total(total: str) -> Rule:
-    return Rule(int, 0, 2**60, against=(total,))
+DEVICE_BYTES = 2**44  # 16 TiB: a device's memory (B300: 288 GB); 0xFFFFFFFF MiB is 4 PiB
+HOST_BYTES = 2**50  # 1 PiB of RAM or swap
+
+
+def _of_total(total: str, high: int) -> Rule:
+    return Rule(int, 0, high, against=(total,))
 
 
 def _clock_of(max_field: str) -> Rule:
@@ -123,8 +128,9 @@ _LIMITS = ("power_limit_w", "power_limit_max_w", "power_limit_default_w")
 # Fields whose meaning the suffix misses, or that are capped by another field.
 _EXPLICIT: dict[type, dict[str, Rule | None]] = {
     DeviceReading: {
-        "memory_used_bytes": _of_total("memory_total_bytes"),
-        "memory_reserved_bytes": _of_total("memory_total_bytes"),
+        "memory_total_bytes": Rule(int, 0, DEVICE_BYTES),
+        "memory_used_bytes": _of_total("memory_total_bytes", DEVICE_BYTES),
+        "memory_reserved_bytes": _of_total("memory_total_bytes", DEVICE_BYTES),
         "power_limit_w": Rule(float, 0.0, 10_000.0),
         "power_limit_default_w": Rule(float, 0.0, 10_000.0),
         "power_limit_max_w": Rule(float, 0.0, 10_000.0),
@@ -147,11 +153,13 @@ _EXPLICIT: dict[type, dict[str, Rule | None]] = {
     MigInstanceReading: {
         "gpu_instance_id": INSTANCE_ID,
         "compute_instance_id": INSTANCE_ID,
-        "memory_used_bytes": _of_total("memory_total_bytes"),
+        "memory_total_bytes": Rule(int, 0, DEVICE_BYTES),
+        "memory_used_bytes": _of_total("memory_total_bytes", DEVICE_BYTES),
     },
     ProcessReading: {
         "pid": IDENTITY,
-        "gpu_memory_bytes": _of_total("memory_total_bytes"),  # the device's total
+        "gpu_memory_bytes": _of_total("memory_total_bytes", DEVICE_BYTES),  # the device's
+        "host_memory_bytes": Rule(int, 0, HOST_BYTES),
         "cpu_pct": Rule(float, 0.0, 100.0 * 65_536),  # 100 per logical CPU
     },
     CpuReading: {
@@ -163,15 +171,17 @@ _EXPLICIT: dict[type, dict[str, Rule | None]] = {
         "load_average_1m": Rule(float, 0.0, 1e6),
     },
     MemoryReading: {
-        **{name: _of_total("total_bytes")
+        "total_bytes": Rule(int, 0, HOST_BYTES),
+        "swap_total_bytes": Rule(int, 0, HOST_BYTES),
+        **{name: _of_total("total_bytes", HOST_BYTES)
            for name in ("used_bytes", "available_bytes", "free_bytes", "buffers_bytes",
                         "cached_bytes")},
-        "swap_used_bytes": _of_total("swap_total_bytes"),
-        "swap_free_bytes": _of_total("swap_total_bytes"),
+        "swap_used_bytes": _of_total("swap_total_bytes", HOST_BYTES),
+        "swap_free_bytes": _of_total("swap_total_bytes", HOST_BYTES),
     },
     DiskReading: {
-        "used_bytes": _of_total("total_bytes"),
-        "available_bytes": _of_total("total_bytes"),
+        "used_bytes": _of_total("total_bytes", DISK_BYTES),
+        "available_bytes": _of_total("total_bytes", DISK_BYTES),
     },
     HostReading: {},
 }

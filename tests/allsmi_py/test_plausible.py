@@ -148,6 +148,16 @@ def test_clocks_against_their_max_and_bytes_against_their_total() -> None:
     assert out.memory_reserved_bytes is None and out.memory_total_bytes == 8 * GIB
 
 
+def test_scaled_sentinels_fall_outside_their_units_range() -> None:
+    """A driver's all-ones word after the backend scaled it: mJ to J, MiB to bytes, KB/s."""
+    out = guard(device(energy_j=(2**64 - 1) / 1000, memory_total_bytes=0xFFFF_FFFF * 2**20,
+                       pcie_rx_bytes_per_s=0xFFFF_FFFF * 1024.0))
+    assert (out.energy_j, out.memory_total_bytes, out.pcie_rx_bytes_per_s) == (None, None, None)
+    assert guard(device(energy_j=3.2e11, memory_total_bytes=288 * 10**9)).problems == ()
+    started_ms = ProcessReading(pid=1, started_at_s=1.8e12)  # milliseconds, not seconds
+    assert guard(device(processes=(started_ms,))).processes[0].started_at_s is None
+
+
 def test_processes_and_mig_slices_are_guarded_against_their_device() -> None:
     mig = MigInstanceReading(uuid="MIG-1", memory_total_bytes=10 * GIB,
                              memory_used_bytes=11 * GIB, utilization_pct=0xFFFF_FFFF)

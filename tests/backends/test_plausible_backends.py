@@ -166,11 +166,12 @@ def test_a_sentinel_in_any_field_becomes_none_and_a_problem(
     cases: list[tuple[str, DeviceReading]] = []
     for name, (rule, sequence) in RULES[DeviceReading].items():
         bad = poisoned(getattr(base, name), sentinel, rule.kind)
-        cases.append((name, dataclasses.replace(base, **{name: (1.0, bad) if sequence else bad})))
+        changed: dict[str, Any] = {name: (1.0, bad) if sequence else bad}
+        cases.append((name, dataclasses.replace(base, **changed)))
     for name, (rule, _) in RULES[ProcessReading].items():
         process = base.processes[0] if base.processes else ProcessReading(pid=4242)
-        bad = dataclasses.replace(process, **{name: poisoned(None, sentinel, rule.kind)})
-        cases.append((f"processes[0].{name}", dataclasses.replace(base, processes=(bad,))))
+        bad_process = dataclasses.replace(process, **{name: poisoned(None, sentinel, rule.kind)})
+        cases.append((f"processes[0].{name}", dataclasses.replace(base, processes=(bad_process,))))
     for name, (rule, _) in RULES[MigInstanceReading].items():
         mig = base.mig_instances[0] if base.mig_instances else MigInstanceReading(uuid="MIG-x")
         bad_mig = dataclasses.replace(mig, **{name: poisoned(None, sentinel, rule.kind)})
@@ -200,7 +201,8 @@ def test_nvml_answering_sentinels_is_caught_at_the_collector(
         memory_temperature=0xFFFF_FFFF, power_usage_mw=0xFFFF_FFFF,
         power_average_mw=0xFFFF_FFFF, fan_pct=(0xFFFF_FFFF,), fan_rpm=0xFFFF_FFFF,
         clocks=dict.fromkeys(h100(0).clocks, 0xFFFF_FFFF), encoder=0xFFFF_FFFF,
-        decoder=0xFFFF_FFFF, memory_used=2**64 - 1, pstate=32)
+        decoder=0xFFFF_FFFF, memory_used=2**64 - 1, pstate=32, energy_mj=2**64 - 1,
+        pcie_kbps=(0xFFFF_FFFF, 0xFFFF_FFFF))
     FakeNvml([gpu]).install(monkeypatch)
     with Collector([NvidiaBackend()], deadline_s=10.0, hostname="h") as collector:
         (device,) = collector.tick().devices
@@ -208,7 +210,8 @@ def test_nvml_answering_sentinels_is_caught_at_the_collector(
                  "memory_temperature_c", "power_w", "fan_pct", "fan_rpm",
                  "clock_graphics_mhz", "clock_sm_mhz", "clock_memory_mhz",
                  "encoder_utilization_pct", "decoder_utilization_pct", "memory_used_bytes",
-                 "performance_state"):
+                 "performance_state", "energy_j", "pcie_tx_bytes_per_s",
+                 "pcie_rx_bytes_per_s"):
         assert getattr(device, name) is None, name
     assert len(device.problems) == MAX_PROBLEMS  # more were refused than are kept
     assert "utilization_pct: 4294967295 is a sentinel" in device.problems

@@ -15,6 +15,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
@@ -66,7 +67,7 @@ def mock_rows(repeat: int) -> None:
 def nvidia_rows(repeat: int) -> None:
     fake = FakeNvml([h100(0), h100(1), h100_mig(), h100(3)])
     previous = sys.modules.get("pynvml")
-    sys.modules["pynvml"] = fake.module  # type: ignore[assignment]
+    sys.modules["pynvml"] = fake.module
     try:
         with NvidiaBackend() as backend:
             readings = backend.read()
@@ -80,9 +81,10 @@ def nvidia_rows(repeat: int) -> None:
 
 def worst_rows(repeat: int) -> None:
     (real,) = MockBackend(spec="h100:1", seed=1).readings()
-    poisoned = dataclasses.replace(real, **{
+    sentinels: dict[str, Any] = {
         name: (0xFFFF_FFFF if rule.kind is int else 4294967295.0)
-        for name, (rule, _) in RULES[DeviceReading].items() if rule.kind is not bool})
+        for name, (rule, _) in RULES[DeviceReading].items() if rule.kind is not bool}
+    poisoned = dataclasses.replace(real, **sentinels)
     print(f"\nall {len(RULES[DeviceReading])} device fields sentinels: "
           f"{_best_us(lambda: guard(poisoned), repeat):.1f} us/device "
           f"(clean h100: {_best_us(lambda: guard(real), repeat):.1f} us)")

@@ -30,7 +30,7 @@ class AllOnes(Backend, name="allones", vendor="test", requirements="none"):
 
     def read(self) -> list[DeviceReading]:
         (real,) = MockBackend(spec="h100:1", seed=3).read()
-        poisoned = {name: (0xFFFF_FFFF if rule.kind is int else math.nan)
+        poisoned: dict[str, Any] = {name: (0xFFFF_FFFF if rule.kind is int else math.nan)
                     for name, (rule, _) in RULES[DeviceReading].items() if rule.kind is not bool}
         poisoned["utilization_pct"] = 4294967295.0
         poisoned["fan_rpm"] = 65535.0
