@@ -102,6 +102,13 @@ class NvLinkItem:
 
 
 @dataclass(frozen=True, slots=True)
+class SocCpuItem:
+    """The CPU side of a SoC device (Apple's clusters), under the host CPU's labels."""
+
+    device: DeviceReading
+
+
+@dataclass(frozen=True, slots=True)
 class CoreItem:
     """One logical CPU's utilization."""
 
@@ -256,6 +263,16 @@ def _cores(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
             for i, pct in enumerate(cpu.per_core_utilization_pct)]
 
 
+def _soc_cpus(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None:
+        return []
+    model = _cpu_model(snapshot.host.cpu) if snapshot.host is not None else "Unknown"
+    host = node.hostname
+    items: list[Item] = [((model, host, host, "0"), SocCpuItem(d))
+                         for d in snapshot.devices if d.kind == "soc"]
+    return items[:1]  # one CPU per node, as the cpu scope's index "0"
+
+
 def _memory(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None or snapshot.host is None:
         return []
@@ -327,6 +344,8 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
           _sockets, CpuSocketReading, key_label="socket_id", name_label="cpu_model"),
     Scope("cpu_core", ("cpu_model", "instance", "hostname", "core_id", "core_type"), _cores,
           CoreItem, key_label="core_id", name_label="cpu_model", index_label="core_id"),
+    Scope("soc_cpu", CPU4, _soc_cpus, SocCpuItem, name_label="cpu_model",
+          index_label="index"),
     Scope("memory", MEM3, _memory, MemoryReading, index_label="index"),
     Scope("disk", ("instance", "mount_point", "index"), _disks, DiskReading,
           key_label="mount_point", index_label="index"),

@@ -115,6 +115,21 @@ WRITTEN: dict[str, Source] = {
                                                "cpufreq scaling_cur_freq, /proc/cpuinfo"),
     "all_smi_cpu_socket_temperature_celsius": Source(
         "Linux, per socket (where sensed)", "hwmon coretemp Package id N, k10temp, zenpower"),
+    "all_smi_cpu_gpu_core_count": Source("mock (Apple profile)",
+                                         "detail gpu_core_count; the Apple backend does not "
+                                         "read it yet"),
+    "all_smi_cpu_s_core_utilization": Source("Apple (S clusters: M5 Pro/Max)",
+                                             "powermetrics / IOReport cluster residency"),
+    "all_smi_cpu_p_core_utilization": Source("Apple", "powermetrics / IOReport cluster "
+                                             "residency, mean over P clusters"),
+    "all_smi_cpu_e_core_utilization": Source("Apple", "powermetrics / IOReport cluster "
+                                             "residency"),
+    "all_smi_cpu_s_cluster_frequency_mhz": Source("Apple (S clusters: M5 Pro/Max)",
+                                                  "powermetrics freq_hz / IOReport states"),
+    "all_smi_cpu_p_cluster_frequency_mhz": Source("Apple", "powermetrics freq_hz / IOReport "
+                                                  "states, mean over P clusters"),
+    "all_smi_cpu_e_cluster_frequency_mhz": Source("Apple", "powermetrics freq_hz / IOReport "
+                                                  "states"),
     "all_smi_cpu_core_utilization": Source(_HOST, "psutil cpu_times(percpu=True)"),
     "all_smi_memory_total_bytes": Source(_HOST, "psutil virtual_memory"),
     "all_smi_memory_used_bytes": Source(_HOST, "psutil virtual_memory"),
@@ -143,16 +158,9 @@ NOT_WRITTEN: dict[str, str] = {
     "all_smi_cpu_s_core_count": "not yet: Apple cluster topology (sysctl hw.perflevelN)",
     "all_smi_cpu_p_core_count": "not yet: Apple cluster topology (sysctl hw.perflevelN)",
     "all_smi_cpu_e_core_count": "not yet: Apple cluster topology (sysctl hw.perflevelN)",
-    "all_smi_cpu_gpu_core_count": "not yet: Apple GPU core count (IORegistry)",
-    "all_smi_cpu_s_core_utilization": "not yet: powermetrics per-cluster residency",
-    "all_smi_cpu_p_core_utilization": "not yet: powermetrics per-cluster residency",
-    "all_smi_cpu_e_core_utilization": "not yet: powermetrics per-cluster residency",
     "all_smi_cpu_ane_ops_per_second": "no source: neither powermetrics nor IOReport "
                                       "reports ANE operations (all-smi writes it only "
                                       "when its reader has a value)",
-    "all_smi_cpu_s_cluster_frequency_mhz": "not yet: powermetrics cluster freq_hz",
-    "all_smi_cpu_p_cluster_frequency_mhz": "not yet: powermetrics cluster freq_hz",
-    "all_smi_cpu_e_cluster_frequency_mhz": "not yet: powermetrics cluster freq_hz",
     "all_smi_container_runtime_info": "not yet: host.detect_runtime_environment is not "
                                       "exported",
     "all_smi_kubernetes_pod_info": "not yet: as container_runtime_info",

@@ -17,7 +17,9 @@ from tests.prometheus_util import PROMETHEUS_MISSING, prometheus_server, query_u
 # every all-smi dashboard, so these (and only these) lint lines are accepted.
 ALL_SMI_NAMING = {
     f'{name} non-histogram and non-summary metrics should not have "_count" suffix'
-    for name in ("all_smi_cpu_core_count", "all_smi_cpu_socket_count", "all_smi_cpu_thread_count")
+    for name in ("all_smi_cpu_core_count", "all_smi_cpu_socket_count", "all_smi_cpu_thread_count",
+                 "all_smi_cpu_gpu_core_count", "all_smi_tpu_core_count",
+                 "all_smi_tpu_tensorcore_count")
 }
 
 
