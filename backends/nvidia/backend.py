@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes.util
 import glob
 import os
 import sys
@@ -28,8 +27,9 @@ from backends.nvidia.nvml import GpuLost, NvmlSession
 from backends.nvidia.processes import HostProcesses, ProcessReader
 from backends.nvidia.topology import read_topology
 
-# Where distributions and the NVIDIA container toolkit put the library; find_library() is
-# the slower fallback (it runs ldconfig).
+# Where distributions and the NVIDIA container toolkit put the library; the loader's cache
+# (ld.so.cache) is the fallback.
+LIBRARY_NAME = "libnvidia-ml.so.1"
 LIBRARY_PATHS = (
     "/usr/lib/x86_64-linux-gnu/libnvidia-ml.so.1",
     "/usr/lib/aarch64-linux-gnu/libnvidia-ml.so.1",
@@ -60,10 +60,25 @@ NEEDS = (
 )
 
 
+LD_SO_CACHE = "/etc/ld.so.cache"
+LD_SO_CACHE_MAX_BYTES = 64 * 1024 * 1024
+
+
 def _library_present() -> bool:
-    if any(os.path.exists(path) for path in LIBRARY_PATHS):
+    """The library at a known path, in a LD_LIBRARY_PATH folder, or named in ld.so.cache.
+
+    Never ctypes.util.find_library: it runs `ldconfig -p` (and gcc where that fails), a
+    process at every start for a check that reading the cache answers.
+    """
+    folders = [p for p in os.environ.get("LD_LIBRARY_PATH", "").split(":") if p]
+    if any(os.path.exists(path) for path in LIBRARY_PATHS) or any(
+            os.path.exists(os.path.join(folder, LIBRARY_NAME)) for folder in folders):
         return True
-    return ctypes.util.find_library("nvidia-ml") is not None
+    try:
+        with open(LD_SO_CACHE, "rb") as cache:
+            return LIBRARY_NAME.encode() + b"\0" in cache.read(LD_SO_CACHE_MAX_BYTES)
+    except OSError:
+        return False
 
 
 class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", needs=NEEDS, requirements=(

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -50,13 +49,17 @@ def test_entry_point_loads_a_backend_that_names_itself(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ALL)
-def test_available_is_cheap_and_explains_a_no(name: str) -> None:
+def test_available_is_cheap_and_explains_a_no(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Cheap means no process: available() runs at every start, a vendor tool can hang. (Not
+    timed: a time bound is flaky on a shared machine, and would not say why it was slow.)"""
     cls = _class(name)
-    started = time.perf_counter()
+
+    def no_process(*args: object, **kwargs: object) -> None:
+        raise AssertionError(f"{name}.available() started a process: {args[:2]}")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", no_process)
     availability = cls.available()
-    elapsed = time.perf_counter() - started
     assert isinstance(availability, Availability)
-    assert elapsed < 0.2, f"available() took {elapsed * 1000:.0f} ms"
     if not availability:
         assert len(availability.reason) > 5
 

@@ -8,7 +8,6 @@ at that root.
 from __future__ import annotations
 
 import shutil
-import time
 from pathlib import Path
 
 import pytest
@@ -150,9 +149,7 @@ def test_dpm_and_link_helpers() -> None:
 
 
 def test_available_is_no_on_this_machine() -> None:
-    started = time.perf_counter()
-    result = AmdBackend.available()
-    assert time.perf_counter() - started < 0.05
+    result = AmdBackend.available()  # no process: see tests/backends/test_contract.py
     assert not result and "0x1002" in result.reason
 
 

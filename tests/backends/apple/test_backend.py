@@ -4,7 +4,6 @@ plist sample (the native path is tested in test_native.py)."""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -91,7 +90,5 @@ def test_silent_child_is_a_read_error(tmp_path: Path) -> None:
 
 
 def test_available_is_no_on_linux() -> None:
-    started = time.perf_counter()
-    result = AppleBackend.available()
-    assert time.perf_counter() - started < 0.05
+    result = AppleBackend.available()  # no process: see tests/backends/test_contract.py
     assert not result and result.reason == "macOS on Apple Silicon only"

@@ -9,7 +9,6 @@ import ctypes
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -317,10 +316,7 @@ def test_import_and_available_on_linux_load_no_library() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=root, capture_output=True,
                           text=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr
-    assert float(done.stdout) < 1.0
-    started = time.perf_counter()
     assert AppleBackend.available().reason == "macOS on Apple Silicon only"
-    assert time.perf_counter() - started < 0.05
 
 
 @pytest.mark.skipif(sys.platform == "darwin", reason="the libraries exist on macOS")

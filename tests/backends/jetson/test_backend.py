@@ -166,9 +166,7 @@ def test_availability_from_compatible(tmp_path: Path) -> None:
 
 
 def test_available_is_no_on_this_machine() -> None:
-    started = time.perf_counter()
-    result = JetsonBackend.available()
-    assert time.perf_counter() - started < 0.05
+    result = JetsonBackend.available()  # no process: see tests/backends/test_contract.py
     assert not result and "Jetson" in result.reason
 
 

@@ -139,7 +139,8 @@ def test_a_long_gap_is_cheap_and_stays_deterministic() -> None:
 
     started = time.perf_counter()
     first = after_gap(1)
-    assert time.perf_counter() - started < 0.5
+    # Stepping through 30 days one step at a time would take minutes; the jump is O(1).
+    assert time.perf_counter() - started < 10
     assert first == after_gap(1)
     before = MockBackend(spec="h100:1", seed=1, start_time_s=1.7e9).readings()[0].energy_j
     assert first[0].energy_j > before + 30 * 86400.0 * 50  # at least idle power all along

@@ -19,7 +19,8 @@ def box(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setattr(module, "LIBRARY_PATHS", (str(tmp_path / "libnvidia-ml.so.1"),))
     monkeypatch.setattr(module, "DRIVER_PATHS", (str(tmp_path / "version"),))
     monkeypatch.setattr(module, "DEVICE_GLOBS", (str(tmp_path / "nvidia[0-9]*"),))
-    monkeypatch.setattr(module.ctypes.util, "find_library", lambda name: None)
+    monkeypatch.setattr(module, "LD_SO_CACHE", str(tmp_path / "ld.so.cache"))
+    monkeypatch.delenv("LD_LIBRARY_PATH", raising=False)
     return tmp_path
 
 
@@ -47,10 +48,24 @@ def test_everything_present(box: Path) -> None:
     assert NvidiaBackend.available()
 
 
-def test_library_found_through_the_loader(box: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(module.ctypes.util, "find_library", lambda name: "libnvidia-ml.so.1")
+def test_library_found_through_the_loader_cache(box: Path) -> None:
+    (box / "ld.so.cache").write_bytes(b"glibc-ld.so.cache1.1\0libcuda.so.1\0"
+                                      b"libnvidia-ml.so.1\0/opt/nv/libnvidia-ml.so.1\0")
     result = NvidiaBackend.available()
     assert not result and "driver not loaded" in result.reason
+
+
+def test_a_longer_name_in_the_cache_is_not_the_library(box: Path) -> None:
+    (box / "ld.so.cache").write_bytes(b"glibc-ld.so.cache1.1\0libnvidia-ml.so.1.bak\0")
+    assert "libnvidia-ml.so.1 not found" in NvidiaBackend.available().reason
+
+
+def test_library_found_on_ld_library_path(box: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = box / "lib"
+    folder.mkdir()
+    (folder / "libnvidia-ml.so.1").touch()
+    monkeypatch.setenv("LD_LIBRARY_PATH", f"/nowhere::{folder}")
+    assert "driver not loaded" in NvidiaBackend.available().reason
 
 
 def test_available_does_not_load_pynvml(box: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -31,12 +31,9 @@ def fake_tool(tmp_path: Path, body: str) -> str:
 
 
 def test_unavailable_here_with_a_reason_and_fast() -> None:
-    start = time.perf_counter()
-    availability = TenstorrentBackend.available()
-    elapsed = time.perf_counter() - start
+    availability = TenstorrentBackend.available()  # no process: tests/backends/test_contract.py
     assert not availability
     assert "tenstorrent" in availability.reason or "tt-smi" in availability.reason
-    assert elapsed < 0.05
 
 
 def test_reads_devices_from_the_tool(tmp_path: Path) -> None:

@@ -22,12 +22,9 @@ def fake_tool(tmp_path: Path, body: str) -> str:
 
 
 def test_unavailable_here_with_a_reason_and_fast() -> None:
-    start = time.perf_counter()
-    availability = TpuBackend.available()
-    elapsed = time.perf_counter() - start
+    availability = TpuBackend.available()  # no process: see tests/backends/test_contract.py
     assert not availability
     assert "TPU" in availability.reason or "tpu-info" in availability.reason
-    assert elapsed < 0.05
 
 
 def test_reads_the_latest_result(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
