@@ -1,11 +1,17 @@
-"""One card per device, in a scrolling grid that keeps its cards across snapshots."""
+"""One card per device, in a scrolling grid that keeps its cards across snapshots.
+
+A card takes the focus (Tab, a click); Enter expands it to show the readings in
+device_details.py under its three lines, and collapses it again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from rich.text import Text
+from textual.binding import Binding
 from textual.containers import ScrollableContainer
+from textual.geometry import Size
 
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import DeviceReading
@@ -21,6 +27,7 @@ from allsmi_py.tui.style import (
     temperature_level,
 )
 from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, gauge_spans, spark_span, to_text
+from allsmi_py.tui.widgets.device_details import detail_lines
 from allsmi_py.tui.widgets.hostbar import CPU_KEY, MEMORY_KEY
 from allsmi_py.units import NOT_AVAILABLE, format_number, format_pct
 
@@ -130,9 +137,14 @@ def card_lines(device: DeviceReading, history: History, thresholds: AlertThresho
 class DeviceCard(LineWidget):
     """One device: gauges, readings, a utilization history; marked while an alert is on."""
 
-    def __init__(self, device: DeviceReading) -> None:
+    can_focus = True
+    BINDINGS = [Binding("enter", "toggle_details", "Details")]
+
+    def __init__(self, device: DeviceReading, expanded: bool = False) -> None:
         super().__init__(classes="device-card")
         self.device = device
+        self.expanded = expanded
+        self.set_class(expanded, "-expanded")
         self._history = History()
         self._thresholds = AlertThresholds()
         self.alert_level = "ok"
@@ -155,8 +167,22 @@ class DeviceCard(LineWidget):
         self.redraw()
 
     def build(self, width: int) -> list[Line]:
-        """The card body at this width."""
-        return card_spans(self.device, self._history, self._thresholds, width)
+        """The card body at this width: three lines, and the details when expanded."""
+        lines = card_spans(self.device, self._history, self._thresholds, width)
+        return [*lines, *detail_lines(self.device)] if self.expanded else lines
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        """As many rows as lines (an expanded card's height is `auto`)."""
+        return len(self.build(width))
+
+    def action_toggle_details(self) -> None:
+        """Expand the card to its details, or collapse it back to three lines."""
+        self.expanded = not self.expanded
+        self.set_class(self.expanded, "-expanded")
+        if isinstance(self.parent, DeviceGrid):
+            self.parent.note_expanded(self.device.uuid, self.expanded)
+        self.redraw()
+        self.refresh(layout=True)
 
 
 class DeviceGrid(ScrollableContainer):
@@ -165,6 +191,7 @@ class DeviceGrid(ScrollableContainer):
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
         self._cards: dict[str, DeviceCard] = {}
+        self._expanded: set[str] = set()  # uuids: kept when the cards are made again
 
     @property
     def cards(self) -> list[DeviceCard]:
@@ -177,11 +204,21 @@ class DeviceGrid(ScrollableContainer):
         uuids = [d.uuid for d in devices]
         if uuids != list(self._cards):
             self.remove_children()
-            self._cards = {d.uuid: DeviceCard(d) for d in devices}
+            self._expanded &= set(uuids)
+            self._cards = {d.uuid: DeviceCard(d, d.uuid in self._expanded) for d in devices}
+            self.set_class(bool(self._expanded), "-expanded")
             self.mount(*self._cards.values())
         for device in devices:
             level, note = alerts.get(device.uuid, ("ok", ""))
             self._cards[device.uuid].show(device, history, thresholds, level, note)
+
+    def note_expanded(self, uuid: str, expanded: bool) -> None:
+        """A card was expanded or collapsed: rows fit their cards while any is expanded."""
+        if expanded:
+            self._expanded.add(uuid)
+        else:
+            self._expanded.discard(uuid)
+        self.set_class(bool(self._expanded), "-expanded")
 
     def on_resize(self) -> None:
         """Two columns of cards on wide terminals."""
