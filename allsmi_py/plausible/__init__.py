@@ -12,7 +12,8 @@ unit), so a new field is covered the day it is added; a field the suffixes miss 
 entry in rules.py's `_EXPLICIT` (tests/allsmi_py/test_plausible.py fails until it has one):
 
     unit / field            accepted
-    _pct                    0 to 100 (a process's cpu_pct: 100 per logical CPU)
+    _pct                    0 to 100 (a process's cpu_pct: 100 per logical CPU; fan_pct 200,
+                            as NVML's may pass 100)
     _c                      -40 to 200 C
     _w                      0 to 2000 W; power_w up to max(2000, 1.5 x the largest limit)
     _mhz                    0 to 50000 MHz; a clock up to 1.2 x its max clock when known

@@ -139,6 +139,9 @@ _EXPLICIT: dict[type, dict[str, Rule | None]] = {
         "clock_graphics_mhz": _clock_of("clock_graphics_max_mhz"),
         "clock_sm_mhz": _clock_of("clock_sm_max_mhz"),
         "clock_memory_mhz": _clock_of("clock_memory_max_mhz"),
+        # NVML: "a percentage of the product's maximum noise tolerance fan speed. This value
+        # may exceed 100% in certain cases" (nvmlDeviceGetFanSpeed_v2)
+        "fan_pct": Rule(float, 0.0, 200.0),
         "performance_state": Rule(int, 0, 15),  # NVML answers 32 for "unknown"
         "pcie_gen_current": Rule(int, 1, 8),
         "pcie_gen_max": Rule(int, 1, 8),

@@ -148,6 +148,11 @@ def test_clocks_against_their_max_and_bytes_against_their_total() -> None:
     assert out.memory_reserved_bytes is None and out.memory_total_bytes == 8 * GIB
 
 
+def test_a_fan_may_run_past_100_percent_as_nvml_documents() -> None:
+    assert guard(device(fan_pct=115.0)).problems == ()
+    assert guard(device(fan_pct=255.0)).fan_pct is None
+
+
 def test_scaled_sentinels_fall_outside_their_units_range() -> None:
     """A driver's all-ones word after the backend scaled it: mJ to J, MiB to bytes, KB/s."""
     out = guard(device(energy_j=(2**64 - 1) / 1000, memory_total_bytes=0xFFFF_FFFF * 2**20,
