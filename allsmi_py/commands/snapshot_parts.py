@@ -67,7 +67,9 @@ def select_parts(snapshot: NodeSnapshot, parts: frozenset[str]) -> NodeSnapshot:
             cpu=snapshot.host.cpu if "cpu" in parts else CpuReading(),
             memory=snapshot.host.memory if "memory" in parts else MemoryReading(),
             disks=snapshot.host.disks if "storage" in parts else ())
-    return dataclasses.replace(snapshot, devices=devices, host=host)
+    # the topology says how the devices are joined: it goes with them
+    topology = snapshot.topology if "gpu" in parts else None
+    return dataclasses.replace(snapshot, devices=devices, host=host, topology=topology)
 
 
 def select_cluster_parts(cluster: ClusterSnapshot, parts: frozenset[str]) -> ClusterSnapshot:
