@@ -8,7 +8,6 @@ Affinity (we do not list NICs, nor the GPU NUMA ID of a Grace board).
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -19,24 +18,13 @@ from backends.mock.backend import MockBackend
 from backends.nvidia.backend import NvidiaBackend
 from tests.fakes.fake_pynvml import FakeNvml, h100
 from tests.fakes.nvml_topology import FakeTopology, dgx_h100, install_topology
+from tests.topo_m import topo_m_cells
 
 FIXTURES = Path(__file__).resolve().parents[3] / "fixtures" / "nvidia"
-KEPT = re.compile(r"(GPU\d+|CPU Affinity|NUMA Affinity)$")
 
 
-def topo_m_cells(name: str) -> list[list[str]]:
-    """A topo -m capture's GPU rows, with only the columns our matrix has."""
-    text = re.sub(r"\x1b\[\d+m", "", (FIXTURES / name).read_text())
-    lines = [line for line in text.splitlines() if line.strip()]
-    header = lines[0].split("\t")
-    keep = [i for i, title in enumerate(header) if KEPT.match(title)]
-    rows = [[""] + [header[i] for i in keep]]
-    for line in lines[1:]:
-        cells = line.split("\t")
-        if not cells[0].startswith("GPU"):
-            break  # the legend
-        rows.append([cells[0]] + [cells[i].strip() for i in keep])
-    return rows
+def fixture_cells(name: str) -> list[list[str]]:
+    return topo_m_cells((FIXTURES / name).read_text())
 
 
 def _read(fake: FakeNvml, monkeypatch: pytest.MonkeyPatch) -> Topology:
@@ -51,7 +39,7 @@ def _read(fake: FakeNvml, monkeypatch: pytest.MonkeyPatch) -> Topology:
 
 
 def test_the_hgx_h100_matrix_is_the_real_topo_m(monkeypatch: pytest.MonkeyPatch) -> None:
-    expected = topo_m_cells("topo_m_hgx_h100.txt")
+    expected = fixture_cells("topo_m_hgx_h100.txt")
     assert len(expected) == 9 and expected[1][1:3] == ["X", "NV18"]  # the fixture parsed
     assert matrix_cells(_read(dgx_h100(), monkeypatch)) == expected
 
@@ -59,13 +47,13 @@ def test_the_hgx_h100_matrix_is_the_real_topo_m(monkeypatch: pytest.MonkeyPatch)
 def test_the_simulated_hgx_matrix_is_the_real_topo_m_too() -> None:
     topology = MockBackend("h100:8", seed=1).topology()
     assert topology is not None
-    assert matrix_cells(topology) == topo_m_cells("topo_m_hgx_h100.txt")
+    assert matrix_cells(topology) == fixture_cells("topo_m_hgx_h100.txt")
 
 
 def test_a_single_h100_matrix_is_its_topo_m(monkeypatch: pytest.MonkeyPatch) -> None:
     fake = FakeNvml([h100(0)])
     install_topology(fake, FakeTopology(cpus={0: list(range(20))}, numa={0: 0}))
-    assert matrix_cells(_read(fake, monkeypatch)) == topo_m_cells("topo_m_h100_single.txt")
+    assert matrix_cells(_read(fake, monkeypatch)) == fixture_cells("topo_m_h100_single.txt")
 
 
 def test_the_matrix_text_is_aligned_and_names_the_paths_it_uses() -> None:
