@@ -44,6 +44,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("s", "send any signal, by name or number (HUP, USR1, 10), to the selected process"),
     ("", "another user's process needs root; --readonly (local.readonly) removes k K I s"),
     ("Tab", "move focus between the device cards and the process table"),
+    ("Enter", "on a device card: throttle reasons, ECC, PCIe, encoder, NUMA, MIG (again: hide)"),
     ("a  A", "show or hide the alert history"),
     ("o", "topology: devices by NUMA node and PCIe switch, NvLinks, the topo -m matrix"),
     ("T", "switch between dark and light theme"),

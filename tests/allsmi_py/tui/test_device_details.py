@@ -89,3 +89,10 @@ async def test_enter_expands_the_focused_card_and_collapses_it_again() -> None:
         await pilot.pause()
         assert not first.expanded and not grid.has_class("-expanded")
         assert first.plain.count("\n") == 2 and first.outer_size.height == 5
+
+
+def test_help_names_the_key() -> None:
+    from allsmi_py.tui.screens.help import KEYS
+
+    assert ("Enter", "on a device card: throttle reasons, ECC, PCIe, encoder, NUMA, MIG "
+                     "(again: hide)") in KEYS
