@@ -54,18 +54,22 @@ class _Guarded:
                 self.changes[name] = 0.0
 
     def _check_sequence(self, name: str, rule: Rule, value: Any, prefix: str) -> None:
-        items = value if isinstance(value, tuple) else ()
-        if items is value and all(rule.passes(item, self.lookup) and item != 0 for item in items):
+        if not isinstance(value, tuple | list):
+            self.changes[name] = ()
+            self.lines.append(f"{prefix}{name}: {shown(value)} is not a sequence of numbers")
+            return
+        items = tuple(value)
+        if all(rule.passes(item, self.lookup) and item != 0 for item in items):
+            if value is not items:  # a list where the model says tuple
+                self.changes[name] = items
             return  # the common case: no refusal, no -0.0
-        reasons = [(item, rule.refusal(item, self.lookup)) for item in items]
-        bad = [(item, reason) for item, reason in reasons if reason is not None]
-        if not isinstance(value, tuple):
-            bad = [(value, "is not a list")]
+        bad = [(item, reason) for item in items
+               if (reason := rule.refusal(item, self.lookup)) is not None]
         if bad:
             self.changes[name] = ()
             self.lines.append(f"{prefix}{name}: {shown(bad[0][0])} {bad[0][1]}"
                               + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""))
-        elif any(v == 0 and math.copysign(1.0, v) < 0 for v in items if isinstance(v, float)):
+        else:  # -0.0 among them, or a list
             self.changes[name] = tuple(0.0 if v == 0 else v for v in items)
 
 
@@ -97,9 +101,9 @@ def _screen(model: type, rules: Mapping[str, tuple[Rule, bool]]) -> Screen:
             fine = "v is None or type(v) is bool"
         else:
             # a cap that was itself refused is no cap: look closer
-            refused_caps = "".join(f" and {n!r} not in out" for n in rule.against)
-            fine = (f"v is None or ({kind} and {rule.low!r} <= v <= {top} "
-                    f"and v not in S and (v or copysign(1.0, v) > 0){refused_caps})")
+            kept_caps = "".join(f"{n!r} not in out and " for n in rule.against)
+            fine = (f"v is None or ({kept_caps}{kind} and {rule.low!r} <= v <= {top} "
+                    "and v not in S and (v or copysign(1.0, v) > 0))")
         lines.append(f"    if not ({fine}): out.append({name!r})")
     lines.append("    return out")
     namespace: dict[str, Any] = {"S": SENTINELS, "copysign": math.copysign, "cap": cap}
@@ -126,22 +130,24 @@ def _guard(obj: Any, prefix: str = "", parent: Lookup | None = None) -> _Guarded
         guarded.check(RULES[model], suspects, prefix)
     for name, sequence, value in inside:
         if not sequence:
-            children = [_guard(value, f"{prefix}{name}.", guarded.lookup)]
-        elif isinstance(value, tuple):
-            children = [_guard(item, f"{prefix}{name}[{i}].", guarded.lookup)
-                        for i, item in enumerate(value)]
+            items = [value]
+        elif isinstance(value, tuple | list):
+            items = list(value)
         else:
             continue
+        children = [_guard(item, f"{prefix}{name}[{i}]." if sequence else f"{prefix}{name}.",
+                           guarded.lookup) for i, item in enumerate(items)]
         for child in children:
             guarded.lines.extend(child.lines)
-        if any(child.changes for child in children):
-            replaced = [_replaced(child) for child in children]
+        if any(child.changes for child in children) or isinstance(value, list):
+            replaced = [_replaced(child, item) for child, item in zip(children, items,
+                                                                       strict=True)]
             guarded.changes[name] = tuple(replaced) if sequence else replaced[0]
     return guarded
 
 
-def _replaced(guarded: _Guarded) -> Any:
-    return dataclasses.replace(guarded.obj, **guarded.changes) if guarded.changes else guarded.obj
+def _replaced(guarded: _Guarded, original: Any) -> Any:
+    return dataclasses.replace(original, **guarded.changes) if guarded.changes else original
 
 
 def _bounded(lines: list[str]) -> tuple[str, ...]:

@@ -28,13 +28,15 @@ POWER_NO_LIMIT_W = 2000.0  # the largest board today (MI355X, B300) draws 1400 W
 
 Lookup = Callable[[str], Any]
 _NUMBER_TYPES = (int, float)  # exact types: a bool is no number here
+_NO_CAP = 2.0**64
 
 
 def cap(floor: float, factor: float, high: float, *against: Any) -> float:
     """max(floor, factor x the largest known (> 0) of `against`), or `high` if none is known."""
     largest: float = 0
     for value in against:
-        if type(value) in _NUMBER_TYPES and value > largest:
+        # a cap beyond any field's range (a sentinel, 10**400) is no cap: refused on its own
+        if type(value) in _NUMBER_TYPES and largest < value < _NO_CAP:
             largest = value
     return max(floor, factor * largest) if largest > 0 else high
 

@@ -178,6 +178,22 @@ def test_processes_and_mig_slices_are_guarded_against_their_device() -> None:
         in out.problems
 
 
+def test_one_refused_process_or_slice_leaves_its_neighbours_as_they_were() -> None:
+    processes = tuple(ProcessReading(pid=p, gpu_memory_bytes=GIB) for p in (1, 2, 3))
+    migs = tuple(MigInstanceReading(uuid=f"MIG-{i}", utilization_pct=float(i)) for i in range(3))
+    bad = device(memory_total_bytes=8 * GIB,
+                 processes=(processes[0], ProcessReading(pid=2, cpu_pct=math.nan), processes[2]),
+                 mig_instances=(migs[0], MigInstanceReading(uuid="MIG-1", utilization_pct=-1.0),
+                                migs[2]))
+    out = guard(bad)
+    assert out.processes[0] is processes[0] and out.processes[2] is processes[2]
+    assert out.processes[1] == ProcessReading(pid=2)
+    assert out.mig_instances[0] is migs[0] and out.mig_instances[2] is migs[2]
+    assert out.mig_instances[1] == MigInstanceReading(uuid="MIG-1")
+    assert out.problems == ("mig_instances[1].utilization_pct: -1 is a sentinel",
+                            "processes[1].cpu_pct: nan is a sentinel")
+
+
 def test_problems_are_bounded_and_earlier_ones_kept() -> None:
     names = [n for n, (rule, _) in RULES[DeviceReading].items() if rule.kind is float]
     out = guard(device(problems=("temperature: read failed",),

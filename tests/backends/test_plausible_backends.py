@@ -183,6 +183,7 @@ def test_a_sentinel_in_any_field_becomes_none_and_a_problem(
         assert _value(device, name) in (None, ()), name
         mine = [p for p in device.problems if p not in base.problems]
         assert len(mine) == 1 and mine[0].startswith(f"{name}: "), (name, device.problems)
+        assert device.mig_instances[1:] == base.mig_instances[1:], name  # neighbours kept
 
 
 def _value(device: DeviceReading, path: str) -> Any:
