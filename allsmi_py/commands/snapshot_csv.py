@@ -27,7 +27,7 @@ from allsmi_py.model import (
 
 DEFAULT_SECTIONS = frozenset({"gpu", "cpu", "memory"})
 _NESTED = ("details", "processes", "problems", "mig_instances", "per_core_utilization_pct",
-           "disks", "cpu", "memory")
+           "disks", "cpu", "memory", "sockets", "per_core_socket_index")
 _STATUS_COLUMNS = ["status_state", "status_message", "read_duration_s", "device_count"]
 HOST_MEMORY_PREFIX = "host_memory_"
 
