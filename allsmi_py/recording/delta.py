@@ -1,7 +1,8 @@
 """A delta frame: what changed from the frame before, as leaf positions and exact new values.
 
 The document (before zstd) is JSON:
-    {"leaves": L, "units": U, "at": [gap, ...], "set": [value, ...], "replace": [[u, {...}], ...]}
+    {"leaves": L, "units": U, "at": [gap, ...], "set": [value, ...],
+     "replace": [[u, [key, ...], {key: value, ...}], ...]}
 `leaves` and `units` are the base frame's counts (a check that the delta fits its base). `at`
 are positions among the base's leaves (flatten.py's order), each as the gap from the one
 before (the first from 0), listed column by column so that like values sit together for
@@ -11,14 +12,17 @@ step*8 + places, the difference of their digits: 181.91 after 182.25 is -34*8 + 
 checks that digits / 10**places gives the float back, bit for bit, and the reader does the
 same integer addition and the same division, so no float is ever subtracted or rounded;
 otherwise, and for any other leaf, the value itself, of the old value's type. `replace` gives
-a unit whose own shape changed (a process came or went, a field appeared) whole; a change to
-the units themselves, or to unit 0's shape, makes a keyframe instead.
+a unit whose own shape changed (a process came or went, a field appeared) anew: its keys in
+order, and the values of those that are new or differ from the base's (a device's identity,
+which is most of its bytes, is not sent again; steps for its numbers measured no smaller); a
+change to the units themselves, or to unit 0's shape, makes a keyframe instead.
 """
 
 from __future__ import annotations
 
+import math
 import operator
-from itertools import accumulate
+from itertools import accumulate, compress
 from typing import Any
 
 from allsmi_py.recording.flatten import SCALAR_TYPES, Slots, Unit, columns_of, unit_slots
@@ -35,6 +39,8 @@ def float_step(was: float, now: float) -> int | None:
     Tries 0 to 7 places: the first at which both floats are exactly their digits divided by
     the power of ten. It runs for every float that moved in a cluster's frame.
     """
+    if now == 0.0 and math.copysign(1.0, now) < 0:
+        return None  # digits / 10**places is never minus zero
     for places, scale in enumerate(_TENS):
         new = round(now * scale) if -_EXACT < now < _EXACT else _EXACT
         if -_EXACT < new < _EXACT and new / scale == now:
@@ -74,12 +80,12 @@ def encode_delta(base: list[Unit], units: list[Unit]) -> bytes | None:
     offset = 0
     for number, (old, new) in enumerate(zip(base, units, strict=True)):
         if new.shape != old.shape:
-            replace.append([number, new.node])
+            replace.append(_replacement(number, old.node, new.node))
         else:
             new.shape = old.shape
             new.columns = old.columns
             if new.values != old.values and not _diff(old, new, offset, changed):
-                replace.append([number, new.node])
+                replace.append(_replacement(number, old.node, new.node))
         offset += len(old.values)
     positions = [position for column in changed.values() for position in column[0]]
     gaps = list(map(operator.sub, positions, [0, *positions[:-1]]))
@@ -88,12 +94,24 @@ def encode_delta(base: list[Unit], units: list[Unit]) -> bytes | None:
                        "replace": replace})
 
 
+def _replacement(number: int, old: dict[str, Any], new: dict[str, Any]) -> list[Any]:
+    """Unit `number` anew: its keys, and what differs from `old` (by JSON: exactly)."""
+    changed = {key: value for key, value in new.items()
+               if key not in old or not _same(old[key], value)}
+    return [number, list(new), changed]
+
+
+def _same(was: Any, now: Any) -> bool:
+    if type(was) is not type(now) or was != now:
+        return False
+    return type(now) in (str, int, bool) or dumps_json(was) == dumps_json(now)
+
+
 def _diff(old: Unit, new: Unit, offset: int,
           changed: dict[str, tuple[list[int], list[Any]]]) -> bool:
     """Add the unit's changed leaves to `changed`; False when an integer moved too far."""
     was_values, now_values = old.values, new.values
-    indexes = [index for index, was, now in zip(range(len(was_values)), was_values, now_values,
-                                                  strict=True) if was != now]
+    indexes = list(compress(range(len(was_values)), map(operator.ne, was_values, now_values)))
     columns = columns_of(old)
     for index in indexes:
         now = now_values[index]
@@ -175,15 +193,25 @@ def _replace_units(slots: Slots, replace: list[Any]) -> Slots:
         raise DeltaError(f"{len(replace)} units replaced of {len(slots.units) - 1}")
     units = list(slots.units)
     for item in replace:
-        if not (type(item) is list and len(item) == 2 and type(item[0]) is int
-                and 0 < item[0] < len(units) and type(item[1]) is dict):
-            raise DeltaError("a replaced unit that is not [number, object]")
-        number, node = item
+        if not (type(item) is list and len(item) == 3 and type(item[0]) is int
+                and 0 < item[0] < len(units) and type(item[1]) is list
+                and type(item[2]) is dict):
+            raise DeltaError("a replaced unit that is not [number, [key, ...], {...}]")
+        number, keys, changed = item
         container, index = slots.places[number]
+        old = container[index]
+        node = {}
+        for key in keys:
+            if key in changed:
+                node[key] = changed[key]
+            elif type(key) is str and key in old:
+                node[key] = old[key]
+            else:
+                raise DeltaError(f"replaced unit {number} keeps {str(key)[:40]!r}, which its "
+                                 "base does not have")
         container[index] = node
         try:
             units[number] = unit_slots(node)
         except RecursionError:
             raise DeltaError(f"replaced unit {number} is nested too deeply") from None
     return Slots(units, slots.places, [slot for unit in units for slot in unit])
-

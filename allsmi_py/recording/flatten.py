@@ -4,10 +4,13 @@ Units: each device (an element of a list of dicts under the key "devices", with 
 processes) is a unit, wherever it sits: a node's devices, each cluster node's devices; unit 0
 is the rest of the document. The device is where the shape changes most often (a process
 comes or goes, a field appears), so a delta replaces that one device instead of a frame
-becoming a keyframe. A leaf is a scalar (None, bool, int, float, str), in the order of a depth-first
-walk in the document's own key order. A unit's shape lists its keys, the start and end of
-each dict and list, and each leaf's type, so two units of equal shape hold the same leaves in
-the same places with the same types: a delta frame can then name leaves by position.
+becoming a keyframe.
+
+A leaf is a scalar (None, bool, int, float, str) or a list of scalars only (a device's
+throttle reasons: its length changes often, and is no change of shape), in the order of a
+depth-first walk in the document's own key order. A unit's shape lists each dict's keys, the
+start and end of each list, and each leaf's type, so two units of equal shape hold the same
+leaves in the same places with the same types: a delta frame can then name leaves by position.
 
 JSON writes a float that is not finite as null, so the walk takes it as None: the writer's
 leaves are then what the reader parses from the keyframe. Minus zero has a shape token of its
@@ -43,7 +46,6 @@ class _Token:
 
 _DICT, _LIST, _UNITS, _END = _Token("{"), _Token("["), _Token("units"), _Token("end")
 _MINUS_ZERO, _SCALARS = _Token("-0.0"), _Token("scalars")  # leaves with a token of their own
-_LEAF_TOKENS = (_MINUS_ZERO, _SCALARS)
 SCALAR_TYPES = (_NONE, bool, int, float, str)
 UNIT_KEYS = frozenset({"devices"})
 
@@ -88,14 +90,17 @@ def columns_of(unit: Unit) -> list[str]:
     """The key each of `unit`'s leaves sits under (a list's key for its items)."""
     if unit.columns is None:
         columns: list[str] = []
-        key = ""
-        for token in unit.shape:
-            if type(token) is str:
-                key = token
-            elif type(token) is type or token in _LEAF_TOKENS:
-                columns.append(key)
+        _columns(unit.node, "", columns)
         unit.columns = columns
     return unit.columns
+
+
+def _columns(node: Any, key: str, columns: list[str]) -> None:
+    if is_leaf(node):
+        columns.append(key)
+    else:
+        for child_key, child in _children(node):
+            _columns(child, child_key if type(child_key) is str else key, columns)
 
 
 def is_leaf(value: Any) -> bool:
@@ -153,9 +158,8 @@ def _walk_unit(node: Any, shape: list[Any], values: list[Any]) -> None:
         # The hot loop of recording a large cluster (a leaf per device field): scalars other
         # than zero or non-finite floats are taken here without a call.
         add_shape, add_value = shape.append, values.append
-        add_shape(_DICT)
-        for key, value in node.items():
-            add_shape(key)
+        add_shape(tuple(node))  # its keys: the count of what follows, so no end mark
+        for value in node.values():
             kind = type(value)
             if kind is float:
                 if value - value == 0.0 and value != 0.0:  # finite and not a zero
@@ -171,7 +175,6 @@ def _walk_unit(node: Any, shape: list[Any], values: list[Any]) -> None:
                 add_value(value)
                 continue
             _leaf(value, shape, values)
-        add_shape(_END)
     elif is_leaf(node):
         _leaf(node, shape, values)
     else:

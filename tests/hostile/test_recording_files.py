@@ -201,10 +201,15 @@ GOOD = {"leaves": 7, "units": 3, "at": [0], "set": [8], "replace": []}
     ({"at": [6], "set": [2**62 + 1]}, "past a float"),  # 0.5 plus 2**59 tenths
     ({"at": [2], "set": [[1, [2]]]}, "cannot change"),  # a leaf turned into a list
     ({"at": None}, "at, set or replace missing"),
-    ({"replace": [[0, {}]]}, "not \\[number, object\\]"),
-    ({"replace": [[3, {}]]}, "not \\[number, object\\]"),
-    ({"replace": [[1, [1]]]}, "not \\[number, object\\]"),
-    ({"replace": [[1, {}], [2, {}], [1, {}]]}, "3 units replaced of 2"),
+    ({"replace": [[1, ["u", "n"], {"n": 5}]]}, None),  # device a without f, n 5
+    ({"replace": [[0, [], {}]]}, "not \\[number, \\[key, ...\\], {...}\\]"),
+    ({"replace": [[3, [], {}]]}, "not \\[number"),
+    ({"replace": [[1, {}]]}, "not \\[number"),
+    ({"replace": [[1, "u", {}]]}, "not \\[number"),
+    ({"replace": [[1, ["u"], []]]}, "not \\[number"),
+    ({"replace": [[1, ["u", "zz"], {}]]}, "keeps 'zz', which its base does not have"),
+    ({"replace": [[1, [5], {}]]}, "keeps '5'"),
+    ({"replace": [[1, [], {}], [2, [], {}], [1, [], {}]]}, "3 units replaced of 2"),
 ])
 def test_a_delta_that_does_not_fit_its_base_is_damage(tmp_path: Path, change: dict[str, object],
                                                       match: str | None) -> None:
@@ -215,6 +220,9 @@ def test_a_delta_that_does_not_fit_its_base_is_damage(tmp_path: Path, change: di
     with Recording(path) as recording:
         if match is None:
             assert recording.frame_json(1).startswith(b'{"t":')
+            if change.get("replace"):
+                assert recording.frame_json(1) == (
+                    b'{"t":2.0,"devices":[{"u":"a","n":5},{"u":"b","n":2,"f":0.5}]}')
         else:
             with pytest.raises(DamagedFrames, match=f"frame 2 .*{match}"):
                 recording.frame_json(1)

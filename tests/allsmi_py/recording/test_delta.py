@@ -127,8 +127,19 @@ def test_a_delta_sets_only_what_changed_and_replaces_a_device_of_new_shape() -> 
     now = {"t": 2.5, "devices": [{"u": "a", "n": 2**62, "f": 182.25, "r": []},
                                  {"u": "b", "n": 5, "processes": [{"pid": 1}]}]}
     delta = loads_json(encode_delta(units_of(base), units_of(now)) or b"")
-    assert delta["replace"] == [[2, now["devices"][1]]]
+    assert delta["replace"] == [[2, ["u", "n", "processes"], {"processes": [{"pid": 1}]}]]
     assert delta["set"][:2] == [float_step(1.5, 2.5), 2**62 - 10]
+    assert dumps_json(_apply(base, now)) == dumps_json(now)
+
+
+def test_a_replaced_device_sends_only_what_is_new_or_differs() -> None:
+    base = {"devices": [{"uuid": "GPU-1", "n": 10, "f": 182.25, "g": 0.1, "s": "x"}]}
+    now = {"devices": [{"uuid": "GPU-1", "n": 7, "f": 181.91, "g": 0.30000000000000004,
+                        "s": "y", "processes": [{"pid": 1}]}]}
+    delta = loads_json(encode_delta(units_of(base), units_of(now)) or b"")
+    assert delta["replace"] == [[1, ["uuid", "n", "f", "g", "s", "processes"],
+                                 {"n": 7, "f": 181.91, "g": 0.30000000000000004, "s": "y",
+                                  "processes": [{"pid": 1}]}]]
     assert dumps_json(_apply(base, now)) == dumps_json(now)
 
 
@@ -167,7 +178,7 @@ def test_the_step_is_the_difference_of_the_digits() -> None:
     assert float_step(38.5, 53.3) == 148 * 8 + 1
 
 
-@pytest.mark.parametrize(("was", "now"), [(1.0, 1e16), (0.30000000000000004, 0.1),
+@pytest.mark.parametrize(("was", "now"), [(1.0, 1e16), (0.30000000000000004, 0.1), (0.0, -0.0),
                                           (1.5, 1.12345678), (1e300, 1.0), (1.0, -1e300),
                                           (5e-324, 1.0)])
 def test_floats_without_a_short_decimal_are_written_whole(was: float, now: float) -> None:
