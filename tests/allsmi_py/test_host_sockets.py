@@ -45,3 +45,15 @@ def test_power_missing_is_explained(tmp_path: Path) -> None:
     cpu = HostReader(include_disks=False, sysfs_root=str(tmp_path)).read().cpu
     assert cpu.power_w is None and cpu.power_unavailable_reason
     assert cpu.sockets == ()
+
+
+def test_the_plausibility_guard_covers_each_socket() -> None:
+    from allsmi_py.model import CpuReading, CpuSocketReading, HostReading
+    from allsmi_py.plausible import guard
+
+    hostile = CpuSocketReading(index=0, utilization_pct=500.0, frequency_mhz=2000.0,
+                               temperature_c=900.0, power_w=4294967295.0)
+    guarded = guard(HostReading(cpu=CpuReading(sockets=(hostile,))))
+    assert guarded.cpu.sockets == (CpuSocketReading(index=0, frequency_mhz=2000.0),)
+    assert len(guarded.problems) == 3 and all(p.startswith("cpu.sockets[0].")
+                                              for p in guarded.problems)
