@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.text import Text
+from textual.geometry import Size
 from textual.widget import Widget
 
 from allsmi_py.model import DeviceReading, NodeSnapshot
@@ -76,9 +78,9 @@ def nvlink_lines(topology: Topology, names: Mapping[int, str]) -> list[str]:
         lines.append(
             f"NVSwitch: {listed} all-to-all, "
             f"{'/'.join(map(str, counts))} NvLinks up each"
-            + (f" (NvLink {'/'.join(versions)})" if versions else "")
-            + (f"; a pair shares NV{pair.nvlinks}{_bandwidth(pair.bandwidth_mb_s)}"
-               if pair else ""))
+            + (f" (NvLink {'/'.join(versions)})" if versions else ""))
+        if pair is not None:
+            lines.append(f"  a pair shares NV{pair.nvlinks}{_bandwidth(pair.bandwidth_mb_s)}")
     switch_set = {d.index for d in switched}
     for link in topology.links:
         if link.path == "NV" and not {link.a, link.b} <= switch_set:
@@ -123,12 +125,19 @@ def topology_view(snapshot: NodeSnapshot | None,
     topology = None if snapshot is None else snapshot.topology
     if snapshot is None or topology is None or not topology.devices:
         return Text(placeholder, style=MUTED)
-    names = device_names(topology, snapshot.devices)
-    graph = Text("\n".join(graph_lines(topology, names)))
+    graph, matrix = topology_texts(snapshot, topology)
     source = f"  {len(topology.devices)} devices · {topology.source or 'unknown source'}"
-    return Group(Text(f"{snapshot.hostname}{source}", style=ACCENT), graph, Text(""),
+    # no wrapping: a wrapped matrix row is unreadable; the panel scrolls sideways instead
+    return Group(Text(f"{snapshot.hostname}{source}", style=ACCENT),
+                 Text(graph, no_wrap=True), Text(""),
                  Text("Matrix (as nvidia-smi topo -m)", style=HEADER),
-                 Text(matrix_text(topology, names)))
+                 Text(matrix, no_wrap=True))
+
+
+def topology_texts(snapshot: NodeSnapshot, topology: Topology) -> tuple[str, str]:
+    """The graph and the matrix of a snapshot's topology, named after its devices."""
+    names = device_names(topology, snapshot.devices)
+    return "\n".join(graph_lines(topology, names)), matrix_text(topology, names)
 
 
 class TopologyView(Widget):
@@ -153,6 +162,14 @@ class TopologyView(Widget):
             return (self.placeholder,)
         kinds = tuple(d.kind for d in snap.devices)
         return (self.placeholder, snap.hostname, snap.topology, kinds)
+
+    def get_content_width(self, container: Size, viewport: Size) -> int:
+        """As wide as the longest line of the graph or matrix (the message wraps)."""
+        snap = self.snapshot
+        if snap is None or snap.topology is None or not snap.topology.devices:
+            return super().get_content_width(container, viewport)
+        return max(cell_len(line) for text in topology_texts(snap, snap.topology)
+                   for line in text.splitlines())
 
     def render(self) -> RenderableType:
         """The graph and matrix."""

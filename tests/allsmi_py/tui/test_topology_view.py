@@ -51,6 +51,8 @@ async def test_o_opens_the_topology_panel_of_this_node_and_o_closes_it() -> None
         assert "NUMA node 1  (CPUs 56-111,168-223)" in text
         assert "├─ PCIe switch switch0.0: GPU0, GPU1" in text
         assert "a pair shares NV18, 478 GB/s each way" in text
+        panel = app.screen.query_one("#topology-panel")
+        assert panel.max_scroll_x == 0  # 120 columns hold the matrix unwrapped
         assert "GPU7  NV18  NV18  NV18  NV18  NV18  NV18  NV18  X     56-111,168-223  1" in text
         await pilot.press("o")
         await pilot.pause()
@@ -115,3 +117,20 @@ def test_help_names_the_topology_keys() -> None:
     cluster = " ".join(_plain(help_text("cluster")).split())
     assert "next tab: All devices, Node, Users, Topology" in cluster
     assert "o Topology tab: the open node's" in cluster
+
+
+async def test_at_80_columns_the_matrix_scrolls_sideways_unwrapped() -> None:
+    app = ClusterApp()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await app.ingest(_cluster_with_topology())
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ClusterScreen)
+        screen.open_node(0)
+        await pilot.press("o")
+        await pilot.pause()
+        scroll = screen.query_one("#topology-scroll")
+        assert scroll.max_scroll_x > 0  # the 84-column matrix, not wrapped
+        await pilot.press("right")
+        await pilot.pause()
+        assert scroll.scroll_x == 1

@@ -80,8 +80,8 @@ def test_the_graph_groups_devices_under_numa_node_and_pcie_switch() -> None:
         "NUMA node 1  (CPUs 56-111,168-223)",
         "├─ PCIe switch switch1.0: GPU4, GPU5",
         "└─ PCIe switch switch1.1: GPU6, GPU7",
-        "NVSwitch: GPU0 … GPU7 (8) all-to-all, 18 NvLinks up each (NvLink 4.0); a pair shares "
-        "NV18, 478 GB/s each way",
+        "NVSwitch: GPU0 … GPU7 (8) all-to-all, 18 NvLinks up each (NvLink 4.0)",
+        "  a pair shares NV18, 478 GB/s each way",
     ]
 
 
