@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -219,3 +220,27 @@ def test_nvml_answering_sentinels_is_caught_at_the_collector(
     assert "temperature_c: 4294967295 is a sentinel" in device.problems
     assert device.problems[-1].endswith("more implausible values")
     assert device.power_limit_w == 700.0 and device.memory_total_bytes is not None
+
+
+def test_amdgpu_sysfs_answering_sentinels_is_caught_at_the_collector(tmp_path: Path) -> None:
+    """The rx580 dump with its files rewritten as a card in a bad state can answer them."""
+    dump = tmp_path / "rx580"
+    shutil.copytree(FIXTURES / "amd" / "amdgpu_sysfs_rx580", dump)
+    hwmon = dump / "hwmon" / "hwmon4"
+    for path, text in ((dump / "gpu_busy_percent", "65535"), (dump / "mem_busy_percent", "255"),
+                       (dump / "mem_info_vram_used", str(2**64 - 2)),
+                       (hwmon / "temp1_input", "-1000"), (hwmon / "fan1_input", "65535"),
+                       (hwmon / "power1_average", "4294967294")):
+        path.write_text(text + "\n")
+    card = tmp_path / "sys/class/drm/card0"
+    card.mkdir(parents=True)
+    (card / "device").symlink_to(dump)
+    with Collector([AmdBackend(root=str(tmp_path), use_amdsmi=False)], deadline_s=10.0,
+                   hostname="h") as collector:
+        (device,) = collector.tick().devices
+    for name in ("utilization_pct", "memory_utilization_pct", "memory_used_bytes",
+                 "temperature_c", "fan_rpm", "power_w"):
+        assert getattr(device, name) is None, name
+    assert "temperature_c: -1 is a sentinel" in device.problems
+    assert "utilization_pct: 65535 is a sentinel" in device.problems
+    assert device.memory_total_bytes == 4 * 1024**3 and device.power_limit_w == 155.0
