@@ -35,6 +35,20 @@ def socket_spans(socket: CpuSocketReading) -> list[Span]:
             (f" {format_number(socket.power_w, 'W')}", "")]
 
 
+def cpu_facts(cpu: CpuReading) -> list[str]:
+    """The whole CPU's clock, temperature and power, where no socket line shows them."""
+    if cpu.sockets:
+        return []
+    facts = []
+    if cpu.frequency_mhz is not None:
+        facts.append(f"{cpu.frequency_mhz / 1000.0:.2f} GHz")
+    if cpu.temperature_c is not None:
+        facts.append(f"{cpu.temperature_c:.0f}°C")
+    if cpu.power_w is not None:
+        facts.append(format_number(cpu.power_w, "W"))
+    return facts
+
+
 def socket_lines(cpu: CpuReading, width: int) -> list[Line]:
     """The sockets, as many to a line as fit; why there is no power, after them, muted."""
     if not cpu.sockets:

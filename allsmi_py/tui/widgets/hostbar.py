@@ -14,7 +14,7 @@ from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.history import History
 from allsmi_py.tui.style import ACCENT, MUTED
 from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, gauge_spans, spark_span, to_text
-from allsmi_py.tui.widgets.cpu_rows import heat_lines, socket_lines
+from allsmi_py.tui.widgets.cpu_rows import cpu_facts, heat_lines, socket_lines
 from allsmi_py.units import format_bytes, format_duration, format_pct
 
 CPU_KEY = "host:cpu"
@@ -36,6 +36,7 @@ def host_spans(host: HostReading | None, history: History, width: int) -> list[L
     facts = [cpu.model or "CPU", cpu.architecture or ""]
     if cpu.thread_count:
         facts.append(f"{cpu.thread_count} threads")
+    facts += cpu_facts(cpu)
     if cpu.load_average_1m is not None:
         facts.append(f"load {cpu.load_average_1m:.2f}")
     if host.uptime_s is not None:

@@ -103,3 +103,14 @@ async def test_the_local_view_draws_sockets_and_cores_and_grows_the_bar() -> Non
         await pilot.pause()
         await pilot.pause()
         assert bar.size.height == 3
+
+
+def test_without_sockets_the_facts_line_has_the_cpus_clock_temperature_and_power() -> None:
+    from allsmi_py.tui.history import History
+    from allsmi_py.tui.widgets.hostbar import host_spans
+
+    cpu = replace(HOST.cpu, frequency_mhz=3200.0, temperature_c=48.6, power_w=12.3)
+    first = _text(host_spans(replace(HOST, cpu=cpu), History(), 120)[0])
+    assert "192 threads · 3.20 GHz · 49°C · 12 W · load" in first
+    with_sockets = replace(cpu, sockets=SOCKETS)  # the socket line says it instead
+    assert "GHz" not in _text(host_spans(replace(HOST, cpu=with_sockets), History(), 120)[0])
