@@ -114,6 +114,8 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
                     cpu.setdefault("architecture", clean_text(labels["architecture"]))
         elif scope == "cpu_socket":
             socket = label_int(labels.get(_SOCKET.key_label, ""))
+            if rule.field == "frequency_mhz" and converted == 0:
+                continue  # all-smi's Linux reader writes 0 for a clock it never read
             if socket is not None and (socket in sockets or len(sockets) < _MAX_SOCKETS):
                 sockets.setdefault(socket, {"index": socket})[rule.field] = converted
         elif scope == "memory":

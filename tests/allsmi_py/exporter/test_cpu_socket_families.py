@@ -99,3 +99,15 @@ def test_the_remote_parser_refuses_hostile_socket_samples() -> None:
     sockets = back.host.cpu.sockets
     assert sockets[0] == CpuSocketReading(index=0, frequency_mhz=2000.0)
     assert len(sockets) == 4096  # capped
+
+
+def test_all_smis_zero_socket_clock_is_not_a_reading() -> None:
+    from allsmi_py.remote.parse import parse_node_text
+
+    # all-smi's cpu_linux.rs: frequency_mhz: 0 "will be set from base frequency", never is
+    labels = 'cpu_model="AMD EPYC",instance="n",hostname="n",cpu_index="0",socket_id="0"'
+    body = (f"all_smi_cpu_socket_utilization{{{labels}}} 12.5\n"
+            f"all_smi_cpu_socket_frequency_mhz{{{labels}}} 0\n")
+    host = parse_node_text(body).host
+    assert host is not None
+    assert host.cpu.sockets == (CpuSocketReading(index=0, utilization_pct=12.5),)
