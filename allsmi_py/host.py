@@ -20,6 +20,7 @@ from typing import TypeVar
 
 import psutil
 
+from allsmi_py.chassis import ChassisReader
 from allsmi_py.cpu_sensors import CpuSensors
 from allsmi_py.cpu_sensors.sysfs import ByteReader, read_capped
 from allsmi_py.model import CpuReading, DiskReading, HostReading, MemoryReading
@@ -122,6 +123,7 @@ class HostReader:
                  sysfs_reader: ByteReader = read_capped) -> None:
         self.include_disks = include_disks
         self._sensors = CpuSensors(sysfs_root, sysfs_reader)  # per socket, from sysfs
+        self._chassis = ChassisReader(sysfs_root, sysfs_reader)  # DMI, BMC, ACPI zones
         self._previous = self._sample()
         self._previous_at = time.monotonic()
         model = _cpu_model()
@@ -154,6 +156,7 @@ class HostReader:
             runtime_environment=self._runtime,
             os_name=self._os_name,
             kernel=self._kernel,
+            chassis=self._chassis.read(),
         )
 
     def _read_cpu(self) -> CpuReading:

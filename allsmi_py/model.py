@@ -236,6 +236,23 @@ class DiskReading:
 
 
 @dataclass(frozen=True, slots=True)
+class ChassisReading:
+    """The machine's chassis: DMI's names, inlet and outlet air, and its whole power."""
+
+    product_name: str | None = None
+    vendor: str | None = None
+    board: str | None = None
+    version: str | None = None
+    bios_version: str | None = None
+    platform: str | None = None  # "Linux"
+    inlet_c: float | None = None
+    outlet_c: float | None = None
+    power_w: float | None = None  # the BMC's system power; None without one
+    sensor_source: str | None = None  # "ipmi" (the BMC) or "acpi" (thermal zones)
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class HostReading:
     """Host metrics: CPU, memory, disks, and where we run."""
 
@@ -247,6 +264,7 @@ class HostReading:
     os_name: str | None = None
     kernel: str | None = None
     problems: tuple[str, ...] = ()  # values refused as implausible this tick (plausible.py)
+    chassis: ChassisReading | None = None
 
 
 @dataclass(frozen=True, slots=True)

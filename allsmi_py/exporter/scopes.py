@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from allsmi_py import __version__
 from allsmi_py.model import (
     BackendStatus,
+    ChassisReading,
     CpuReading,
     CpuSocketReading,
     DeviceReading,
@@ -106,6 +107,14 @@ class SocCpuItem:
     """The CPU side of a SoC device (Apple's clusters), under the host CPU's labels."""
 
     device: DeviceReading
+
+
+@dataclass(frozen=True, slots=True)
+class ChassisItem:
+    """The host's chassis, with the devices whose power all-smi sums as its power on Linux."""
+
+    chassis: ChassisReading
+    devices: tuple[DeviceReading, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,6 +282,13 @@ def _soc_cpus(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     return items[:1]  # one CPU per node, as the cpu scope's index "0"
 
 
+def _chassis(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None or snapshot.host.chassis is None:
+        return []
+    host = node.hostname
+    return [((host, host), ChassisItem(snapshot.host.chassis, snapshot.devices))]
+
+
 def _memory(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None or snapshot.host is None:
         return []
@@ -346,6 +362,7 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
           CoreItem, key_label="core_id", name_label="cpu_model", index_label="core_id"),
     Scope("soc_cpu", CPU4, _soc_cpus, SocCpuItem, name_label="cpu_model",
           index_label="index"),
+    Scope("chassis", ("hostname", "instance"), _chassis, ChassisItem, key_label="instance"),
     Scope("memory", MEM3, _memory, MemoryReading, index_label="index"),
     Scope("disk", ("instance", "mount_point", "index"), _disks, DiskReading,
           key_label="mount_point", index_label="index"),

@@ -12,6 +12,7 @@ vendors' own), `host` (exporter status, processes, CPU, memory, disk, energy).
 from __future__ import annotations
 
 from allsmi_py.exporter.schema.apple_cpu import APPLE_CPU
+from allsmi_py.exporter.schema.chassis import CHASSIS
 from allsmi_py.exporter.schema.device import (
     DEVICE,
     GPU_INFO_LABELS,
@@ -29,7 +30,7 @@ __all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "OWN_NAMES", "PROCESS_SCOPES"
 
 # all-smi's family order: status, GPU, NPU, process, CPU, memory, disk, MIG, energy; then ours
 SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *APPLE_CPU, *MIG,
-                                  *ENERGY,
+                                  *CHASSIS, *ENERGY,
                                   *DEVICE_ENERGY_COUNTER, *NVLINK_STATE)
 OWN_NAMES = frozenset(spec.name for spec in (*DEVICE_ENERGY_COUNTER, *NVLINK_STATE))
 """Families of our own: named so that they can never collide with one of all-smi's."""
