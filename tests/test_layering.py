@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("allsmi_py", "backends", "mock_server")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 # What a backend may import of the core: the Backend contract and what it is made of.
-BACKEND_MAY_IMPORT = {"model", "backend", "needs", "details", "errors", "units", "serialize"}
+BACKEND_MAY_IMPORT = {"model", "backend", "needs", "details", "errors", "units", "serialize",
+                      "topology"}
 
 
 def _contracts() -> dict[str, dict[str, object]]:
