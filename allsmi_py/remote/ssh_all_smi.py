@@ -20,6 +20,7 @@ from allsmi_py.model import (
     MemoryReading,
     NodeSnapshot,
 )
+from allsmi_py.plausible import guard_snapshot
 from allsmi_py.remote.checked import checked_snapshot
 from allsmi_py.remote.ssh_parse import (
     MAX_DEVICES,
@@ -45,9 +46,9 @@ def all_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
         raise SshPayloadError("all-smi snapshot: gpus is not a list")
     devices = tuple(_device(index, gpu) for index, gpu in enumerate(gpus[:MAX_DEVICES])
                     if isinstance(gpu, dict))
-    return checked_snapshot(NodeSnapshot(hostname=string_of(data.get("hostname")) or hostname,
-                                         taken_at_s=time.time(), devices=devices,
-                                         host=_host(data)))
+    snapshot = NodeSnapshot(hostname=string_of(data.get("hostname")) or hostname,
+                            taken_at_s=time.time(), devices=devices, host=_host(data))
+    return guard_snapshot(checked_snapshot(snapshot))
 
 
 def _device(index: int, gpu: Mapping[str, Any]) -> DeviceReading:

@@ -2,7 +2,8 @@
 
 The bytes are hostile input (the host is whoever answered): each decoder takes bytes already
 capped in size, raises only SshPayloadError, and hands its result to `checked_snapshot`, the
-same bounds and string cleaning a /snapshot body gets (checked.py).
+same bounds and string cleaning a /snapshot body gets (checked.py), then to the plausibility
+guard, as every remote reading.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 import orjson
 
 from allsmi_py.model import DeviceReading, NodeSnapshot
+from allsmi_py.plausible import guard_snapshot
 from allsmi_py.remote.checked import checked_snapshot
 from allsmi_py.remote.nodes import NotOurs, snapshot_from_json
 
@@ -113,8 +115,8 @@ def nvidia_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
             raise SshPayloadError(f"nvidia-smi row of {len(row)} cells under "
                                   f"{len(header)} columns")
         devices.append(_nvidia_device(dict(zip(header, map(str.strip, row), strict=True))))
-    return checked_snapshot(NodeSnapshot(hostname=hostname, taken_at_s=time.time(),
-                                         devices=tuple(devices)))
+    return guard_snapshot(checked_snapshot(NodeSnapshot(
+        hostname=hostname, taken_at_s=time.time(), devices=tuple(devices))))
 
 
 def _nvidia_device(cell: Mapping[str, str]) -> DeviceReading:
@@ -159,8 +161,8 @@ def rocm_smi_snapshot(body: bytes, hostname: str) -> NodeSnapshot:
     system = data.get("system")
     driver = string_of(system.get("Driver version")) if isinstance(system, dict) else ""
     devices = [_rocm_device(index, card, driver) for index, card in cards[:MAX_DEVICES]]
-    return checked_snapshot(NodeSnapshot(hostname=hostname, taken_at_s=time.time(),
-                                         devices=tuple(devices)))
+    return guard_snapshot(checked_snapshot(NodeSnapshot(
+        hostname=hostname, taken_at_s=time.time(), devices=tuple(devices))))
 
 
 def _rocm_device(index: int, card: Mapping[str, Any], driver: str) -> DeviceReading:

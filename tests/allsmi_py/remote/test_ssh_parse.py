@@ -154,3 +154,17 @@ def test_a_broken_snapshot_of_ours_is_refused() -> None:
                        "devices": "not a list"}).encode()
     with pytest.raises(SshPayloadError):
         allsmi_snapshot(body, "h")
+
+
+def test_readings_over_ssh_pass_the_plausibility_guard() -> None:
+    csv = fixture("nvidia-smi_query-gpu_h100_load.csv").decode()
+    header, row = csv.strip().splitlines()[:2]
+    names = [n.strip() for n in header.split(",")]
+    cells = row.split(", ")
+    cells[names.index("power.draw [W]")] = "99999.00 W"  # fits the field, not a 700 W card
+    cells[names.index("temperature.gpu")] = "4294967295"  # a sentinel
+    snapshot = nvidia_smi_snapshot(f"{header}\n{', '.join(cells)}\n".encode(), "gpu-a")
+    (device,) = snapshot.devices
+    assert device.power_w is None and device.temperature_c is None
+    assert device.problems == ("power_w: 99999 is outside 0..2000",)
+    assert device.utilization_pct == 100.0  # the rest of the reading stays
