@@ -283,10 +283,15 @@ def _soc_cpus(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
 
 
 def _chassis(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
-    if snapshot is None or snapshot.host is None or snapshot.host.chassis is None:
+    if snapshot is None:
         return []
+    chassis = snapshot.host.chassis if snapshot.host is not None else None
+    if chassis is None:
+        if not any(d.kind == "soc" for d in snapshot.devices):
+            return []
+        chassis = ChassisReading()  # a SoC is its own chassis: its figures are the device's
     host = node.hostname
-    return [((host, host), ChassisItem(snapshot.host.chassis, snapshot.devices))]
+    return [((host, host), ChassisItem(chassis, snapshot.devices))]
 
 
 def _memory(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:

@@ -143,11 +143,16 @@ WRITTEN: dict[str, Source] = {
     "all_smi_memory_cached_bytes": Source("Linux", "psutil virtual_memory cached"),
     "all_smi_disk_total_bytes": Source(_HOST, "psutil disk_usage"),
     "all_smi_disk_available_bytes": Source(_HOST, "psutil disk_usage"),
-    "all_smi_chassis_info": Source("Linux", "/sys/class/dmi/id (product_name, sys_vendor, "
+    "all_smi_chassis_info": Source("Linux, macOS (platform only)",
+                                   "/sys/class/dmi/id (product_name, sys_vendor, "
                                    "board_name, product_version, bios_version)"),
     "all_smi_chassis_power_watts": Source(
-        "Linux", "the BMC (ipmitool sdr: Pwr Consumption, Power Meter, Sys Power ...), else "
-        "the devices' power summed (all-smi's Linux figure)"),
+        "Linux, macOS", "the BMC (ipmitool sdr: Pwr Consumption, Power Meter, Sys Power ...), "
+        "else the devices' power summed (all-smi's Linux figure); a Mac's combined power"),
+    "all_smi_chassis_thermal_pressure_info": Source("Apple", "the SoC's thermal pressure"),
+    "all_smi_chassis_cpu_power_watts": Source("Apple", "powermetrics / IOReport CPU energy"),
+    "all_smi_chassis_gpu_power_watts": Source("Apple", "the SoC's GPU power"),
+    "all_smi_chassis_ane_power_watts": Source("Apple", "the SoC's ANE power"),
     "all_smi_chassis_inlet_temperature_celsius": Source(
         "Linux", "the BMC's inlet/ambient sensor, else the coolest acpitz thermal zone"),
     "all_smi_chassis_outlet_temperature_celsius": Source(
@@ -175,10 +180,6 @@ NOT_WRITTEN: dict[str, str] = {
     "all_smi_kubernetes_pod_info": "not yet: as container_runtime_info",
     "all_smi_virtualization_info": "not yet: as container_runtime_info",
     "all_smi_runtime_environment": "not yet: as container_runtime_info",
-    "all_smi_chassis_thermal_pressure_info": "not yet: macOS thermal pressure, host-level",
-    "all_smi_chassis_cpu_power_watts": "not yet: Apple powermetrics, host-level",
-    "all_smi_chassis_gpu_power_watts": "not yet: Apple powermetrics, host-level",
-    "all_smi_chassis_ane_power_watts": "not yet: Apple powermetrics, host-level",
     "all_smi_chassis_fan_speed_rpm": "not yet: Mac SMC fans (all-smi's source); the BMC's fan "
                                      "sensors are parsed but not exported",
 }

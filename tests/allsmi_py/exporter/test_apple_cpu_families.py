@@ -78,3 +78,27 @@ def test_not_apple_writes_none_of_them() -> None:
     scrape = _scrape(jetson)
     assert not any(name.startswith(("all_smi_cpu_p_", "all_smi_cpu_gpu_core"))
                    for name in scrape.samples)
+
+
+def test_a_mac_is_its_own_chassis() -> None:
+    scrape = _scrape(_m4_max())
+    node = {"hostname": "node-1", "instance": "node-1"}
+    # powermetrics: cpu_power 2978.45 mW, gpu 269.614 mW, ane 0, combined 3248.07 mW
+    assert scrape.value("all_smi_chassis_cpu_power_watts", **node) == 2.98
+    assert scrape.value("all_smi_chassis_gpu_power_watts", **node) == 0.27
+    assert scrape.value("all_smi_chassis_ane_power_watts", **node) == 0.0
+    assert scrape.value("all_smi_chassis_power_watts", **node) == 3.25
+    assert scrape.one("all_smi_chassis_thermal_pressure_info", **node).labels["level"] == (
+        "Nominal")
+    assert scrape.one("all_smi_chassis_info", **node).labels["platform"] == "macOS"
+    assert "all_smi_chassis_inlet_temperature_celsius" not in scrape.samples
+
+
+def test_a_jetson_soc_writes_no_mac_chassis_families() -> None:
+    jetson = DeviceReading(backend="jetson", index=0, uuid="j", name="Orin", kind="soc",
+                           vendor="NVIDIA", power_w=12.5)
+    scrape = _scrape(jetson)
+    assert "all_smi_chassis_info" not in scrape.samples  # nothing names the chassis
+    assert not any(name.startswith("all_smi_chassis_") and name != "all_smi_chassis_power_watts"
+                   for name in scrape.samples)
+    assert scrape.value("all_smi_chassis_power_watts", hostname="node-1") == 12.5
