@@ -83,9 +83,9 @@ def encode_delta(base: list[Unit], units: list[Unit]) -> bytes | None:
             replace.append(_replacement(number, old.node, new.node))
         else:
             new.shape = old.shape
-            new.columns = old.columns
             if new.values != old.values and not _diff(old, new, offset, changed):
                 replace.append(_replacement(number, old.node, new.node))
+            new.columns = old.columns  # after _diff, which makes them the first time
         offset += len(old.values)
     positions = [position for column in changed.values() for position in column[0]]
     gaps = list(map(operator.sub, positions, [0, *positions[:-1]]))

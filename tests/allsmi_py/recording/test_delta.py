@@ -132,6 +132,15 @@ def test_a_delta_sets_only_what_changed_and_replaces_a_device_of_new_shape() -> 
     assert dumps_json(_apply(base, now)) == dumps_json(now)
 
 
+def test_a_unit_of_the_same_shape_inherits_its_columns_made_once() -> None:
+    frames = [{"devices": [{"u": "a", "n": n, "r": [n]}]} for n in range(3)]
+    units = [units_of(frame) for frame in frames]
+    encode_delta(units[0], units[1])
+    assert units[1][1].columns == ["u", "n", "r"]
+    encode_delta(units[1], units[2])
+    assert units[2][1].columns is units[1][1].columns is units[0][1].columns
+
+
 def test_a_replaced_device_sends_only_what_is_new_or_differs() -> None:
     base = {"devices": [{"uuid": "GPU-1", "n": 10, "f": 182.25, "g": 0.1, "s": "x"}]}
     now = {"devices": [{"uuid": "GPU-1", "n": 7, "f": 181.91, "g": 0.30000000000000004,
