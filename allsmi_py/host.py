@@ -21,8 +21,9 @@ from typing import TypeVar
 import psutil
 
 from allsmi_py.chassis import ChassisReader
+from allsmi_py.chassis.environment import detect_environment
 from allsmi_py.cpu_sensors import CpuSensors
-from allsmi_py.cpu_sensors.sysfs import ByteReader, read_capped
+from allsmi_py.cpu_sensors.sysfs import ByteReader, SysfsTree, read_capped
 from allsmi_py.model import CpuReading, DiskReading, HostReading, MemoryReading
 
 T = TypeVar("T")
@@ -97,6 +98,10 @@ def _socket_count() -> int | None:
     return len(ids) or 1
 
 
+def _text(read: str | OSError | None) -> str | None:
+    return read if isinstance(read, str) else None
+
+
 def detect_runtime_environment() -> str | None:
     """Kubernetes, Docker, Podman, LXC or containerd when we run inside one, else None."""
     if os.environ.get("KUBERNETES_SERVICE_HOST"):
@@ -136,6 +141,9 @@ class HostReader:
             socket_count=_socket_count(),
         )
         self._runtime = detect_runtime_environment()
+        tree = SysfsTree(sysfs_root, sysfs_reader)
+        self._environment = detect_environment(
+            self._runtime, lambda relative: _text(tree.read(relative)))
         uname = platform.uname()
         self._os_name, self._kernel = uname.system or None, uname.release or None
 
@@ -157,6 +165,7 @@ class HostReader:
             os_name=self._os_name,
             kernel=self._kernel,
             chassis=self._chassis.read(),
+            environment=self._environment,
         )
 
     def _read_cpu(self) -> CpuReading:

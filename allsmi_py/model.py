@@ -253,6 +253,18 @@ class ChassisReading:
 
 
 @dataclass(frozen=True, slots=True)
+class EnvironmentReading:
+    """Where the host runs: its container (runtime, id, Kubernetes pod) and its VM."""
+
+    container_runtime: str | None = None  # "Docker", "Kubernetes", ... as runtime_environment
+    container_id: str | None = None  # the first 12 hex characters, as all-smi shows it
+    pod_name: str | None = None
+    namespace: str | None = None
+    vm_type: str | None = None  # all-smi's names: "KVM", "AWS EC2", "Google Cloud" ...
+    hypervisor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HostReading:
     """Host metrics: CPU, memory, disks, and where we run."""
 
@@ -265,6 +277,7 @@ class HostReading:
     kernel: str | None = None
     problems: tuple[str, ...] = ()  # values refused as implausible this tick (plausible.py)
     chassis: ChassisReading | None = None
+    environment: EnvironmentReading | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,6 +22,7 @@ from allsmi_py.model import (
     CpuSocketReading,
     DeviceReading,
     DiskReading,
+    EnvironmentReading,
     MemoryReading,
     MigInstanceReading,
     NodeSnapshot,
@@ -294,6 +295,12 @@ def _chassis(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     return [((host, host), ChassisItem(chassis, snapshot.devices))]
 
 
+def _environment(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None or snapshot.host.environment is None:
+        return []
+    return [((node.hostname,), snapshot.host.environment)]
+
+
 def _memory(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None or snapshot.host is None:
         return []
@@ -368,6 +375,8 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
     Scope("soc_cpu", CPU4, _soc_cpus, SocCpuItem, name_label="cpu_model",
           index_label="index"),
     Scope("chassis", ("hostname", "instance"), _chassis, ChassisItem, key_label="instance"),
+    Scope("environment", ("hostname",), _environment, EnvironmentReading,
+          key_label="hostname"),
     Scope("memory", MEM3, _memory, MemoryReading, index_label="index"),
     Scope("disk", ("instance", "mount_point", "index"), _disks, DiskReading,
           key_label="mount_point", index_label="index"),

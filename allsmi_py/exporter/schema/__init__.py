@@ -20,6 +20,7 @@ from allsmi_py.exporter.schema.device import (
     NVLINK_STATE,
     device_type,
 )
+from allsmi_py.exporter.schema.environment import ENVIRONMENT
 from allsmi_py.exporter.schema.host import DEVICE_ENERGY_COUNTER, ENERGY, HOST, PROCESS, STATUS
 from allsmi_py.exporter.schema.npu import NPU
 from allsmi_py.exporter.schema.spec import MetricSpec
@@ -30,7 +31,7 @@ __all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "OWN_NAMES", "PROCESS_SCOPES"
 
 # all-smi's family order: status, GPU, NPU, process, CPU, memory, disk, MIG, energy; then ours
 SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *APPLE_CPU, *MIG,
-                                  *CHASSIS, *ENERGY,
+                                  *ENVIRONMENT, *CHASSIS, *ENERGY,
                                   *DEVICE_ENERGY_COUNTER, *NVLINK_STATE)
 OWN_NAMES = frozenset(spec.name for spec in (*DEVICE_ENERGY_COUNTER, *NVLINK_STATE))
 """Families of our own: named so that they can never collide with one of all-smi's."""

@@ -143,6 +143,15 @@ WRITTEN: dict[str, Source] = {
     "all_smi_memory_cached_bytes": Source("Linux", "psutil virtual_memory cached"),
     "all_smi_disk_total_bytes": Source(_HOST, "psutil disk_usage"),
     "all_smi_disk_available_bytes": Source(_HOST, "psutil disk_usage"),
+    "all_smi_container_runtime_info": Source(
+        "Linux containers", "/.dockerenv, /run/.containerenv, KUBERNETES_SERVICE_HOST, "
+        "/proc/1/cgroup; the id from /proc/self/cgroup"),
+    "all_smi_kubernetes_pod_info": Source(
+        "Kubernetes", "HOSTNAME, the service account's namespace file"),
+    "all_smi_virtualization_info": Source(
+        "Linux VMs", "DMI sys_vendor/product_name, else the cpuinfo hypervisor flag"),
+    "all_smi_runtime_environment": Source("Linux containers and VMs",
+                                          "the container runtime, else the VM type"),
     "all_smi_chassis_info": Source("Linux, macOS (platform only)",
                                    "/sys/class/dmi/id (product_name, sys_vendor, "
                                    "board_name, product_version, bios_version)"),
@@ -175,11 +184,6 @@ NOT_WRITTEN: dict[str, str] = {
     "all_smi_cpu_ane_ops_per_second": "no source: neither powermetrics nor IOReport "
                                       "reports ANE operations (all-smi writes it only "
                                       "when its reader has a value)",
-    "all_smi_container_runtime_info": "not yet: host.detect_runtime_environment is not "
-                                      "exported",
-    "all_smi_kubernetes_pod_info": "not yet: as container_runtime_info",
-    "all_smi_virtualization_info": "not yet: as container_runtime_info",
-    "all_smi_runtime_environment": "not yet: as container_runtime_info",
     "all_smi_chassis_fan_speed_rpm": "not yet: Mac SMC fans (all-smi's source); the BMC's fan "
                                      "sensors are parsed but not exported",
 }
