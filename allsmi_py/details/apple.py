@@ -1,7 +1,8 @@
 """Apple Silicon: keys from powermetrics or the native IOReport/SMC reader.
 
-Besides these, the backend writes `cluster.<name>_mhz` and `cluster.<name>_active_pct` for
-each CPU cluster (E, P, S ...): `cluster_mhz` and `cluster_active_pct` give their keys.
+Besides these, the backend writes `cluster.<name>_mhz`, `cluster.<name>_active_pct` and (from
+powermetrics) `cluster.<name>_cores` for each CPU cluster (E, P, S ...): `cluster_mhz`,
+`cluster_active_pct` and `cluster_cores` give their keys.
 """
 
 from __future__ import annotations
@@ -27,6 +28,11 @@ CLUSTER_PREFIX = "cluster."
 def cluster_mhz(cluster: str) -> DetailKey:
     """The clock key of CPU cluster `cluster`."""
     return DetailKey(f"{CLUSTER_PREFIX}{cluster}_mhz", "number", "MHz")
+
+
+def cluster_cores(cluster: str) -> DetailKey:
+    """The CPU count of CPU cluster `cluster`."""
+    return DetailKey(f"{CLUSTER_PREFIX}{cluster}_cores", "number")
 
 
 def cluster_active_pct(cluster: str) -> DetailKey:

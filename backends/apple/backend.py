@@ -69,6 +69,8 @@ def device_from_sample(
                        (apple.DRAM_POWER_W, sample.dram_power_w),
                        (apple.GPU_SRAM_POWER_W, sample.gpu_sram_power_w)):
         key.put(details, watts)
+    for cluster, count in sample.cluster_cores.items():
+        apple.cluster_cores(cluster).put(details, count)
     for cluster, (mhz, busy) in sample.clusters.items():
         apple.cluster_mhz(cluster).put(details, mhz)
         # the busy share keeps two decimals, as powermetrics prints it

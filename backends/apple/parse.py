@@ -41,6 +41,7 @@ class AppleSample:
     hw_model: str | None = None
     clusters: Mapping[str, tuple[float | None, float | None]] = field(default_factory=dict)
     # cluster name -> (active frequency MHz, active residency %)
+    cluster_cores: Mapping[str, int] = field(default_factory=dict)  # cluster name -> CPUs
 
 
 def _number(value: Any) -> float | None:
@@ -63,7 +64,11 @@ def parse_plist(data: bytes) -> AppleSample:
     idle = gpu.get("idle_ratio")
     freq = gpu.get("freq_hz")
     clusters = {}
+    cores: dict[str, int] = {}
     for cluster in processor.get("clusters") or ():
+        cpus = cluster.get("cpus")
+        if isinstance(cpus, list) and 0 < len(cpus) <= 256:
+            cores[str(cluster.get("name"))] = len(cpus)
         hz, idle_ratio = cluster.get("freq_hz"), cluster.get("idle_ratio")
         down = cluster.get("down_ratio")
         # A powered-down cluster is neither idle nor active: both ratios come off.
@@ -84,6 +89,7 @@ def parse_plist(data: bytes) -> AppleSample:
         thermal_pressure=doc.get("thermal_pressure"),
         hw_model=doc.get("hw_model"),
         clusters=clusters,
+        cluster_cores=cores,
     )
 
 

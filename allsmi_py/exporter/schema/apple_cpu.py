@@ -17,11 +17,11 @@ from allsmi_py.exporter.scopes import SocCpuItem
 
 # powermetrics: E-Cluster, P0-Cluster, S-Cluster; IOReport: ECPU, PCPU, DIE_1_PCPU
 _CLUSTER = re.compile(r"^(?:DIE_\d+_)?([EPS])(?:\d*-Cluster|CPU)$")
-_SUFFIXES = {"mhz": "_mhz", "pct": "_active_pct"}
+_SUFFIXES = {"mhz": "_mhz", "pct": "_active_pct", "cores": "_cores"}
 
 
 def cluster_values(details: Mapping[str, str], kind: str, what: str) -> list[float]:
-    """The `what` ('mhz' or 'pct') figures of every cluster of `kind` ('P', 'E', 'S')."""
+    """The `what` ('mhz', 'pct', 'cores') figures of every cluster of `kind` ('P', 'E', 'S')."""
     suffix = _SUFFIXES[what]
     found = []
     for key, text in details.items():
@@ -34,7 +34,7 @@ def cluster_values(details: Mapping[str, str], kind: str, what: str) -> list[flo
             value = float(text)
         except ValueError:
             continue
-        limit = 100.0 if what == "pct" else 20_000.0
+        limit = {"pct": 100.0, "mhz": 20_000.0, "cores": 256.0}[what]
         if 0.0 <= value <= limit:
             found.append(value)
     return found
@@ -49,12 +49,27 @@ def _mean(kind: str, what: str) -> Callable[[SocCpuItem], Value]:
     return value
 
 
+def _cores(kind: str) -> Callable[[SocCpuItem], Value]:
+    def value(item: SocCpuItem) -> Value:
+        if not APPLE.matches(item.device):
+            return None
+        found = cluster_values(item.device.details, kind, "cores")
+        return int(sum(found)) if found else None
+    return value
+
+
 def _gpu_cores(item: SocCpuItem) -> Value:
     return GPU_CORE_COUNT.number(item.device.details) if APPLE.matches(item.device) else None
 
 
 S = "soc_cpu"
 APPLE_CPU: tuple[MetricSpec, ...] = (
+    MetricSpec("all_smi_cpu_s_core_count", "Apple Silicon S-core count", "gauge", S,
+               _cores("S")),
+    MetricSpec("all_smi_cpu_p_core_count", "Apple Silicon P-core count", "gauge", S,
+               _cores("P")),
+    MetricSpec("all_smi_cpu_e_core_count", "Apple Silicon E-core count", "gauge", S,
+               _cores("E")),
     MetricSpec("all_smi_cpu_gpu_core_count", "Apple Silicon GPU core count", "gauge", S,
                _gpu_cores),
     MetricSpec("all_smi_cpu_s_core_utilization", "Apple Silicon S-cluster busy percentage",

@@ -115,6 +115,12 @@ WRITTEN: dict[str, Source] = {
                                                "cpufreq scaling_cur_freq, /proc/cpuinfo"),
     "all_smi_cpu_socket_temperature_celsius": Source(
         "Linux, per socket (where sensed)", "hwmon coretemp Package id N, k10temp, zenpower"),
+    "all_smi_cpu_s_core_count": Source("Apple (S clusters: M5 Pro/Max), powermetrics",
+                                       "powermetrics clusters[].cpus"),
+    "all_smi_cpu_p_core_count": Source("Apple, powermetrics source",
+                                       "powermetrics clusters[].cpus, summed over P clusters"),
+    "all_smi_cpu_e_core_count": Source("Apple, powermetrics source",
+                                       "powermetrics clusters[].cpus"),
     "all_smi_cpu_gpu_core_count": Source("mock (Apple profile)",
                                          "detail gpu_core_count; the Apple backend does not "
                                          "read it yet"),
@@ -178,9 +184,6 @@ NOT_WRITTEN: dict[str, str] = {
     "all_smi_tpu_hlo_exec_p90_microseconds": "not yet: libtpu's HLO execution timing",
     "all_smi_tpu_hlo_exec_p95_microseconds": "not yet: libtpu's HLO execution timing",
     "all_smi_tpu_hlo_exec_p999_microseconds": "not yet: libtpu's HLO execution timing",
-    "all_smi_cpu_s_core_count": "not yet: Apple cluster topology (sysctl hw.perflevelN)",
-    "all_smi_cpu_p_core_count": "not yet: Apple cluster topology (sysctl hw.perflevelN)",
-    "all_smi_cpu_e_core_count": "not yet: Apple cluster topology (sysctl hw.perflevelN)",
     "all_smi_cpu_ane_ops_per_second": "no source: neither powermetrics nor IOReport "
                                       "reports ANE operations (all-smi writes it only "
                                       "when its reader has a value)",

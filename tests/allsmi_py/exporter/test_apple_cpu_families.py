@@ -42,6 +42,8 @@ def _scrape(device: DeviceReading) -> Scrape:
 def test_m4_max_clusters_under_the_cpu_labels() -> None:
     scrape = _scrape(_m4_max())
     # powermetrics: E-Cluster 52.97 % at 1154.44 MHz; P0 72.78 % at 3560.87, P1 0.04 % at 1260.02
+    assert scrape.value("all_smi_cpu_e_core_count", **CPU) == 4  # 4 E + 2 x 6 P cores
+    assert scrape.value("all_smi_cpu_p_core_count", **CPU) == 12
     assert scrape.value("all_smi_cpu_e_core_utilization", **CPU) == 52.97
     assert scrape.value("all_smi_cpu_p_core_utilization", **CPU) == pytest.approx(36.41)
     assert scrape.value("all_smi_cpu_e_cluster_frequency_mhz", **CPU) == 1154.44
@@ -49,6 +51,7 @@ def test_m4_max_clusters_under_the_cpu_labels() -> None:
     assert p_mhz == pytest.approx(2410.445, abs=0.01)
     # an M4 Max has no S cluster, and this reader does not know the GPU core count
     for absent in ("all_smi_cpu_s_core_utilization", "all_smi_cpu_s_cluster_frequency_mhz",
+                   "all_smi_cpu_s_core_count",
                    "all_smi_cpu_gpu_core_count"):
         assert absent not in scrape.samples, absent
 

@@ -19,7 +19,8 @@ ALL_SMI_NAMING = {
     f'{name} non-histogram and non-summary metrics should not have "_count" suffix'
     for name in ("all_smi_cpu_core_count", "all_smi_cpu_socket_count", "all_smi_cpu_thread_count",
                  "all_smi_cpu_gpu_core_count", "all_smi_tpu_core_count",
-                 "all_smi_tpu_tensorcore_count")
+                 "all_smi_tpu_tensorcore_count", "all_smi_cpu_s_core_count",
+                 "all_smi_cpu_p_core_count", "all_smi_cpu_e_core_count")
 }
 
 
