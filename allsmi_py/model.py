@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from allsmi_py.model_chassis import ChassisFan as ChassisFan  # re-exported: the model
+from allsmi_py.model_chassis import ChassisReading as ChassisReading
+from allsmi_py.model_chassis import EnvironmentReading as EnvironmentReading
 from allsmi_py.serialize import decode_json_as, dumps_json, from_plain, to_plain
 from allsmi_py.topology import Topology
 
@@ -233,35 +236,6 @@ class DiskReading:
     total_bytes: int | None = None
     used_bytes: int | None = None
     available_bytes: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ChassisReading:
-    """The machine's chassis: DMI's names, inlet and outlet air, and its whole power."""
-
-    product_name: str | None = None
-    vendor: str | None = None
-    board: str | None = None
-    version: str | None = None
-    bios_version: str | None = None
-    platform: str | None = None  # "Linux"
-    inlet_c: float | None = None
-    outlet_c: float | None = None
-    power_w: float | None = None  # the BMC's system power; None without one
-    sensor_source: str | None = None  # "ipmi" (the BMC) or "acpi" (thermal zones)
-    problems: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class EnvironmentReading:
-    """Where the host runs: its container (runtime, id, Kubernetes pod) and its VM."""
-
-    container_runtime: str | None = None  # "Docker", "Kubernetes", ... as runtime_environment
-    container_id: str | None = None  # the first 12 hex characters, as all-smi shows it
-    pod_name: str | None = None
-    namespace: str | None = None
-    vm_type: str | None = None  # all-smi's names: "KVM", "AWS EC2", "Google Cloud" ...
-    hypervisor: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,8 +16,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from allsmi_py.model_chassis import ChassisFan
+
 MAX_OUTPUT_BYTES = 64 * 1024  # one pipe buffer; a BMC with 300 sensors prints ~30 KB
 MAX_SENSORS = 2048
+MAX_FANS = 64
 TIMEOUT_S = 5.0
 EVERY_S = 30.0  # BMC sensors refresh every few seconds; a BMC is slow to ask
 _LINE = re.compile(r"^([^|]{1,64}?)\s*\|\s*(-?\d+(?:\.\d+)?)\s+([A-Za-z ]{1,24}?)\s*\|\s*(\w+)")
@@ -43,6 +46,7 @@ class IpmiFigures:
     inlet_c: float | None = None
     outlet_c: float | None = None
     power_w: float | None = None
+    fans: tuple[ChassisFan, ...] = ()
 
 
 def parse_sdr(text: str) -> list[Sensor]:
@@ -70,11 +74,14 @@ def _first(sensors: Sequence[Sensor], words: tuple[str, ...], unit: str, low: fl
 
 
 def figures(sensors: Sequence[Sensor]) -> IpmiFigures:
-    """Inlet and outlet air (°C) and whole-system power (W), where the BMC has sensors."""
+    """Inlet and outlet air (°C), whole-system power (W) and fans (RPM) the BMC reports."""
+    fans = [s for s in sensors if s.unit.lower() == "rpm" and 0.0 <= s.value <= 100_000.0]
     return IpmiFigures(
         inlet_c=_first(sensors, _INLET, "degrees c", -40.0, 100.0),
         outlet_c=_first(sensors, _OUTLET, "degrees c", -40.0, 150.0),
         power_w=_first(sensors, _POWER, "watts", 0.0, 100_000.0),
+        # fan_id: the fan's place in the BMC's list, as names repeat on some boards
+        fans=tuple(ChassisFan(str(i), s.name, s.value) for i, s in enumerate(fans[:MAX_FANS])),
     )
 
 

@@ -7,7 +7,7 @@ import shutil
 
 from allsmi_py.chassis.ipmi import IpmiPoller
 from allsmi_py.cpu_sensors.sysfs import ByteReader, read_capped
-from allsmi_py.model import ChassisReading
+from allsmi_py.model_chassis import ChassisFan, ChassisReading
 
 _DMI = (("product_name", "product_name"), ("vendor", "sys_vendor"), ("board", "board_name"),
         ("version", "product_version"), ("bios_version", "bios_version"))
@@ -80,21 +80,23 @@ class ChassisReader:
         """This tick's chassis; None when nothing at all is known about it."""
         inlet, outlet = self._acpi_zones()
         power = None
+        fans: tuple[ChassisFan, ...] = ()
         source = "acpi" if inlet is not None else None
         problems: tuple[str, ...] = ()
         if self._ipmi is not None:
             found = self._ipmi.poll()
-            if found is not None and (found.inlet_c, found.outlet_c, found.power_w) != (
-                    None, None, None):
+            if found is not None and ((found.inlet_c, found.outlet_c, found.power_w) != (
+                    None, None, None) or found.fans):
                 inlet = found.inlet_c if found.inlet_c is not None else inlet
                 outlet = found.outlet_c if found.outlet_c is not None else outlet
-                power, source = found.power_w, "ipmi"
+                power, fans, source = found.power_w, found.fans, "ipmi"
             if self._ipmi.problem:
                 problems = (self._ipmi.problem,)
-        if not self._names and inlet is None and outlet is None and power is None:
+        if not self._names and inlet is None and outlet is None and power is None and not fans:
             return None
         return ChassisReading(platform="Linux", inlet_c=inlet, outlet_c=outlet, power_w=power,
-                              sensor_source=source, problems=problems, **self._names)
+                              sensor_source=source, fans=fans, problems=problems,
+                              **self._names)
 
     def close(self) -> None:
         """Stop a BMC query still running."""

@@ -29,6 +29,7 @@ from allsmi_py.model import (
     NvLinkReading,
     ProcessReading,
 )
+from allsmi_py.model_chassis import ChassisFan
 
 Item = tuple[tuple[str, ...], object]
 
@@ -295,6 +296,13 @@ def _chassis(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     return [((host, host), ChassisItem(chassis, snapshot.devices))]
 
 
+def _chassis_fans(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    if snapshot is None or snapshot.host is None or snapshot.host.chassis is None:
+        return []
+    host = node.hostname
+    return [((host, host, fan.fan_id, fan.name), fan) for fan in snapshot.host.chassis.fans]
+
+
 def _environment(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None or snapshot.host is None or snapshot.host.environment is None:
         return []
@@ -375,6 +383,8 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
     Scope("soc_cpu", CPU4, _soc_cpus, SocCpuItem, name_label="cpu_model",
           index_label="index"),
     Scope("chassis", ("hostname", "instance"), _chassis, ChassisItem, key_label="instance"),
+    Scope("chassis_fan", ("hostname", "instance", "fan_id", "fan_name"), _chassis_fans,
+          ChassisFan, key_label="fan_id", name_label="fan_name"),
     Scope("environment", ("hostname",), _environment, EnvironmentReading,
           key_label="hostname"),
     Scope("memory", MEM3, _memory, MemoryReading, index_label="index"),

@@ -66,8 +66,7 @@ def parse_plist(data: bytes) -> AppleSample:
     clusters = {}
     cores: dict[str, int] = {}
     for cluster in processor.get("clusters") or ():
-        cpus = cluster.get("cpus")
-        if isinstance(cpus, list) and 0 < len(cpus) <= 256:
+        if isinstance(cpus := cluster.get("cpus"), list) and 0 < len(cpus) <= 256:
             cores[str(cluster.get("name"))] = len(cpus)
         hz, idle_ratio = cluster.get("freq_hz"), cluster.get("idle_ratio")
         down = cluster.get("down_ratio")
@@ -75,10 +74,7 @@ def parse_plist(data: bytes) -> AppleSample:
         busy = None
         if isinstance(idle_ratio, int | float):
             busy = 100.0 * (1.0 - idle_ratio - (down if isinstance(down, int | float) else 0))
-        clusters[str(cluster.get("name"))] = (
-            hz_to_mhz(_number(hz)),
-            busy,
-        )
+        clusters[str(cluster.get("name"))] = (hz_to_mhz(_number(hz)), busy)
     return AppleSample(
         gpu_utilization_pct=100.0 * (1.0 - idle) if isinstance(idle, int | float) else None,
         gpu_frequency_mhz=_number(freq),
@@ -88,8 +84,7 @@ def parse_plist(data: bytes) -> AppleSample:
         combined_power_w=mw_to_w(_number(processor.get("combined_power"))),
         thermal_pressure=doc.get("thermal_pressure"),
         hw_model=doc.get("hw_model"),
-        clusters=clusters,
-        cluster_cores=cores,
+        clusters=clusters, cluster_cores=cores,
     )
 
 

@@ -172,6 +172,9 @@ WRITTEN: dict[str, Source] = {
         "Linux", "the BMC's inlet/ambient sensor, else the coolest acpitz thermal zone"),
     "all_smi_chassis_outlet_temperature_celsius": Source(
         "Linux", "the BMC's exhaust/outlet sensor, else the hottest acpitz thermal zone"),
+    "all_smi_chassis_fan_speed_rpm": Source(
+        "Linux with a BMC", "ipmitool sdr's RPM sensors (all-smi: Mac SMC fans, which its "
+        "macOS reader leaves empty)"),
     "all_smi_energy_consumed_joules_total": Source(
         "every device, CPU", "allsmi_py/energy: power integrated since the first run"),
 }
@@ -187,6 +190,4 @@ NOT_WRITTEN: dict[str, str] = {
     "all_smi_cpu_ane_ops_per_second": "no source: neither powermetrics nor IOReport "
                                       "reports ANE operations (all-smi writes it only "
                                       "when its reader has a value)",
-    "all_smi_chassis_fan_speed_rpm": "not yet: Mac SMC fans (all-smi's source); the BMC's fan "
-                                     "sensors are parsed but not exported",
 }

@@ -18,7 +18,11 @@ def test_dell_sensors() -> None:
     sensors = parse_sdr((FIXTURES / "ipmitool_sdr_dell.txt").read_text())
     assert ("Fan1", 5880.0, "RPM") in [(s.name, s.value, s.unit) for s in sensors]
     assert all(s.name not in ("SD", "Intrusion") for s in sensors)  # no numeric reading
-    assert figures(sensors) == IpmiFigures(inlet_c=24.0, outlet_c=38.0, power_w=406.0)
+    found = figures(sensors)
+    assert (found.inlet_c, found.outlet_c, found.power_w) == (24.0, 38.0, 406.0)
+    assert [(f.fan_id, f.name, f.rpm) for f in found.fans] == [
+        ("0", "Fan1", 5880.0), ("1", "Fan2", 5760.0), ("2", "Fan3", 5880.0),
+        ("3", "Fan4", 5760.0)]
 
 
 def test_hpe_sensors_without_an_exhaust_reading() -> None:
@@ -30,14 +34,16 @@ def test_hpe_sensors_without_an_exhaust_reading() -> None:
 @pytest.mark.parametrize("text", [
     "", "garbage\n" * 1000, "Inlet Temp | 4000 degrees C | ok\nPwr Consumption | -5 Watts | ok",
     "Inlet Temp | nan degrees C | ok", "|||\n| 1 | |", "x" * 100_000,
+    "Fan1 | -300 RPM | ok\nFan2 | 9999999 RPM | ok",
 ])
 def test_hostile_output_gives_no_figures(text: str) -> None:
     assert figures(parse_sdr(text)) == IpmiFigures()
 
 
-def test_the_sensor_count_is_capped() -> None:
+def test_the_sensor_and_fan_counts_are_capped() -> None:
     text = "Fan | 100 RPM | ok\n" * (ipmi.MAX_SENSORS + 50)
     assert len(parse_sdr(text)) == ipmi.MAX_SENSORS
+    assert len(figures(parse_sdr(text)).fans) == ipmi.MAX_FANS
 
 
 def _tool(tmp_path: Path, body: str) -> list[str]:
@@ -68,10 +74,11 @@ def test_a_run_is_harvested_on_a_later_tick(tmp_path: Path) -> None:
     assert poller.poll() is None  # started, not waited for
     _finish(poller)
     clock.now += 1
-    assert poller.poll() == IpmiFigures(24.0, 38.0, 406.0)
+    first = poller.poll()
+    assert first is not None and first.power_w == 406.0 and len(first.fans) == 4
     assert poller.problem is None
     clock.now += 1
-    assert poller.poll() == IpmiFigures(24.0, 38.0, 406.0)  # no new run before EVERY_S
+    assert poller.poll() == first  # no new run before EVERY_S
     assert poller._proc is None
     clock.now += 4 * ipmi.EVERY_S
     poller._spawn = lambda argv: (_ for _ in ()).throw(OSError(2, "No such file"))

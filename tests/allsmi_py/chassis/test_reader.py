@@ -12,6 +12,7 @@ from allsmi_py.chassis import ChassisReader
 from allsmi_py.chassis.ipmi import IpmiFigures
 from allsmi_py.exporter.render import render_prometheus
 from allsmi_py.model import ChassisReading, DeviceReading, HostReading, NodeSnapshot
+from allsmi_py.model_chassis import ChassisFan
 
 
 def _tree(root: Path, dmi: dict[str, str], zones: list[tuple[str, str]]) -> str:
@@ -96,7 +97,9 @@ def _scrape(devices: tuple[DeviceReading, ...], chassis: ChassisReading
 
 def test_families_under_all_smis_names() -> None:
     chassis = ChassisReading(product_name="PowerEdge R750xa", vendor="Dell Inc.",
-                             platform="Linux", inlet_c=24.04, outlet_c=38.0, power_w=406.0)
+                             platform="Linux", inlet_c=24.04, outlet_c=38.0, power_w=406.0,
+                             fans=(ChassisFan("0", "Fan1", 5880.0), ChassisFan("1", "Fan2",
+                                                                               5760.4)))
     gpus = tuple(DeviceReading(backend="x", index=i, uuid=f"u{i}", name="g", power_w=300.0)
                  for i in range(2))
     samples = _scrape(gpus, chassis)
@@ -107,6 +110,9 @@ def test_families_under_all_smis_names() -> None:
     assert samples["all_smi_chassis_power_watts"][0].value == 406.0  # the BMC's, not 600
     assert samples["all_smi_chassis_inlet_temperature_celsius"][0].value == 24.0
     assert samples["all_smi_chassis_outlet_temperature_celsius"][0].value == 38.0
+    fans = {(s.labels["fan_id"], s.labels["fan_name"]): s.value
+            for s in samples["all_smi_chassis_fan_speed_rpm"]}
+    assert fans == {("0", "Fan1"): 5880.0, ("1", "Fan2"): 5760.0}
     # without a BMC: all-smi's Linux figure, the devices' power summed
     no_bmc = _scrape(gpus, ChassisReading(platform="Linux"))
     assert no_bmc["all_smi_chassis_power_watts"][0].value == 600.0
