@@ -82,6 +82,7 @@ class Recording:
         self._kinds = bytearray()
         self._keyframes = array("q")  # indexes of the frames a version 2 decode starts from
         self._last: _Decoded | None = None
+        self._found_damaged: dict[int, DamagedFrames] = {}  # by keyframe: each stretch once
         self._lock = threading.Lock()  # the replay TUI decodes in worker threads
         try:
             with open(self.path, "rb") as file:
@@ -230,20 +231,28 @@ class Recording:
         last = self._keyframes[after] - 1 if after < len(self._keyframes) else len(self) - 1
         if after == 0:
             raise self._damaged(0, last, DamagedRecord("no keyframe before it"))
+        known = self._found_damaged.get(after)
+        if known is not None and known.first <= index:
+            # Decoding again would fail again at the same frame (the TUI asks frame by frame).
+            raise DamagedFrames(str(known), known.first, known.last)
         decoded, self._last = self._last, None  # half applied when a delta fails
         body = None
-        if decoded is None or not self._keyframes[after - 1] <= decoded.index <= index:
-            key = self._keyframes[after - 1]
-            try:
-                decoded, body = self._keyframe(key)
-            except ValueError as exc:
-                raise self._damaged(key, last, exc) from None
-        for delta in range(decoded.index + 1, index + 1):
-            try:
-                self._apply(decoded, delta)
-            except ValueError as exc:
-                raise self._damaged(delta, last, exc) from None
-            body = None
+        try:
+            if decoded is None or not self._keyframes[after - 1] <= decoded.index <= index:
+                key = self._keyframes[after - 1]
+                try:
+                    decoded, body = self._keyframe(key)
+                except ValueError as exc:
+                    raise self._damaged(key, last, exc) from None
+            for delta in range(decoded.index + 1, index + 1):
+                try:
+                    self._apply(decoded, delta)
+                except ValueError as exc:
+                    raise self._damaged(delta, last, exc) from None
+                body = None
+        except DamagedFrames as damage:
+            self._found_damaged[after] = damage
+            raise
         self._last = decoded
         return decoded, body
 

@@ -135,9 +135,18 @@ def test_a_corrupt_delta_loses_the_deltas_after_it(tmp_path: Path) -> None:
     path.write_bytes(bytes(data))
     with Recording(path) as recording:
         assert [recording.snapshot(i) for i in (0, 1)] == frames[:2]
+        applied: list[int] = []
+        apply = recording._apply
+
+        def counted(decoded: object, index: int) -> None:
+            applied.append(index)
+            apply(decoded, index)  # type: ignore[arg-type]
+
+        recording._apply = counted  # type: ignore[method-assign]
         for i in range(2, 6):
             with pytest.raises(DamagedFrames, match="frames 3 to 6 are damaged"):
                 recording.snapshot(i)
+        assert applied == [2]  # found once, then known
         assert recording.snapshot(1) == frames[1]  # and from the keyframe again
 
 
