@@ -193,6 +193,11 @@ def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
             if key not in base:
                 details[clean_text(key)] = clean_text(text)  # a label name may be any length
         return
+    if rule.detail:
+        found = labels.get(rule.label) if rule.label else value
+        if found:
+            device.setdefault("details", {})[rule.detail] = clean_text(str(found))
+        return
     if rule.label:
         level = labels.get(rule.label)
         if level is not None and (not rule.choices or level in rule.choices):

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
+from allsmi_py.details import nvidia, tpu
 from allsmi_py.exporter.scopes import SCOPES, ProcessItem, Scope
 from allsmi_py.model import (
     DEVICE_STATES,
@@ -45,6 +46,7 @@ class Rule:
     label: str = ""  # take the field's value from this label instead of the sample value
     creates: bool = True
     choices: tuple[str, ...] = ()  # with `label`: a value outside these is not read
+    detail: str = ""  # a detail key: the label's text (or the converted value) goes there
 
 
 DEVICE_INFO = Rule("device", "details")
@@ -63,6 +65,30 @@ _BUCKETS: dict[type, str] = {DeviceReading: "device", CpuReading: "cpu",
                              MemoryReading: "memory", DiskReading: "disk",
                              ProcessReading: "process", CpuSocketReading: "cpu_socket"}
 _READINGS: dict[type, type] = {ProcessItem: ProcessReading}
+def _text_of(codes: dict[int, str]) -> Callable[[float], Any]:
+    return lambda v: codes.get(int(v)) if v in codes else None
+
+
+def _count(v: float) -> Any:
+    return str(int(v)) if v == int(v) and 1 <= v <= 256 else None
+
+
+# Families whose value or label is a vendor detail (all-smi's hardware and TPU families)
+_DETAIL_RULES = {
+    "all_smi_gpu_gsp_firmware_version_info": Rule("device", label="version",
+                                                  detail=nvidia.GSP_FIRMWARE_VERSION.key),
+    "all_smi_gpu_gsp_firmware_mode": Rule(
+        "device", convert=_text_of({v: k for k, v in nvidia.GSP_MODE_CODES.items()}),
+        detail=nvidia.GSP_FIRMWARE_MODE.key),
+    "all_smi_tpu_chip_version_info": Rule("device", label="version",
+                                          detail=tpu.CHIP_VERSION.key),
+    "all_smi_tpu_accelerator_type_info": Rule("device", label="type",
+                                              detail=tpu.ACCELERATOR_TYPE.key),
+    "all_smi_tpu_memory_type_info": Rule("device", label="type", detail=tpu.MEMORY_TYPE.key),
+    "all_smi_tpu_core_count": Rule("device", convert=_count, detail=tpu.DEVICES_PER_CHIP.key),
+    "all_smi_tpu_tensorcore_count": Rule("device", convert=_count,
+                                         detail=tpu.TENSORCORE_COUNT.key),
+}
 # Families whose information is a label, not the value.
 _LABEL_FIELDS = {"all_smi_thermal_pressure_info": ("thermal_pressure", "level"),
                  "allsmi_device_state": ("state", "state")}
@@ -98,6 +124,8 @@ def rules() -> dict[str, Rule]:
     for spec in SCHEMA:
         if spec.name == "all_smi_gpu_info":
             table[spec.name] = DEVICE_INFO
+        elif spec.name in _DETAIL_RULES:
+            table[spec.name] = _DETAIL_RULES[spec.name]
         elif spec.name in _LABEL_FIELDS:
             field, label = _LABEL_FIELDS[spec.name]
             table[spec.name] = Rule("device", field, label=label,
