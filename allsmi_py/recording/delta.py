@@ -84,6 +84,8 @@ def encode_delta(base: list[Unit], units: list[Unit]) -> bytes | None:
         else:
             new.shape = old.shape
             if new.values != old.values and not _diff(old, new, offset, changed):
+                if number == 0:
+                    return None  # unit 0 is never replaced: the whole frame is
                 replace.append(_replacement(number, old.node, new.node))
             new.columns = old.columns  # after _diff, which makes them the first time
         offset += len(old.values)
@@ -214,4 +216,10 @@ def _replace_units(slots: Slots, replace: list[Any]) -> Slots:
             units[number] = unit_slots(node)
         except RecursionError:
             raise DeltaError(f"replaced unit {number} is nested too deeply") from None
-    return Slots(units, slots.places, [slot for unit in units for slot in unit])
+    # The flat list anew by slices from the last unit replaced back, so the starts ahead stay
+    # put: a memmove, where building it leaf by leaf took 20 ms a frame of a large cluster.
+    starts = [0, *accumulate(map(len, slots.units))]
+    flat = list(slots.flat)
+    for number in sorted({item[0] for item in replace}, reverse=True):
+        flat[starts[number]:starts[number + 1]] = units[number]
+    return Slots(units, slots.places, flat)
