@@ -139,6 +139,8 @@ class DeviceReading:
     mig_mode: bool | None = None
     mig_instances: tuple[MigInstanceReading, ...] = ()
     nvlinks: tuple[NvLinkReading, ...] = ()  # every link the GPU has, up or down
+    nvlink_tx_bytes_per_s: float | None = None  # payload over all NvLinks, both ways
+    nvlink_rx_bytes_per_s: float | None = None
 
     details: Mapping[str, str] = field(default_factory=dict)  # vendor extras: driver, firmware...
     processes: tuple[ProcessReading, ...] = ()

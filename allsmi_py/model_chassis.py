@@ -15,7 +15,7 @@ class ChassisFan:
 
     fan_id: str
     name: str
-    rpm: float
+    speed_rpm: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from allsmi_py.topology import Topology
 from backends.nvidia.device import FieldValues, read_device
 from backends.nvidia.identity import Identity, read_identity, system_details
 from backends.nvidia.mig import mig_enabled, read_mig_instances
+from backends.nvidia.nvlink import NvLinkTraffic
 from backends.nvidia.nvml import GpuLost, NvmlSession
 from backends.nvidia.processes import HostProcesses, ProcessReader
 from backends.nvidia.topology import read_topology
@@ -92,6 +93,7 @@ class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", needs=NEEDS, requir
         self._identities: list[Identity] = []
         self._lost: dict[int, str] = {}
         self._fields = FieldValues()
+        self._traffic = NvLinkTraffic()
         self._processes = ProcessReader(HostProcesses())
         self._topology: Topology | None = None
         self._topology_of: tuple[Any, ...] | None = None  # the device set it was read for
@@ -186,7 +188,7 @@ class NvidiaBackend(Backend, name="nvidia", vendor="NVIDIA", needs=NEEDS, requir
         assert self._session is not None
         calls = self._session.device(index, self._handles[index])
         try:
-            values = read_device(identity, calls, self._fields)
+            values = read_device(identity, calls, self._fields, self._traffic)
             mig = mig_enabled(calls)
             instances = read_mig_instances(calls) if mig else ()
             processes = self._processes.read(calls)

@@ -7,7 +7,12 @@ from typing import Any
 
 from allsmi_py.units import kib_to_bytes, mj_to_j, mw_to_w
 from backends.nvidia.identity import Identity
-from backends.nvidia.nvlink import NVLINK_SPEED_FIELD, read_nvlinks
+from backends.nvidia.nvlink import (
+    NVLINK_SPEED_FIELD,
+    THROUGHPUT_FIELDS,
+    NvLinkTraffic,
+    read_nvlinks,
+)
 from backends.nvidia.nvml import DeviceCalls
 
 # Bit values are NVML's nvmlClocksEventReason* constants (same as the older
@@ -26,7 +31,7 @@ THROTTLE_REASONS = (
 _PSTATE_UNKNOWN = 32
 _FIELD_MEMORY_TEMP = 82  # NVML_FI_DEV_MEMORY_TEMP
 _FIELD_POWER_AVERAGE = 185  # NVML_FI_DEV_POWER_AVERAGE
-_FIELDS = (_FIELD_MEMORY_TEMP, _FIELD_POWER_AVERAGE, NVLINK_SPEED_FIELD)
+_FIELDS = (_FIELD_MEMORY_TEMP, _FIELD_POWER_AVERAGE, NVLINK_SPEED_FIELD, *THROUGHPUT_FIELDS)
 _VALUE_ATTR = {0: "dVal", 1: "uiVal", 2: "ulVal", 3: "ullVal", 4: "sllVal", 5: "siVal", 6: "usVal"}
 
 
@@ -46,6 +51,7 @@ class FieldValues:
 
     def __init__(self) -> None:
         self._wanted: dict[Hashable, list[int]] = {}
+        self.sampled_at_us: dict[Hashable, int] = {}  # NVML's time of the throughput counters
 
     def read(self, calls: DeviceCalls) -> dict[int, float]:
         """The fields this device reports, in their native units, in one NVML call."""
@@ -60,6 +66,8 @@ class FieldValues:
         for item in values:
             if item.nvmlReturn == nvml.NVML_SUCCESS:
                 found[int(item.fieldId)] = float(getattr(item.value, _VALUE_ATTR[item.valueType]))
+                if int(item.fieldId) == THROUGHPUT_FIELDS[0]:
+                    self.sampled_at_us[calls.key] = int(item.timestamp)
             elif item.nvmlReturn in (nvml.NVML_ERROR_NOT_SUPPORTED, nvml.NVML_ERROR_NO_PERMISSION):
                 wanted.remove(int(item.fieldId))
         return found
@@ -93,7 +101,8 @@ def _fan(calls: DeviceCalls, fan_count: int | None) -> tuple[float | None, float
     return pct, _float(calls.get("nvmlDeviceGetFanSpeedRPM"))
 
 
-def read_device(identity: Identity, calls: DeviceCalls, fields: FieldValues) -> dict[str, Any]:
+def read_device(identity: Identity, calls: DeviceCalls, fields: FieldValues,
+                traffic: NvLinkTraffic | None = None) -> dict[str, Any]:
     """The DeviceReading fields that change, as keyword arguments (units as in the model)."""
     nvml = calls.session.nvml
     used, total, reserved = _memory(calls)
@@ -148,6 +157,10 @@ def read_device(identity: Identity, calls: DeviceCalls, fields: FieldValues) -> 
         "decoder_utilization_pct": None if decoder is None else float(decoder[0]),
         "nvlinks": read_nvlinks(calls, extra.get(NVLINK_SPEED_FIELD)),
     }
+    if traffic is not None:
+        tx_kib, rx_kib = (extra.get(f) for f in THROUGHPUT_FIELDS)
+        values["nvlink_tx_bytes_per_s"], values["nvlink_rx_bytes_per_s"] = traffic.rates(
+            calls.key, tx_kib, rx_kib, fields.sampled_at_us.get(calls.key))
     values.update(_ecc_counts(calls, identity.ecc_enabled))
     return values
 

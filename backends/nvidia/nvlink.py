@@ -7,6 +7,8 @@ are down, so that a link that drops shows as down rather than vanishing.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
+
 from allsmi_py.model import NvLinkReading
 from backends.nvidia.nvml import DeviceCalls
 
@@ -17,6 +19,34 @@ REMOTE_TYPES = {0: "gpu", 1: "ibmnpu", 2: "switch"}
 # other field values (device.FieldValues)
 NVLINK_SPEED_FIELD = 90
 _MAX_SPEED_MB_S = 10_000_000  # 10 TB/s per link: no link is that fast; a larger value is junk
+# NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX / _RX: payload KiB sent / received over all links
+# since the driver loaded (a counter), read with the tick's other field values
+THROUGHPUT_FIELDS = (138, 139)
+_MAX_RATE_BYTES_S = 1e13  # 10 TB/s over all links: more is a counter that jumped
+
+
+class NvLinkTraffic:
+    """Bytes per second over every NvLink of a GPU, from NVML's KiB counters tick to tick."""
+
+    def __init__(self) -> None:
+        self._last: dict[Hashable, tuple[float, float, int]] = {}
+
+    def rates(self, key: Hashable, tx_kib: float | None, rx_kib: float | None,
+              sampled_at_us: int | None) -> tuple[float | None, float | None]:
+        """(TX, RX) bytes/s since the last tick; None on the first, a reset or a bad clock."""
+        if tx_kib is None or rx_kib is None or sampled_at_us is None:
+            self._last.pop(key, None)
+            return None, None
+        before = self._last.get(key)
+        self._last[key] = (tx_kib, rx_kib, sampled_at_us)
+        if before is None or sampled_at_us <= before[2]:
+            return None, None
+        seconds = (sampled_at_us - before[2]) / 1e6
+        out = []
+        for now, then in ((tx_kib, before[0]), (rx_kib, before[1])):
+            rate = (now - then) * 1024.0 / seconds
+            out.append(round(rate, 1) if 0.0 <= rate <= _MAX_RATE_BYTES_S else None)
+        return out[0], out[1]
 
 
 def read_nvlinks(calls: DeviceCalls, speed_mb_s: float | None) -> tuple[NvLinkReading, ...]:

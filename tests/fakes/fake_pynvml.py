@@ -250,6 +250,8 @@ def _install_functions() -> None:
             real.NVML_FI_DEV_MEMORY_TEMP: gpu.memory_temperature,
             real.NVML_FI_DEV_POWER_AVERAGE: gpu.power_average_mw,
             real.NVML_FI_DEV_NVLINK_SPEED_MBPS_COMMON: gpu.nvlink_speed_mbps,
+            real.NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_TX: gpu.nvlink_kib and gpu.nvlink_kib[0],
+            real.NVML_FI_DEV_NVLINK_THROUGHPUT_DATA_RX: gpu.nvlink_kib and gpu.nvlink_kib[1],
         }
         out = []
         for fid in fieldIds:
@@ -259,7 +261,7 @@ def _install_functions() -> None:
                 SimpleNamespace(
                     fieldId=fid,
                     scopeId=0,
-                    timestamp=0,
+                    timestamp=gpu.field_timestamp_us,
                     latencyUsec=0,
                     valueType=real.NVML_VALUE_TYPE_UNSIGNED_INT,
                     nvmlReturn=ret,

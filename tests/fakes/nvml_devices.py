@@ -80,6 +80,8 @@ class FakeGpu:
     # InvalidArgument, as the real driver answers
     nvlinks: list[tuple[int, int]] | None = None
     nvlink_speed_mbps: int | None = None
+    nvlink_kib: tuple[int, int] | None = None  # THROUGHPUT_DATA_TX, _RX counters (KiB)
+    field_timestamp_us: int = 0  # what nvmlDeviceGetFieldValues stamps its samples with
     errors: dict[str, int] = field(default_factory=dict)  # function -> NVML_ERROR_* code
     lost: bool = False
 

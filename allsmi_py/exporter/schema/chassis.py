@@ -91,5 +91,5 @@ CHASSIS: tuple[MetricSpec, ...] = (
     MetricSpec("all_smi_chassis_outlet_temperature_celsius", "Chassis outlet temperature",
                "gauge", C, lambda item: _round(item.chassis.outlet_c)),
     MetricSpec("all_smi_chassis_fan_speed_rpm", "Chassis fan speed in RPM", "gauge",
-               "chassis_fan", lambda fan: round(fan.rpm)),
+               "chassis_fan", lambda fan: round(fan.speed_rpm)),
 )

@@ -133,6 +133,10 @@ DEVICE: tuple[MetricSpec, ...] = (
 NVLINK_STATE: tuple[MetricSpec, ...] = (
     MetricSpec("allsmi_nvlink_active", "1 when the NvLink is up, 0 when it is down", "gauge",
                "nvlink", lambda item: int(item.link.active)),
+    gauge("allsmi_nvlink_tx_bytes_per_second", "NvLink payload sent, all links, bytes/s", D,
+          "nvlink_tx_bytes_per_s"),
+    gauge("allsmi_nvlink_rx_bytes_per_second", "NvLink payload received, all links, bytes/s",
+          D, "nvlink_rx_bytes_per_s"),
 )
 
 MIG: tuple[MetricSpec, ...] = (

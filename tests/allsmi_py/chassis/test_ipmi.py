@@ -20,7 +20,7 @@ def test_dell_sensors() -> None:
     assert all(s.name not in ("SD", "Intrusion") for s in sensors)  # no numeric reading
     found = figures(sensors)
     assert (found.inlet_c, found.outlet_c, found.power_w) == (24.0, 38.0, 406.0)
-    assert [(f.fan_id, f.name, f.rpm) for f in found.fans] == [
+    assert [(f.fan_id, f.name, f.speed_rpm) for f in found.fans] == [
         ("0", "Fan1", 5880.0), ("1", "Fan2", 5760.0), ("2", "Fan3", 5880.0),
         ("3", "Fan4", 5760.0)]
 

@@ -94,3 +94,29 @@ def test_families_under_all_smis_names(make_backend) -> None:
     assert scrape.rows("all_smi_nvlink_remote_device_type", **r) == []
     states = {s.labels["link_index"]: s.value for s in scrape.rows("allsmi_nvlink_active", **g)}
     assert len(states) == 18 and states["17"] == 0 and states["0"] == 1
+
+
+def test_nvlink_traffic_between_two_ticks(make_backend) -> None:
+    gpu0 = h100(0)
+    gpu0.nvlink_kib, gpu0.field_timestamp_us = (1_000_000, 2_000_000), 5_000_000
+    backend, _ = make_backend([gpu0])
+    first = backend.read()[0]
+    assert (first.nvlink_tx_bytes_per_s, first.nvlink_rx_bytes_per_s) == (None, None)
+    # two seconds later: 4,000,000 KiB more sent, 1,000,000 KiB more received
+    gpu0.nvlink_kib, gpu0.field_timestamp_us = (5_000_000, 3_000_000), 7_000_000
+    second = backend.read()[0]
+    assert second.nvlink_tx_bytes_per_s == 2_000_000 * 1024
+    assert second.nvlink_rx_bytes_per_s == 500_000 * 1024
+    scrape = Scrape([second])
+    assert scrape.value("allsmi_nvlink_tx_bytes_per_second", **gpu(second, 0)) == 2_048_000_000
+    # a counter that went back (driver reload) or a clock that did not move: no figure
+    gpu0.nvlink_kib, gpu0.field_timestamp_us = (10, 3_000_000), 9_000_000
+    assert backend.read()[0].nvlink_tx_bytes_per_s is None
+    assert backend.read()[0].nvlink_tx_bytes_per_s is None  # same timestamp as before
+
+
+def test_nvlink_traffic_absent_where_the_gpu_has_no_counters(make_backend) -> None:
+    backend, _ = make_backend([rtx_4080_super()])
+    for _ in range(2):
+        reading = backend.read()[0]
+    assert reading.nvlink_tx_bytes_per_s is None and reading.nvlink_rx_bytes_per_s is None
