@@ -17,6 +17,7 @@ PLATFORMS: dict[str, str] = {
     "nvidia": "h100",
     "apple": "m3max",
     "jetson": "orin",
+    "intel": "arcb580",  # all-smi-mock's Intel default is an "Intel Arc B580 12GB"
     "tenstorrent": "n300",
     "tt": "n300",
     "rebellions": "atom",

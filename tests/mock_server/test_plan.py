@@ -51,5 +51,6 @@ def test_platforms_map_to_profiles() -> None:
     assert platform_spec("NVIDIA") == "h100"
     assert platform_spec("rbln") == "atom"
     assert platform_spec("b200") == "b200"
+    assert platform_spec("intel") == "arcb580"  # all-smi-mock's Intel default, an Arc B580
     with pytest.raises(UsageError, match="tenstorrent"):
         platform_spec("tpu")
