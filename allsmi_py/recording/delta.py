@@ -29,6 +29,7 @@ from allsmi_py.recording.flatten import SCALAR_TYPES, Slots, Unit, columns_of, u
 from allsmi_py.serialize import dumps_json, loads_json
 
 _INT64 = 2**63
+_UINT64 = 2**64  # orjson writes integers from -2**63 up to here
 _TENS = (1, 10, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000)  # places in 3 bits
 _EXACT = 2**53  # integers a float holds exactly
 
@@ -177,6 +178,8 @@ def _set_leaves(slots: Slots, positions: list[int], values: list[Any]) -> None:
         if given is kind:
             if kind is int:
                 value += old
+                if not -_INT64 <= value < _UINT64:
+                    raise DeltaError(f"leaf {position} steps past what JSON holds")
             elif kind is list and not all(type(item) in SCALAR_TYPES for item in value):
                 raise DeltaError(f"leaf {position} cannot change from a list of scalars to "
                                  "one of containers")
@@ -204,7 +207,7 @@ def _replace_units(slots: Slots, replace: list[Any]) -> Slots:
         old = container[index]
         node = {}
         for key in keys:
-            if key in changed:
+            if type(key) is str and key in changed:
                 node[key] = changed[key]
             elif type(key) is str and key in old:
                 node[key] = old[key]

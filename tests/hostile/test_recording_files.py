@@ -186,69 +186,6 @@ def test_deltas_before_the_first_keyframe_are_damage(tmp_path: Path) -> None:
         assert recording.frame_json(2) == b"{}"
 
 
-# Leaves: 0 t, then each device's u, n, f (1-3 and 4-6).
-BASE = {"t": 1.0, "devices": [{"u": "a", "n": 1, "f": 2.5}, {"u": "b", "n": 2, "f": 0.5}]}
-GOOD = {"leaves": 7, "units": 3, "at": [0], "set": [8], "replace": []}
-
-
-@pytest.mark.parametrize(("change", "match"), [
-    ({}, None),
-    ({"leaves": 8}, "for a frame of 8 leaves"),
-    ({"units": 2}, "in 2 units"),
-    ({"leaves": True}, "leaves"),
-    ({"at": [0, 1, 1, 1, 1, 1, 1, 1], "set": [1] * 8}, "8 positions for a frame of 7 leaves"),
-    ({"at": [7]}, "outside the frame's 7 leaves"),
-    ({"at": [3, -4], "set": [1, 1]}, "outside"),
-    ({"at": [10**18], "set": [1]}, "outside"),
-    ({"at": [0, 1]}, "2 positions but 1 values"),
-    ({"set": []}, "1 positions but 0 values"),
-    ({"at": [0.5]}, "not an integer"),
-    ({"at": [True]}, "not an integer"),
-    ({"at": [2], "set": ["x"]}, "cannot change from a int to a str"),
-    ({"at": [3], "set": [2.0]}, None),  # float to float: the value itself
-    ({"at": [3], "set": [8]}, "which has more"),  # a step of 0 places from 2.5
-    ({"at": [6], "set": [2**62 + 1]}, "past a float"),  # 0.5 plus 2**59 tenths
-    ({"at": [2], "set": [[1, [2]]]}, "cannot change"),  # a leaf turned into a list
-    ({"at": None}, "at, set or replace missing"),
-    ({"replace": [[1, ["u", "n"], {"n": 5}]]}, None),  # device a without f, n 5
-    ({"replace": [[0, [], {}]]}, "not \\[number, \\[key, ...\\], {...}\\]"),
-    ({"replace": [[3, [], {}]]}, "not \\[number"),
-    ({"replace": [[1, {}]]}, "not \\[number"),
-    ({"replace": [[1, "u", {}]]}, "not \\[number"),
-    ({"replace": [[1, ["u"], []]]}, "not \\[number"),
-    ({"replace": [[1, ["u", "zz"], {}]]}, "keeps 'zz', which its base does not have"),
-    ({"replace": [[1, [5], {}]]}, "keeps '5'"),
-    ({"replace": [[1, [], {}], [2, [], {}], [1, [], {}]]}, "3 units replaced of 2"),
-])
-def test_a_delta_that_does_not_fit_its_base_is_damage(tmp_path: Path, change: dict[str, object],
-                                                      match: str | None) -> None:
-    path = tmp_path / "d.rec"
-    delta = {**GOOD, **change}
-    path.write_bytes(MAGIC + _header_record() + _keyframe(0, dumps_json(BASE))
-                     + _delta(1, 0, delta, T0 + 1))
-    with Recording(path) as recording:
-        if match is None:
-            assert recording.frame_json(1).startswith(b'{"t":')
-            if change.get("replace"):
-                assert recording.frame_json(1) == (
-                    b'{"t":2.0,"devices":[{"u":"a","n":5},{"u":"b","n":2,"f":0.5}]}')
-        else:
-            with pytest.raises(DamagedFrames, match=f"frame 2 .*{match}"):
-                recording.frame_json(1)
-        assert recording.frame_json(0) == dumps_json(BASE)
-
-
-@pytest.mark.parametrize("body", [b"", b"[]", b"not json", b'{"leaves": 7}',
-                                  b'{"leaves":7,"units":3,"at":[' + b"9" * 30 + b'],"set":[1],'
-                                  b'"replace":[]}'])
-def test_a_delta_that_is_not_one_is_damage(tmp_path: Path, body: bytes) -> None:
-    path = tmp_path / "d.rec"
-    path.write_bytes(MAGIC + _header_record() + _keyframe(0, dumps_json(BASE))
-                     + _delta(1, 0, body, T0 + 1))
-    with Recording(path) as recording, pytest.raises(DamagedFrames, match="frame 2"):
-        recording.frame_json(1)
-
-
 def test_a_frame_of_the_other_version_is_damage(tmp_path: Path) -> None:
     payload = zstandard.ZstdCompressor().compress(b"{}")
     path = tmp_path / "mixed.rec"
