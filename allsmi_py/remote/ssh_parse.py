@@ -70,9 +70,13 @@ def number(value: object) -> float | None:
 
 
 def whole(value: object, scale: float = 1.0) -> int | None:
-    """`number(value)` times `scale` as an int; None when missing or negative."""
+    """`number(value)` times `scale` as an int; None when missing, negative or so large that
+    the product is no longer finite (1e302 MiB)."""
     found = number(value)
-    return None if found is None or found < 0 else int(found * scale)
+    if found is None or found < 0:
+        return None
+    scaled = found * scale
+    return int(scaled) if math.isfinite(scaled) else None
 
 
 def positive(value: object) -> float | None:

@@ -168,3 +168,9 @@ def test_readings_over_ssh_pass_the_plausibility_guard() -> None:
     assert device.power_w is None and device.temperature_c is None
     assert device.problems == ("power_w: 99999 is outside 0..2000",)
     assert device.utilization_pct == 100.0  # the rest of the reading stays
+
+
+def test_a_number_too_large_to_scale_is_missing_not_a_crash() -> None:
+    from allsmi_py.remote.ssh_parse import whole
+    assert whole("1.7144137714980277e+302", 1 << 20) is None  # found by the fuzz suite
+    assert whole("19818", 1 << 20) == 19818 << 20

@@ -76,7 +76,7 @@ def test_families_from_a_sysfs_blackhole(tmp_path: Path) -> None:
         "0000:03:00.0")
     assert one(samples, "all_smi_npu_firmware_info").labels["firmware"] == "18.7.0.0"
     for name, want in (
-        ("all_smi_gpu_temperature_celsius", 41.375),
+        ("all_smi_gpu_temperature_celsius", 41),  # whole degrees, as all-smi's view reads it
         ("all_smi_gpu_power_consumption_watts", 40.0),
         ("all_smi_gpu_frequency_mhz", 1350.0),
         ("all_smi_gpu_power_limit_current_watts", 300.0),
