@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -34,13 +35,20 @@ def analyze(args: list[str], unit_text: str, directory: Path, *,
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / UNIT_NAME
     path.write_text(unit_text)
-    runtime = directory / "runtime"
-    runtime.mkdir(mode=0o700, exist_ok=True)
-    # A user manager wants a runtime directory; HOME keeps it from the real user's units.
-    env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(directory),
-           "SYSTEMD_LOG_COLOR": "0"}
-    return subprocess.run([SYSTEMD_ANALYZE, *(["--user"] if user else []), *args, str(path)],
-                          capture_output=True, text=True, timeout=60, env=env, check=False)
+    # A user manager wants a runtime directory; HOME keeps it from the real user's units. The
+    # runtime directory has a short path of its own: the user units that ship with the system
+    # (gpg-agent's sockets) put socket paths under it, and a socket path over 108 bytes is an
+    # error (pytest's tmp_path under xdist is long enough for that).
+    runtime = Path(tempfile.mkdtemp(prefix="asr"))
+    try:
+        runtime.chmod(0o700)
+        env = {**os.environ, "XDG_RUNTIME_DIR": str(runtime), "HOME": str(directory),
+               "SYSTEMD_LOG_COLOR": "0"}
+        return subprocess.run(
+            [SYSTEMD_ANALYZE, *(["--user"] if user else []), *args, str(path)],
+            capture_output=True, text=True, timeout=60, env=env, check=False)
+    finally:
+        shutil.rmtree(runtime, ignore_errors=True)
 
 
 def verify(unit_text: str, directory: Path, *, user: bool = False) -> tuple[int, str]:
