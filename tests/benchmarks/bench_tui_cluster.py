@@ -107,6 +107,25 @@ async def _measure(app: ClusterApp, rounds: Iterator[ClusterSnapshot], size: tup
             costs["render"].append(time.perf_counter() - t0)
 
 
+async def rss_over_rounds(nodes: int, devices: int, rounds: int) -> list[tuple[int, float]]:
+    """(round, RSS MiB) every 10 rounds as `allsmi view` runs them: the automatic collector
+    off (RoundGc), cycles freed only by the sweep every 30 rounds, so growth would show."""
+    import psutil
+
+    process = psutil.Process()
+    app = ClusterApp(tune_gc=True)
+    made = cluster_rounds(nodes, f"h100:{devices}", rounds=rounds, seed=1,
+                          down=range(0, nodes, 97), lazy=True)
+    out = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        for number, cluster in enumerate(made):
+            app.on_cluster_ready(ClusterReady(await app.derive(cluster)))
+            await pilot.pause()
+            if number % 10 == 0:
+                out.append((number, process.memory_info().rss / 2**20))
+    return out
+
+
 def _filter(screen: ClusterScreen) -> None:
     from allsmi_py.tui.filter import parse_filter
     screen.query_filter = parse_filter("util>50 temp>=40 h100")
@@ -123,6 +142,8 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=8)
     parser.add_argument("--frames", type=int, default=10)
     parser.add_argument("--size", default="120x40")
+    parser.add_argument("--rss-rounds", type=int, default=70,
+                        help="rounds of the RSS check (0: skip it)")
     parser.add_argument("--no-tune-gc", action="store_true",
                         help="leave the GC as it is (allsmi view freezes the start-up heap)")
     args = parser.parse_args()
@@ -147,6 +168,9 @@ def main() -> None:
               f"{med['ui_gc']:>6.1f} {max(c['ui_gc']) * 1000:>6.1f} {med['handler']:>8.1f} "
               f"{med['screen']:>7.1f} {med['render']:>7.2f} | {med['derive']:>7.1f} "
               f"{med['derive_gc']:>7.1f} {max(c['derive_gc']) * 1000:>6.1f}")
+    if args.rss_rounds:
+        rss = asyncio.run(rss_over_rounds(args.nodes, args.devices, args.rss_rounds))
+        print("RSS over rounds (MiB): " + "  ".join(f"{n}: {m:.0f}" for n, m in rss))
 
 
 if __name__ == "__main__":
