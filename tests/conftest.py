@@ -9,10 +9,9 @@ Subprocesses inherit the variable; commands started through tmux set it themselv
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from pathlib import Path
-
-import gc
 
 import pytest
 
