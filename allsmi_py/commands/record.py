@@ -19,7 +19,11 @@ from typing import TYPE_CHECKING
 
 from allsmi_py import __version__
 from allsmi_py.collector import Collector
-from allsmi_py.commands.sources import add_source_arguments, build_collector
+from allsmi_py.commands.sources import (
+    add_cluster_arguments,
+    add_source_arguments,
+    build_collector,
+)
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
@@ -56,15 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="a self-contained frame every N frames, deltas between (default "
                              f"{DEFAULT_KEYFRAME_EVERY}); damage or a seek costs at most N frames")
     add_source_arguments(parser)
-    cluster = parser.add_argument_group("cluster (record remote nodes instead of this one)")
-    cluster.add_argument("--hosts", action="extend", nargs="+", metavar="HOST",
-                         help="nodes: host, host:port, [v6]:port or URL; space- or"
-                              " comma-separated, repeatable")
-    cluster.add_argument("--hostfile", metavar="FILE", help="file with one node per line")
-    cluster.add_argument("--prometheus", metavar="URL",
-                         help="read the cluster from this Prometheus server's query API")
-    cluster.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None, metavar="S",
-                         help="per-node timeout in seconds (default: config view.timeout_s)")
+    cluster = add_cluster_arguments(parser, "record")
     cluster.add_argument("--concurrency", type=flag_type("view.concurrency"), default=None,
                          metavar="N", help="requests in flight (default: config view.concurrency)")
     add_tls_arguments(cluster)

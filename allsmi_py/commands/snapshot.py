@@ -25,7 +25,11 @@ from allsmi_py.commands.snapshot_samples import (
     take_cluster_samples,
     take_samples,
 )
-from allsmi_py.commands.sources import add_source_arguments, build_collector
+from allsmi_py.commands.sources import (
+    add_cluster_arguments,
+    add_source_arguments,
+    build_collector,
+)
 from allsmi_py.commands.ssh_flags import (
     add_ssh_arguments,
     refuse_other_sources,
@@ -37,7 +41,7 @@ from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
 from allsmi_py.model import NodeSnapshot
-from allsmi_py.settings import NumberSetting, Range, flag_type
+from allsmi_py.settings import NumberSetting, Range
 
 FORMATS = ("json", "csv", "prometheus")
 EXIT_INTERRUPTED = 130
@@ -68,15 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", metavar="FILE",
                         help="write to FILE (atomically: the old FILE stays if writing fails)")
     add_source_arguments(parser)
-    cluster = parser.add_argument_group("cluster (read remote nodes instead of this one)")
-    cluster.add_argument("--hosts", action="extend", nargs="+", metavar="HOST",
-                         help="nodes: host, host:port, [v6]:port or URL; space- or"
-                              " comma-separated, repeatable")
-    cluster.add_argument("--hostfile", metavar="FILE", help="file with one node per line")
-    cluster.add_argument("--prometheus", metavar="URL",
-                         help="read the cluster from this Prometheus server's query API")
-    cluster.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None, metavar="S",
-                         help="per-node timeout in seconds (default: config view.timeout_s)")
+    cluster = add_cluster_arguments(parser, "read")
     cluster.add_argument("--deadline", type=DEADLINE.flag_type(), default=None, metavar="S",
                          help="seconds for the whole round; nodes not answered by then are"
                               f" reported timeout (default: the timeout + {DEADLINE_MARGIN_S:g})")

@@ -24,6 +24,21 @@ def add_source_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of simulated devices (default: config mock.seed, else random)")
 
 
+def add_cluster_arguments(parser: argparse.ArgumentParser, verb: str) -> argparse._ArgumentGroup:
+    """The flags that read a cluster instead of this node (`verb`: read, record), in a group
+    the command adds its own cluster flags to."""
+    cluster = parser.add_argument_group(f"cluster ({verb} remote nodes instead of this one)")
+    cluster.add_argument("--hosts", action="extend", nargs="+", metavar="HOST",
+                         help="nodes: host, host:port, [v6]:port or URL; space- or"
+                              " comma-separated, repeatable")
+    cluster.add_argument("--hostfile", metavar="FILE", help="file with one node per line")
+    cluster.add_argument("--prometheus", metavar="URL",
+                         help="read the cluster from this Prometheus server's query API")
+    cluster.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None, metavar="S",
+                         help="per-node timeout in seconds (default: config view.timeout_s)")
+    return cluster
+
+
 def requested_backends(values: Sequence[str] | None) -> list[str]:
     """Flatten repeated and comma-separated --backend values."""
     names: list[str] = []

@@ -22,13 +22,12 @@ from allsmi_py.remote.hosts import (
     parse_lines,
     split_hosts_flag,
 )
-from allsmi_py.remote.schedule import NodeSchedule
-from allsmi_py.remote.source import RoundSource
+from allsmi_py.remote.schedule import NodeSchedule, ScheduledSource
 
 AUTH_ENV = "ALLSMI_AUTH_TOKEN"
 
 
-class ClusterPoller(RoundSource):
+class ClusterPoller(ScheduledSource):
     """Reads every node of a cluster once per `poll_once`, within a round deadline."""
 
     def __init__(self, hosts: Sequence[str] = (), hostfile: str | None = None, *,
@@ -55,7 +54,6 @@ class ClusterPoller(RoundSource):
                                     max_body_bytes=max_body_bytes, auth_token=token,
                                     prefer_json=prefer_json, ssl_context=ssl_context)
         self._semaphore: asyncio.Semaphore | None = None
-        self._schedule: NodeSchedule | None = None
 
     @property
     def targets(self) -> tuple[Target, ...]:
@@ -67,26 +65,12 @@ class ClusterPoller(RoundSource):
         """Bad host lines and hostfile trouble, for the UI to show."""
         return self._watcher.problems if self._watcher is not None else self._problems
 
-    async def live(self, interval_s: float) -> None:
-        """Read each node every `interval_s` (with jitter) on its own; runs until cancelled."""
-        self._schedule = NodeSchedule(
+    def new_schedule(self, interval_s: float) -> NodeSchedule:
+        """Every target through this poller's client, the hostfile re-read as it changes."""
+        return NodeSchedule(
             self._client, lambda: self.targets, interval_s=interval_s,
             concurrency=self.concurrency,
             refresh=self._watcher.refresh if self._watcher is not None else lambda: False)
-        await self._schedule.run()
-
-    @property
-    def settled(self) -> bool:
-        """True once every node has answered (or failed) at least once under `live`."""
-        return self._schedule is not None and self._schedule.settled
-
-    def current(self) -> ClusterSnapshot | None:
-        """The newest answer of every node (None before `live` has started)."""
-        return self._schedule.current() if self._schedule is not None else None
-
-    def live_problems(self) -> tuple[str, ...]:
-        """Slow nodes are shown in their rows, not as problems."""
-        return ()
 
     async def poll_once(self) -> ClusterSnapshot:
         """One round over all nodes; nodes not done by the deadline count as timed out."""

@@ -14,11 +14,13 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeStatus
+from allsmi_py.remote.source import RoundSource
 
 JITTER = 0.1  # each period is interval_s x U(1 - JITTER, 1): never longer than the interval
 WAITING = "waiting"  # NodeStatus state before a node's first answer
@@ -152,3 +154,31 @@ class NodeSchedule:
                                       error=f"no answer for {now - since:.0f} s",
                                       last_ok_at_s=status.last_ok_at_s, source=status.source),
                            latest.snapshot)
+
+
+class ScheduledSource(RoundSource):
+    """A RoundSource whose live mode reads every node on its own NodeSchedule."""
+
+    _schedule: NodeSchedule | None = None
+
+    @abstractmethod
+    def new_schedule(self, interval_s: float) -> NodeSchedule:
+        """The schedule `live` runs: this source's reader, node list and concurrency."""
+
+    async def live(self, interval_s: float) -> None:
+        """Read each node every `interval_s` (with jitter) on its own; runs until cancelled."""
+        self._schedule = self.new_schedule(interval_s)
+        await self._schedule.run()
+
+    @property
+    def settled(self) -> bool:
+        """True once every node has answered (or failed) at least once under `live`."""
+        return self._schedule is not None and self._schedule.settled
+
+    def current(self) -> ClusterSnapshot | None:
+        """The newest answer of every node (None before `live` has started)."""
+        return self._schedule.current() if self._schedule is not None else None
+
+    def live_problems(self) -> tuple[str, ...]:
+        """Slow nodes are shown in their rows, not as problems."""
+        return ()

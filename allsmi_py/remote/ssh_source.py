@@ -18,8 +18,7 @@ from dataclasses import dataclass
 import asyncssh
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeSnapshot, NodeStatus
-from allsmi_py.remote.schedule import NodeSchedule
-from allsmi_py.remote.source import RoundSource
+from allsmi_py.remote.schedule import NodeSchedule, ScheduledSource
 from allsmi_py.remote.ssh_all_smi import all_smi_snapshot
 from allsmi_py.remote.ssh_hosts import (
     SshHostfileWatcher,
@@ -220,7 +219,7 @@ class SshReader:
                 connection.abort()
 
 
-class SshSource(RoundSource):
+class SshSource(ScheduledSource):
     """The cluster read over SSH: one round on demand, or each host on its own schedule."""
 
     def __init__(self, specs: Sequence[str] = (), hostfile: str | None = None, *,
@@ -233,7 +232,6 @@ class SshSource(RoundSource):
         self.concurrency = max(1, concurrency)
         self.reader = SshReader(self.options)
         self._warnings = (NO_HOST_KEY_CHECK,) if self.options.strict_host_key == "no" else ()
-        self._schedule: NodeSchedule | None = None
 
     @property
     def targets(self) -> tuple[SshTarget, ...]:
@@ -261,24 +259,10 @@ class SshSource(RoundSource):
         nodes = await asyncio.gather(*(one(t) for t in self.targets))
         return ClusterSnapshot(taken_at_s=time.time(), nodes=tuple(nodes))
 
-    async def live(self, interval_s: float) -> None:
-        """Read each host every `interval_s` (with jitter) on its own; runs until cancelled."""
-        self._schedule = NodeSchedule(self.reader, lambda: self.targets, interval_s=interval_s,
-                                      concurrency=self.concurrency, refresh=self._refresh)
-        await self._schedule.run()
-
-    @property
-    def settled(self) -> bool:
-        """True once every host has answered (or failed) at least once under `live`."""
-        return self._schedule is not None and self._schedule.settled
-
-    def current(self) -> ClusterSnapshot | None:
-        """The newest answer of every host (None before `live` has started)."""
-        return self._schedule.current() if self._schedule is not None else None
-
-    def live_problems(self) -> tuple[str, ...]:
-        """Slow hosts are shown in their rows."""
-        return ()
+    def new_schedule(self, interval_s: float) -> NodeSchedule:
+        """Every host through this source's connections, the hostfile re-read as it changes."""
+        return NodeSchedule(self.reader, lambda: self.targets, interval_s=interval_s,
+                            concurrency=self.concurrency, refresh=self._refresh)
 
     async def close(self) -> None:
         """Close every connection."""
