@@ -1,4 +1,4 @@
-"""The top line: tool, host, time of the reading, runtime badge, version."""
+"""The top line: tool, host, time of the reading, runtime badge; the node's energy, version."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import time
 from rich.cells import cell_len
 
 from allsmi_py.model import NodeSnapshot
+from allsmi_py.remote.aggregate import node_energy_j
+from allsmi_py.tui.energy import energy_words
 from allsmi_py.tui.style import ACCENT, MUTED, RUNTIME_BADGE
 from allsmi_py.tui.widgets.bars import Line, LineWidget, Span, cut_spans
 
@@ -25,6 +27,9 @@ def header_spans(snapshot: NodeSnapshot | None) -> tuple[list[Span], list[Span]]
     count = len(snapshot.devices)
     # The left part is all bold, the right part all muted (each on top of its own style).
     right = [(f"{count} device{'s' if count != 1 else ''}  v{snapshot.version or '?'}", MUTED)]
+    energy = node_energy_j(snapshot)  # the node's total: its devices and CPU (issue 18)
+    if energy is not None:
+        right.insert(0, (f"Energy {energy_words(energy)}  ", MUTED))
     return [(text, f"{ACCENT} {style}".strip()) for text, style in left], right
 
 

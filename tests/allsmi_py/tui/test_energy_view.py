@@ -137,3 +137,14 @@ def test_cpu_only_node_counts() -> None:
     snap = NodeSnapshot("x", T0, (), replace(HOST, cpu=CpuReading(energy_consumed_j=KWH)))
     summary = summarize(ClusterSnapshot(T0, (ClusterNode(NodeStatus("x:1"), snap),)))
     assert summary.energy_total_j == KWH
+
+
+def test_the_local_header_shows_the_node_total_of_devices_and_cpu() -> None:
+    from allsmi_py.tui.widgets.header import header_line
+
+    snap = node("a", 10 * KWH, 2 * KWH).snapshot
+    assert snap is not None
+    text = "".join(t for t, _ in header_line(snap, 160))
+    assert "Energy 22.0 kWh · €5.50" in text  # two GPUs of 10 kWh and the CPU's 2
+    unmetered = snapshot(device(0))
+    assert "Energy" not in "".join(t for t, _ in header_line(unmetered, 160))
