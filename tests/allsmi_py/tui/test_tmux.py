@@ -17,6 +17,9 @@ import pytest
 TMUX = shutil.which("tmux")
 ALLSMI = Path(sys.executable).with_name("allsmi")
 pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt-get install tmux)")
+# COLUMNS/LINES (pytest-xdist's workers set 80x24) would override the pane's size for Textual;
+# set in the command itself, since a tmux server started earlier keeps its own environment.
+CLEAN_ENV = "env -u COLUMNS -u LINES"
 
 
 def _tmux(*args: str) -> subprocess.CompletedProcess[str]:
@@ -38,8 +41,8 @@ def test_local_view_in_tmux_shows_devices_and_quits_on_q(tmp_path: Path) -> None
         pytest.skip(f"no console script next to the interpreter: {ALLSMI}")
     assert TMUX is not None
     session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
-    command = (f"cd {tmp_path} && XDG_STATE_HOME={tmp_path} {ALLSMI} local --mock h100:4 "
-               "--seed 3; sleep 0")
+    command = (f"cd {tmp_path} && {CLEAN_ENV} XDG_STATE_HOME={tmp_path} {ALLSMI} local "
+               "--mock h100:4 --seed 3; sleep 0")
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
@@ -97,8 +100,8 @@ def _screen_with_escapes(tmp_path: Path, no_color: bool) -> str:
     session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
     # Set in the command itself: a tmux server started earlier keeps its own environment.
     setting = "NO_COLOR=1" if no_color else "-u NO_COLOR"
-    command = (f"cd {tmp_path} && env {setting} TERM=xterm-256color XDG_STATE_HOME={tmp_path} "
-               f"{ALLSMI} local --mock h100:2 --seed 3; sleep 0")
+    command = (f"cd {tmp_path} && {CLEAN_ENV} {setting} TERM=xterm-256color "
+               f"XDG_STATE_HOME={tmp_path} {ALLSMI} local --mock h100:2 --seed 3; sleep 0")
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
                    check=True, timeout=10)
     try:
@@ -152,8 +155,8 @@ def test_cluster_view_keeps_its_interval_with_a_node_that_never_answers(
         pytest.skip(f"no console script next to the interpreter: {ALLSMI}")
     assert TMUX is not None
     session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
-    command = (f"cd {tmp_path} && {ALLSMI} view --hostfile {mock_cluster} --interval 1 "
-               f"--timeout 5; sleep 0")
+    command = (f"cd {tmp_path} && {CLEAN_ENV} {ALLSMI} view --hostfile {mock_cluster} "
+               f"--interval 1 --timeout 5; sleep 0")
     subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
                    check=True, env={**os.environ, "TERM": "xterm-256color"}, timeout=10)
     try:
