@@ -4,11 +4,15 @@ costs seconds, far more than a tick's deadline."""
 
 from __future__ import annotations
 
+import dataclasses
+import importlib.util
 import os
 import shutil
 import threading
+from typing import TYPE_CHECKING
 
 from allsmi_py.backend import Availability, Backend
+from allsmi_py.details import tpu
 from allsmi_py.errors import BackendReadError, BackendUnavailable
 from allsmi_py.model import DeviceReading
 from allsmi_py.needs import PciDevice, Tool
@@ -16,6 +20,9 @@ from backends._common.sysfs import pci_devices
 from backends._common.tools import run_tool_result
 from backends._common.version import version_output
 from backends.tpu.parse import TpuInfoError, parse_tpu_info
+
+if TYPE_CHECKING:
+    from backends.tpu.runtime_metrics import HloFigures, RuntimeMetricsClient
 
 GOOGLE_VENDOR = "0x1ae0"
 INSTALL_HINT = "tpu-info not found on PATH (pip install tpu-info)"
@@ -36,7 +43,10 @@ class TpuBackend(Backend, name="tpu", vendor="Google", needs=NEEDS, requirements
         refresh_s: float = 10.0,
         timeout_s: float = 30.0,
         first_sample_timeout_s: float = 1.0,
+        runtime_metrics: RuntimeMetricsClient | bool = True,
     ) -> None:
+        """`runtime_metrics`: a client for libtpu's HLO metrics, True to make one when the
+        `tpu` extra is installed, False never to ask."""
         self._tool_arg = tool
         self._tool: str | None = None
         self.refresh_s = refresh_s
@@ -47,6 +57,9 @@ class TpuBackend(Backend, name="tpu", vendor="Google", needs=NEEDS, requirements
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._result: list[DeviceReading] | BackendReadError | None = None
+        self._runtime_metrics_arg = runtime_metrics
+        self._runtime_metrics: RuntimeMetricsClient | None = None
+        self.runtime_metrics_note = "HLO metrics: not asked"
 
     @classmethod
     def available(cls) -> Availability:
@@ -64,9 +77,37 @@ class TpuBackend(Backend, name="tpu", vendor="Google", needs=NEEDS, requirements
         self._tool = self._tool_arg or shutil.which("tpu-info")
         if self._tool is None:
             raise BackendUnavailable(INSTALL_HINT)
+        self._runtime_metrics = self._open_runtime_metrics()
         self._stop.clear()
         self._thread = threading.Thread(target=self._loop, name="tpu-info", daemon=True)
         self._thread.start()
+
+    def _open_runtime_metrics(self) -> RuntimeMetricsClient | None:
+        arg = self._runtime_metrics_arg
+        if arg is False:
+            return None
+        if arg is not True:
+            return arg
+        if importlib.util.find_spec("grpc") is None:
+            self.runtime_metrics_note = "HLO metrics off: pip install 'allsmi-py[tpu]'"
+            return None
+        try:
+            from backends.tpu.runtime_metrics import RuntimeMetricsClient
+        except Exception as exc:  # e.g. protobuf older than the committed generated code
+            self.runtime_metrics_note = f"HLO metrics off: {type(exc).__name__}: {exc}"[:200]
+            return None
+        return RuntimeMetricsClient()
+
+    def _with_hlo(self, readings: list[DeviceReading]) -> list[DeviceReading]:
+        """Readings with libtpu's HLO figures; device ordinal = chip index, as all-smi pairs."""
+        client = self._runtime_metrics
+        if client is None:
+            return readings
+        figures = client.fetch()
+        error = client.last_error
+        self.runtime_metrics_note = (f"HLO metrics from {client.address}"
+                                     + (f" ({error})" if error else ""))
+        return [_merge(r, figures[r.index]) if r.index in figures else r for r in readings]
 
     def _run_once(self) -> list[DeviceReading] | BackendReadError:
         assert self._tool is not None
@@ -84,7 +125,7 @@ class TpuBackend(Backend, name="tpu", vendor="Google", needs=NEEDS, requirements
             tail = (result.stderr_tail() if result.stderr.strip()
                     else (result.stdout.strip().splitlines() or ["no output"])[-1][:200])
             return BackendReadError(f"{exc} (exit {result.returncode}: {tail})")
-        return readings
+        return self._with_hlo(readings)
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -108,12 +149,28 @@ class TpuBackend(Backend, name="tpu", vendor="Google", needs=NEEDS, requirements
         return list(result)
 
     def close(self) -> None:
-        """Stop the thread; a running tpu-info sees the stop and its group is killed."""
+        """Stop the thread; a running tpu-info sees the stop and its group is killed, a
+        libtpu request in flight is cancelled."""
         self._stop.set()
+        if self._runtime_metrics is not None:
+            self._runtime_metrics.close()  # cancels a request in flight: the thread ends now
         if self._thread is not None:
             self._thread.join(timeout=5.0)
         self._thread = None
+        self._runtime_metrics = None
 
     def status_message(self) -> str:
         """Where the readings come from."""
-        return f"tpu-info every {self.refresh_s:g} s"
+        return f"tpu-info every {self.refresh_s:g} s; {self.runtime_metrics_note}"
+
+
+def _merge(reading: DeviceReading, figures: HloFigures) -> DeviceReading:
+    details = dict(reading.details)
+    tpu.HLO_QUEUE_SIZE.put(details, figures.queue_size)
+    if figures.timing is not None:
+        t = figures.timing
+        for key, value in ((tpu.HLO_EXEC_MEAN, t.mean_us), (tpu.HLO_EXEC_P50, t.p50_us),
+                           (tpu.HLO_EXEC_P90, t.p90_us), (tpu.HLO_EXEC_P95, t.p95_us),
+                           (tpu.HLO_EXEC_P999, t.p999_us)):
+            key.put(details, value)
+    return dataclasses.replace(reading, details=details)

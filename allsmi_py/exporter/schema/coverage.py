@@ -22,6 +22,8 @@ class Source:
 _EVERY_DEVICE = "every backend"
 _HOST = "every node"
 _NVML = "NVIDIA"
+_HLO_PLATFORM = "TPU with the tpu extra, while a workload runs"
+_LIBTPU = "gRPC to libtpu's runtime metrics service (localhost:8431)"
 
 WRITTEN: dict[str, Source] = {
     "all_smi_up": Source(_HOST, "the collector: 1 once the first collection is done"),
@@ -92,6 +94,12 @@ WRITTEN: dict[str, Source] = {
     "all_smi_tpu_power_max_watts": Source(
         "none today (in the schema for remote nodes)",
         "tpu-info shows no power to a TPU VM; all-smi's reader writes 0 (power_max: 0.0)"),
+    "all_smi_tpu_hlo_queue_size": Source(
+        _HLO_PLATFORM, f"{_LIBTPU}: hlo.queue.size.gauge per device_ordinal"),
+    **{f"all_smi_tpu_hlo_exec_{point}_microseconds": Source(
+        _HLO_PLATFORM, f"{_LIBTPU}: hlo.execution.timing.distribution.microseconds, "
+        + ("its mean" if point == "mean" else "interpolated within its buckets"))
+       for point in ("mean", "p50", "p90", "p95", "p999")},
     "all_smi_process_memory_used_bytes": Source(
         "NVIDIA, Intel, Furiosa, Rebellions, Tenstorrent, TPU, mock", "each backend's processes"),
     "all_smi_process_start_time_seconds": Source("every backend with processes",
@@ -180,22 +188,10 @@ WRITTEN: dict[str, Source] = {
         "every device, CPU", "allsmi_py/energy: power integrated since the first run"),
 }
 
-_HLO = ("no source here: all-smi reads it over gRPC from libtpu's runtime metrics service "
-        "(localhost:8431, hlo.execution.timing.distribution.microseconds); we have no gRPC "
-        "client for it and no capture to test one against")
-
 NOT_WRITTEN: dict[str, str] = {
     "all_smi_tpu_runtime_version_info": "no source: tpu-info does not print libtpu's version, "
                                         "and all-smi's own reader leaves it empty "
                                         "(tpu_runtime_version: String::new())",
-    "all_smi_tpu_hlo_queue_size": "no source here: all-smi reads hlo.queue.size.gauge over "
-                                  "gRPC from libtpu (localhost:8431); we have no gRPC client "
-                                  "for it and no capture to test one against",
-    "all_smi_tpu_hlo_exec_mean_microseconds": _HLO,
-    "all_smi_tpu_hlo_exec_p50_microseconds": _HLO,
-    "all_smi_tpu_hlo_exec_p90_microseconds": _HLO,
-    "all_smi_tpu_hlo_exec_p95_microseconds": _HLO,
-    "all_smi_tpu_hlo_exec_p999_microseconds": _HLO,
     "all_smi_cpu_ane_ops_per_second": "no source: neither powermetrics nor IOReport "
                                       "reports ANE operations (all-smi writes it only "
                                       "when its reader has a value)",

@@ -187,6 +187,19 @@ TPU_FAMILIES: tuple[MetricSpec, ...] = (
                 TPU),
     gauge("all_smi_tpu_power_max_watts", "TPU maximum power in watts", N, "power_limit_max_w",
           when=TPU.matches),
+    detail_number("all_smi_tpu_hlo_queue_size", "Number of pending HLO programs in the queue",
+                  tpu.HLO_QUEUE_SIZE, TPU),
+    detail_number("all_smi_tpu_hlo_exec_mean_microseconds",
+                  "HLO execution timing mean in microseconds", tpu.HLO_EXEC_MEAN, TPU),
+    detail_number("all_smi_tpu_hlo_exec_p50_microseconds",
+                  "HLO execution timing 50th percentile in microseconds", tpu.HLO_EXEC_P50, TPU),
+    detail_number("all_smi_tpu_hlo_exec_p90_microseconds",
+                  "HLO execution timing 90th percentile in microseconds", tpu.HLO_EXEC_P90, TPU),
+    detail_number("all_smi_tpu_hlo_exec_p95_microseconds",
+                  "HLO execution timing 95th percentile in microseconds", tpu.HLO_EXEC_P95, TPU),
+    detail_number("all_smi_tpu_hlo_exec_p999_microseconds",
+                  "HLO execution timing 99.9th percentile in microseconds", tpu.HLO_EXEC_P999,
+                  TPU),
 )
 
 # all-smi's order: the common firmware family first, then vendor by vendor
