@@ -43,6 +43,7 @@ class ProcessReading:
     cpu_pct: float | None = None
     host_memory_bytes: int | None = None
     started_at_s: float | None = None  # Unix time the process started
+    ppid: int | None = None  # the parent's pid (the process table's tree view)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from allsmi_py.backend import Availability, Backend
 from allsmi_py.model import DeviceReading
 from allsmi_py.topology import Topology
+from backends.mock.parents import with_parents
 from backends.mock.profiles import PROFILES, parse_spec
 from backends.mock.simulator import DeviceSimulator
 from backends.mock.topology import simulated_topology
@@ -81,7 +82,7 @@ class MockBackend(Backend, name="mock", vendor="Mock",
     def readings(self) -> list[DeviceReading]:
         """Read every device without advancing time."""
         self._end_pending()
-        return [device.reading(self.name) for device in self._devices]
+        return with_parents([device.reading(self.name) for device in self._devices])
 
     def end_process(self, pid: int, signum: int) -> bool:
         """End simulated job `pid` in the next reading, unless `signum` would leave it running

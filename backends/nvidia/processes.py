@@ -40,7 +40,7 @@ class HostProcesses:
             del self._procs[pid]
 
     def describe(self, pid: int) -> dict[str, Any]:
-        """User, name, command, CPU %, RSS bytes and start time; {} when the pid is not visible."""
+        """User, name, command, CPU %, RSS, start, parent pid; {} when the pid is not visible."""
         if pid in self._tick:
             return self._tick[pid]
         self._tick[pid] = info = self._describe(pid)
@@ -63,6 +63,7 @@ class HostProcesses:
                     "command": " ".join(cmdline) if cmdline else None,
                     "host_memory_bytes": None if memory is None else int(memory.rss),
                     "started_at_s": _try(proc.create_time),
+                    "ppid": _try(proc.ppid),
                     # psutil's first cpu_percent() has nothing to compare with and reads 0.0.
                     "cpu_pct": None if fresh else cpu,
                 }

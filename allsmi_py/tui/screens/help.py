@@ -36,6 +36,10 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("e", "sort processes by elapsed time"),
     ("n", "sort processes by user name"),
     ("/", "filter processes: user or command contains the text; Enter keeps it, Esc closes"),
+    ("t", "processes as a parent/child tree (siblings in the sort order) / a flat list"),
+    ("H", "processes: add every host process (first 2000, DEV 'host') / accelerator ones only"),
+    ("", "with the process table focused, its bottom border shows the selected process's"
+         " GPU memory and GPU% history"),
     ("click", "a column header sorts by it; clicking again reverses"),
     ("↑ ↓ PgUp PgDn", "move in the process table / scroll the devices"),
     ("k", "send SIGTERM to the selected process (asks first: y / Enter sends, n / Esc not)"),

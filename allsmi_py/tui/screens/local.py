@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rich.markup import escape
@@ -10,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.widgets import Footer, Input
+from textual.worker import Worker, WorkerState
 
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.process_actions import (
@@ -18,6 +20,7 @@ from allsmi_py.process_actions import (
     SignalTarget,
     parse_signal,
 )
+from allsmi_py.tui.host_processes import HostProcessList, read_host_processes
 from allsmi_py.tui.screens.base import MonitorScreen
 from allsmi_py.tui.screens.confirm_signal import ConfirmSignalScreen
 from allsmi_py.tui.screens.topology import TopologyScreen
@@ -40,22 +43,29 @@ SORT_KEYS = (("g", "gpu_mem", "Sort GPU-mem"), ("u", "gpu_util", "GPU%"), ("c", 
 # k sends TERM as kill(1) does, K KILL and I INT as in nvitop, s asks for any signal.
 ACTION_KEYS = (("k", "signal('TERM')", "TERM"), ("K", "signal('KILL')", "KILL"),
                ("I", "signal('INT')", "INT"), ("s", "name_signal", "Signal…"))
+HOST_READER = "host-processes"  # the worker that reads the host's processes (off the UI thread)
 
 
 class LocalScreen(MonitorScreen):
     """Everything about this machine on one screen."""
+
+    # What `H` lists; runs on a worker thread (tests put a fake here).
+    read_host: Callable[[], HostProcessList] = staticmethod(read_host_processes)
 
     def __init__(self, actions: bool = False) -> None:
         """`actions`: bind the process-action keys (the app decides: not with --readonly)."""
         super().__init__()
         self.offers_actions = actions
         self._signal_target: SignalTarget | None = None
+        self._host_reading = False
         if actions:
             for key, action, label in ACTION_KEYS:
                 self._bindings.bind(key, action, label, show=False)
 
     BINDINGS = [
         Binding("f", "gpu_only", "GPU procs"),
+        Binding("t", "tree", "Tree", show=False),
+        Binding("H", "host_processes", "Host procs", show=False),
         Binding("slash", "open_filter", "Filter", show=False),
         *(Binding(key, f"sort('{column}')", label, show=column == "gpu_mem")
           for key, column, label in SORT_KEYS),
@@ -94,7 +104,8 @@ class LocalScreen(MonitorScreen):
         """Follow the app's snapshot; the table's subtitle names the action keys when bound."""
         if self.offers_actions:
             table = self.query_one("#processes", ProcessTable)
-            table.border_subtitle = f"{table.border_subtitle}  k K I s: signal"
+            table.keys_hint = f"{table.keys_hint}  k K I s: signal"
+            table.border_subtitle = table.keys_hint
         self.watch(self.app, "snapshot", self.show, init=True)
 
     def show(self, snapshot: NodeSnapshot | None) -> None:
@@ -112,8 +123,37 @@ class LocalScreen(MonitorScreen):
         self.set_class(not snapshot.devices, "-no-devices")
         self.query_one("#devices", DeviceGrid).show(snapshot.devices, app.history,
                                                     app.thresholds, marks)
-        self.query_one("#processes", ProcessTable).show(snapshot)
+        table = self.query_one("#processes", ProcessTable)
+        table.show(snapshot)
+        if table.host:
+            self._read_host_processes()
         self.query_one("#alerts", AlertPanel).show(app.alerts.history)
+
+    def action_tree(self) -> None:
+        """Toggle the process table's parent/child tree."""
+        self.query_one("#processes", ProcessTable).toggle_tree()
+
+    def action_host_processes(self) -> None:
+        """Toggle the host's other processes in the table (read now, then with each snapshot)."""
+        table = self.query_one("#processes", ProcessTable)
+        table.toggle_host()
+        if table.host:
+            self._read_host_processes()
+
+    def _read_host_processes(self) -> None:
+        """Start one read on a worker thread unless one is still going (a slow /proc waits)."""
+        if not self._host_reading:
+            self._host_reading = True
+            self.run_worker(self.read_host, name=HOST_READER, thread=True, exit_on_error=False)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A host read finished: show it (if the table still wants it)."""
+        worker = event.worker
+        if worker.name != HOST_READER or not worker.is_finished:
+            return
+        self._host_reading = False
+        if event.state is WorkerState.SUCCESS and isinstance(worker.result, HostProcessList):
+            self.query_one("#processes", ProcessTable).show_host(worker.result)
 
     def action_gpu_only(self) -> None:
         """Toggle the GPU-users-only filter of the process table."""

@@ -1,5 +1,7 @@
 """The process table: sortable by key or by clicking a header, optionally GPU users only,
-optionally only the processes whose user or command contains a filter text (`/`)."""
+optionally only the processes whose user or command contains a filter text (`/`), as a
+parent/child tree (`t`), with the host's other processes (`H`), and the selected process's
+GPU memory and GPU% history in the bottom border."""
 
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ from typing import Any
 
 from rich.markup import escape
 from rich.segment import Segment
+from rich.text import Text
 from textual import events
 from textual.strip import Strip
 
 from allsmi_py.model import DeviceReading, NodeSnapshot, ProcessReading
+from allsmi_py.tui.host_processes import HostProcessList
+from allsmi_py.tui.process_history import ProcessHistory
 from allsmi_py.tui.style import fill_colour
 from allsmi_py.tui.widgets.line_table import HEADER_STYLE, Cell, Column, LineTable, fit
+from allsmi_py.tui.widgets.process_tree import tree_order
 from allsmi_py.units import NOT_AVAILABLE, format_bytes, format_duration, format_pct
 
 
@@ -86,6 +92,18 @@ def process_rows(snapshot: NodeSnapshot) -> list[ProcessRow]:
     return rows
 
 
+HOST_DEVICE = "host"  # the DEV column of a host process on no accelerator (`H`)
+
+
+def host_rows(listed: HostProcessList, on_devices: Sequence[ProcessRow],
+              taken_at_s: float) -> list[ProcessRow]:
+    """The host processes not already listed on a device, marked as on the host."""
+    seen = {r.process.pid for r in on_devices}
+    return [ProcessRow(p, HOST_DEVICE, None if p.started_at_s is None
+                       else max(0.0, taken_at_s - p.started_at_s))
+            for p in listed.processes if p.pid not in seen]
+
+
 def uses_gpu(row: ProcessRow) -> bool:
     """True when the process holds GPU memory (all-smi's and nvitop's meaning of a GPU user)."""
     return bool(row.process.gpu_memory_bytes)
@@ -132,14 +150,49 @@ class ProcessTable(LineTable[ProcessRow]):
         self.descending = COLUMN_BY_KEY[DEFAULT_SORT].descending
         self.gpu_only = False
         self.filter_text = ""
+        self.tree_view = False
+        self.host = False
+        self.history = ProcessHistory()
+        self._on_devices: list[ProcessRow] = []
+        self._host_list = HostProcessList()
+        self._taken_at_s = 0.0
         self._all: list[ProcessRow] = []
         self.shown: list[ProcessRow] = []
-        self.border_subtitle = "f: GPU users only  p c m g u e n: sort  /: filter"
+        self._glyphs: dict[tuple[int, str], str] = {}
+        self.keys_hint = "f: GPU users only  p c m g u e n: sort  /: filter  t: tree  H: host"
+        self.border_subtitle = self.keys_hint
+        self._subtitle_plain = self.keys_hint
 
     def show(self, snapshot: NodeSnapshot) -> None:
-        """Take the processes of this snapshot."""
-        self._all = process_rows(snapshot)
+        """Take the processes of this snapshot (and record their history)."""
+        self._on_devices = process_rows(snapshot)
+        self._taken_at_s = snapshot.taken_at_s
+        self.history.record(self._on_devices)
+        self._combine()
         self._redraw()
+
+    def show_host(self, listed: HostProcessList) -> None:
+        """Take a fresh list of the host's processes (shown while `host` is on)."""
+        self._host_list = listed
+        self._combine()
+        self._redraw()
+
+    def _combine(self) -> None:
+        self._all = self._on_devices
+        if self.host:
+            self._all = self._on_devices + host_rows(self._host_list, self._on_devices,
+                                                     self._taken_at_s)
+
+    def toggle_tree(self) -> None:
+        """Draw the processes as a parent/child tree, or as a flat list again."""
+        self.tree_view = not self.tree_view
+        self._redraw(force=True)
+
+    def toggle_host(self) -> None:
+        """Show every host process next to the accelerators' ones, or those only again."""
+        self.host = not self.host
+        self._combine()
+        self._redraw(force=True)
 
     def sort_by(self, key: str) -> None:
         """Sort by column `key`; asking for the current column again flips the direction."""
@@ -172,6 +225,10 @@ class ProcessTable(LineTable[ProcessRow]):
         if self.filter_text:
             rows = [r for r in rows if matches_query(r, self.filter_text)]
         shown = sort_rows(rows, self.sort_key, self.descending)
+        if self.tree_view:
+            ordered = tree_order(shown)
+            shown = [row for row, _ in ordered]
+            self._glyphs = {row_key(row): glyphs for row, glyphs in ordered if glyphs}
         current = self.current
         if current is not None:
             keys = [row_key(r) for r in shown]
@@ -180,12 +237,48 @@ class ProcessTable(LineTable[ProcessRow]):
         if force or shown != self.shown:
             self.shown = shown
             self.set_rows(shown)
+        self._title(len(shown))
+        self._show_history()
+
+    def _title(self, count: int) -> None:
         what = "GPU memory users" if self.gpu_only else "all"
-        title = f"Processes ({len(shown)} {what})"
+        title = f"Processes ({count} {what})"
+        if self.host:
+            title += " · with host processes" + (
+                f" (first {len(self._host_list.processes)} read)" if self._host_list.capped
+                else "")
+        if self.tree_view:
+            title += " · tree"
         if self.filter_text:
             title += f" · filter {escape(repr(self.filter_text))}"
         if title != self.border_title:
             self.border_title = title
+
+    def _show_history(self, focused: bool | None = None) -> None:
+        """While the table has focus (the cursor is drawn), the selected process's history
+        in the bottom border; else, or with no history for it, the key hints."""
+        # Textual calls this class's focus handlers before the base one sets has_focus.
+        row = self.current if (self.has_focus if focused is None else focused) else None
+        described = None if row is None else self.history.describe(row)
+        subtitle = Text(self.keys_hint) if described is None else described
+        if subtitle.plain != self._subtitle_plain:
+            self._subtitle_plain = subtitle.plain
+            self.border_subtitle = subtitle
+
+    def on_focus(self) -> None:
+        """Show the cursor and the selected process's history."""
+        super().on_focus()
+        self._show_history(focused=True)
+
+    def on_blur(self) -> None:
+        """Hide the cursor; the key hints again."""
+        super().on_blur()
+        self._show_history(focused=False)
+
+    def action_move(self, delta: int) -> None:
+        """Move the cursor, and show the history of the process it is on."""
+        super().action_move(delta)
+        self._show_history()
 
     def cells(self, row: ProcessRow) -> list[Cell]:
         """One process's cells."""
@@ -195,8 +288,12 @@ class ProcessTable(LineTable[ProcessRow]):
             (format_bytes(p.gpu_memory_bytes), ""),
             (format_pct(p.gpu_utilization_pct), fill_colour(p.gpu_utilization_pct)),
             (format_pct(p.cpu_pct), ""), (format_bytes(p.host_memory_bytes), ""),
-            (format_duration(row.age_s), ""), (p.command or p.name or NOT_AVAILABLE, ""),
+            (format_duration(row.age_s), ""), (self._command(row), ""),
         ]
+
+    def _command(self, row: ProcessRow) -> str:
+        command = row.process.command or row.process.name or NOT_AVAILABLE
+        return self._glyphs.get(row_key(row), "") + command if self.tree_view else command
 
     def render_line(self, y: int) -> Strip:
         """The header (with the sort arrow), or a row."""
@@ -227,3 +324,4 @@ class ProcessTable(LineTable[ProcessRow]):
         if 0 <= index < len(self.rows):
             self.cursor = index
             self.refresh()
+            self._show_history()

@@ -1,0 +1,194 @@
+"""The local view's process table keys: `t` tree, `H` host processes, and the selected
+process's history in the table's bottom border."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import replace
+
+from textual.pilot import Pilot
+
+from allsmi_py.model import NodeSnapshot, ProcessReading
+from allsmi_py.tui.app import AllSmiApp
+from allsmi_py.tui.host_processes import HostProcessList
+from allsmi_py.tui.messages import SnapshotUpdated
+from allsmi_py.tui.screens.help import KEYS
+from allsmi_py.tui.screens.local import LocalScreen
+from allsmi_py.tui.widgets.process_tree import BLANK, BRANCH, LAST
+from allsmi_py.tui.widgets.processes import HOST_DEVICE, ProcessTable
+from tests.allsmi_py.tui.factories import GIB, T0, device, snapshot
+
+LAUNCHER = ProcessReading(pid=100, ppid=50, user="alice", command="torchrun train.py",
+                          gpu_memory_bytes=GIB, gpu_utilization_pct=5.0, started_at_s=T0 - 90)
+WORKER_A = ProcessReading(pid=101, ppid=100, user="alice", command="python worker.py 0",
+                          gpu_memory_bytes=8 * GIB, gpu_utilization_pct=90.0, started_at_s=T0 - 80)
+WORKER_B = ProcessReading(pid=102, ppid=100, user="alice", command="python worker.py 1",
+                          gpu_memory_bytes=4 * GIB, gpu_utilization_pct=70.0, started_at_s=T0 - 80)
+OTHER = ProcessReading(pid=200, ppid=1, user="bob", command="vllm serve",
+                       gpu_memory_bytes=6 * GIB, started_at_s=T0 - 30)
+PROCESSES = (LAUNCHER, WORKER_A, WORKER_B, OTHER)
+
+
+def _snap(*processes: ProcessReading, at: float = T0) -> NodeSnapshot:
+    return replace(snapshot(device(0, processes=processes)), taken_at_s=at)
+
+
+async def _send(pilot: Pilot[None], snap: NodeSnapshot) -> None:
+    pilot.app.post_message(SnapshotUpdated(snap))
+    await pilot.pause()
+    await pilot.pause()
+
+
+def _table(app: AllSmiApp) -> ProcessTable:
+    return app.screen.query_one(ProcessTable)
+
+
+def _commands(table: ProcessTable) -> list[str]:
+    return [table.cells(row)[-1][0] for row in table.shown]
+
+
+async def test_t_draws_the_parent_child_tree_and_t_again_the_flat_list() -> None:
+    app = AllSmiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _send(pilot, _snap(*PROCESSES))
+        table = _table(app)
+        assert [r.process.pid for r in table.shown] == [101, 200, 102, 100]  # GPU memory
+        await pilot.press("t")
+        await pilot.pause()
+        assert table.tree_view and "tree" in str(table.border_title)
+        # roots by GPU memory (bob's server first), the workers under their launcher
+        assert _commands(table) == ["vllm serve", "torchrun train.py",
+                                    BRANCH + "python worker.py 0", LAST + "python worker.py 1"]
+        await pilot.press("p")  # sorting orders the siblings (and the roots)
+        await pilot.pause()
+        assert [r.process.pid for r in table.shown] == [100, 101, 102, 200]
+        await pilot.press("p")
+        await pilot.pause()
+        assert [r.process.pid for r in table.shown] == [200, 100, 102, 101]
+        await _send(pilot, _snap(*PROCESSES))  # a new snapshot keeps the tree
+        assert _commands(table)[2] == BRANCH + "python worker.py 1"
+        await pilot.press("t")
+        await pilot.pause()
+        assert not table.tree_view and "tree" not in str(table.border_title)
+        assert "python worker.py 1" in _commands(table)
+
+
+async def test_t_with_a_cycle_of_ppids_and_a_self_parent_shows_every_process() -> None:
+    cycle = (ProcessReading(pid=1, ppid=2, command="a", gpu_memory_bytes=GIB),
+             ProcessReading(pid=2, ppid=1, command="b", gpu_memory_bytes=2 * GIB),
+             ProcessReading(pid=3, ppid=3, command="c", gpu_memory_bytes=3 * GIB))
+    app = AllSmiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await _send(pilot, _snap(*cycle))
+        await pilot.press("t")
+        await pilot.pause()
+        table = _table(app)
+        assert sorted(r.process.pid for r in table.shown) == [1, 2, 3]
+        assert _commands(table) == ["c", "b", LAST + "a"]
+
+
+class _FakeHost:
+    """A host reader that counts its reads and the threads they ran on."""
+
+    def __init__(self, listed: HostProcessList) -> None:
+        self.listed = listed
+        self.threads: list[threading.Thread] = []
+
+    def __call__(self) -> HostProcessList:
+        self.threads.append(threading.current_thread())
+        return self.listed
+
+
+async def _settle(pilot: Pilot[None]) -> None:
+    await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+    await pilot.pause()
+
+
+async def test_h_adds_the_host_processes_read_off_the_ui_thread_and_h_again_removes_them(
+) -> None:
+    shell = ProcessReading(pid=1, user="root", command="/sbin/init", process_type="host")
+    bash = ProcessReading(pid=50, ppid=1, user="alice", command="bash", cpu_pct=1.0,
+                          host_memory_bytes=GIB, process_type="host")
+    again = ProcessReading(pid=100, ppid=50, command="torchrun train.py", process_type="host")
+    fake = _FakeHost(HostProcessList((shell, bash, again), capped=True))
+    app = AllSmiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, LocalScreen)
+        app.screen.read_host = fake
+        await _send(pilot, _snap(*PROCESSES))
+        table = _table(app)
+        assert not fake.threads  # nothing is read until asked
+        await pilot.press("H")
+        await _settle(pilot)
+        assert fake.threads and threading.main_thread() not in fake.threads
+        by_pid = {r.process.pid: r for r in table.shown}
+        assert set(by_pid) == {1, 50, 100, 101, 102, 200}
+        assert by_pid[50].device == HOST_DEVICE and by_pid[100].device == "0"  # not twice
+        assert "with host processes (first 3 read)" in str(table.border_title)
+        await _send(pilot, _snap(*PROCESSES))  # each snapshot reads the host again
+        await _settle(pilot)
+        assert len(fake.threads) >= 2
+        await pilot.press("t")  # the tree now reaches the GPU processes' host parents
+        await pilot.pause()
+        assert _commands(table)[:4] == ["/sbin/init", BRANCH + "vllm serve", LAST + "bash",
+                                        BLANK + LAST + "torchrun train.py"]
+        await pilot.press("f")  # GPU users only still means GPU users only
+        await pilot.pause()
+        assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
+        await pilot.press("f", "H")
+        await _settle(pilot)
+        assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
+        assert "host" not in str(table.border_title)
+        reads = len(fake.threads)
+        await _send(pilot, _snap(*PROCESSES))
+        await _settle(pilot)
+        assert len(fake.threads) == reads  # off: no more reads
+
+
+async def test_a_failing_host_read_leaves_the_table_as_it_was() -> None:
+    def broken() -> HostProcessList:
+        raise PermissionError("no /proc here")
+
+    app = AllSmiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, LocalScreen)
+        app.screen.read_host = broken
+        await _send(pilot, _snap(*PROCESSES))
+        await pilot.press("H")
+        await _settle(pilot)
+        table = _table(app)
+        assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
+        assert app.is_running
+
+
+async def test_the_selected_process_s_history_is_in_the_border_while_the_table_has_focus(
+) -> None:
+    app = AllSmiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        for step, used in enumerate((2, 4, 8)):
+            worker = replace(WORKER_A, gpu_memory_bytes=used * GIB)
+            await _send(pilot, _snap(LAUNCHER, worker, at=T0 + step))
+        table = _table(app)
+        assert "t: tree" in str(table.border_subtitle)  # not focused: the key hints
+        table.focus()
+        await pilot.pause()
+        subtitle = str(table.border_subtitle)
+        assert subtitle.startswith("pid 101 on 0 · GPU-MEM ") and "8.0 GiB" in subtitle
+        assert "█" in subtitle
+        await pilot.press("down")
+        await pilot.pause()
+        assert str(table.border_subtitle).startswith("pid 100 on 0")
+        # the pid is reused by another process: its history starts again
+        reused = replace(LAUNCHER, command="other", started_at_s=T0 + 50, gpu_memory_bytes=GIB)
+        await _send(pilot, _snap(reused, replace(WORKER_A, gpu_memory_bytes=8 * GIB), at=T0 + 60))
+        assert table.history.memory.values(f"100:0:{T0 + 50}") == [GIB]
+        assert str(table.border_subtitle).startswith("pid 100 on 0")
+        await pilot.press("tab")
+        await pilot.pause()
+        assert not table.has_focus and "t: tree" in str(table.border_subtitle)
+
+
+def test_the_help_screen_names_the_new_keys() -> None:
+    keys = dict(KEYS)
+    assert "tree" in keys["t"] and "host" in keys["H"]
