@@ -40,6 +40,8 @@ class RuntimeMetricsClient:
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.enable_retries", 0),
             ("grpc.initial_reconnect_backoff_ms", 1000),
+            # a workload started later is seen within a refresh or two, not gRPC's 120 s
+            ("grpc.max_reconnect_backoff_ms", 10_000),
         ])
         self._call = self._channel.unary_unary(
             METHOD, request_serializer=MetricRequest.SerializeToString,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backends.tpu.backend import TpuBackend
-from tests.backends.families import Scrape, npu
+from tests.backends.families import Scrape, assert_round_trip, npu
 from tests.backends.tpu.test_backend import FIXTURE, fake_tool
 
 grpc = pytest.importorskip("grpc")
@@ -45,6 +45,7 @@ def test_hlo_figures_reach_the_chips_and_the_exporter(tmp_path: Path) -> None:
     assert scrape.value("all_smi_tpu_hlo_exec_p95_microseconds", **base) == \
         pytest.approx(8192 + 8192 * 5 / 9)
     assert scrape.value("all_smi_tpu_hlo_exec_p999_microseconds", **base) == 40000
+    assert_round_trip(scrape)  # an allsmi-py cluster view reads the HLO details back
 
 
 def test_without_a_workload_the_families_are_absent(tmp_path: Path) -> None:
