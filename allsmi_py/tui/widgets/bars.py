@@ -8,6 +8,7 @@ no Rich layout pass: the local view redraws every 2 s and must stay under 2 % of
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 from rich.cells import cell_len, set_cell_size
@@ -94,10 +95,15 @@ def cut_spans(spans: Sequence[Span], width: int) -> list[Span]:
     return out
 
 
+@functools.lru_cache(maxsize=1024)
+def span_style(base: Style, style: str) -> Style:
+    """`style` (a Rich style string) on top of `base`; a line repeats a handful of them."""
+    return base + Style.parse(style) if style else base
+
+
 def line_strip(line: Line, width: int, base: Style) -> Strip:
     """One line as a Strip on `base`, cut to `width` cells with an ellipsis when too long."""
-    strip = Strip([Segment(text, base + Style.parse(style) if style else base)
-                   for text, style in line if text])
+    strip = Strip([Segment(text, span_style(base, style)) for text, style in line if text])
     if strip.cell_length > width:
         strip = Strip.join([strip.crop(0, max(0, width - 1)),
                             Strip([Segment(ELLIPSIS, base)])]) if width else Strip([])

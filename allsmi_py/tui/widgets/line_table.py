@@ -19,7 +19,7 @@ from rich.style import Style
 from textual import events
 from textual.actions import SkipAction
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -86,6 +86,8 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self.rows: Sequence[RowT] = ()
         self.cursor = 0
         self.compact = False
+        # viewport line -> what render_line drew there: set_rows repaints only lines that differ
+        self._drawn: dict[int, tuple[object, ...]] = {}
         self._layout(compact=False)
 
     def _layout(self, compact: bool) -> None:
@@ -113,8 +115,25 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         """Show these rows (kept by reference); only the visible lines are drawn."""
         self.rows = rows
         self.cursor = max(0, min(self.cursor, len(rows) - 1))
-        self.virtual_size = Size(self._row_width, len(rows) + 1)
-        self.refresh()
+        size = Size(self._row_width, len(rows) + 1)
+        if size != self.virtual_size or not self._drawn:
+            self.virtual_size = size
+            self.refresh()
+            return
+        # The header line is always repainted: a subclass may draw it from its own state.
+        width = max(self.virtual_size.width, self.size.width)
+        self.refresh(Region(0, 0, width, 1),
+                     *(Region(0, y, width, 1) for y in range(1, self.size.height)
+                       if self._drawn.get(y) != self._line_key(y)))
+
+    def _line_key(self, y: int) -> tuple[object, ...]:
+        """What decides how viewport line y (a row) looks: its cells, cursor, scroll, width."""
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y - 1
+        if index >= len(self.rows):
+            return (scroll_x, self.size.width)
+        return (scroll_x, self.size.width, self.has_focus and index == self.cursor,
+                tuple(self.cells(self.rows[index])))
 
     @property
     def current(self) -> RowT | None:
@@ -136,10 +155,12 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         else:
             index = scroll_y + y - 1
             if index >= len(self.rows):
+                self._drawn[y] = (scroll_x, width)
                 return Strip.blank(width, base)
             cursor = self.has_focus and index == self.cursor
             segments = []
             cells = self.cells(self.rows[index])
+            self._drawn[y] = (scroll_x, width, cursor, tuple(cells))
             for position, column in self.shown_columns:
                 text, style = cells[position]
                 cell_style = base + Style.parse(style) if style else base
