@@ -116,6 +116,7 @@ async def test_h_adds_the_host_processes_read_off_the_ui_thread_and_h_again_remo
     async with app.run_test(size=(140, 40)) as pilot:
         assert isinstance(app.screen, LocalScreen)
         app.screen.read_host = fake
+        app.screen.host_read_gap_s = 0.0
         await _send(pilot, _snap(*PROCESSES))
         table = _table(app)
         assert not fake.threads  # nothing is read until asked
@@ -187,6 +188,25 @@ async def test_the_selected_process_s_history_is_in_the_border_while_the_table_h
         await pilot.press("tab")
         await pilot.pause()
         assert not table.has_focus and "t: tree" in str(table.border_subtitle)
+
+
+async def test_host_reads_are_spaced_by_the_gap_but_h_reads_at_once() -> None:
+    fake = _FakeHost(HostProcessList())
+    app = AllSmiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, LocalScreen)
+        app.screen.read_host = fake
+        app.screen.host_read_gap_s = 3600.0
+        await pilot.press("H")
+        await _settle(pilot)
+        assert len(fake.threads) == 1
+        for _ in range(3):
+            await _send(pilot, _snap(*PROCESSES))
+            await _settle(pilot)
+        assert len(fake.threads) == 1  # within the gap: the snapshots read nothing
+        await pilot.press("H", "H")  # off and on again: read now
+        await _settle(pilot)
+        assert len(fake.threads) == 2
 
 
 def test_the_help_screen_names_the_new_keys() -> None:
