@@ -93,7 +93,7 @@ class TpuBackend(Backend, name="tpu", vendor="Google", needs=NEEDS, requirements
             return None
         try:
             from backends.tpu.runtime_metrics import RuntimeMetricsClient
-        except Exception as exc:  # e.g. protobuf older than the committed generated code
+        except Exception as exc:  # e.g. a protobuf older than 4.25 or without grpc's C core
             self.runtime_metrics_note = f"HLO metrics off: {type(exc).__name__}: {exc}"[:200]
             return None
         return RuntimeMetricsClient()

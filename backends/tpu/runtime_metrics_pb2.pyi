@@ -1,8 +1,7 @@
 from google.protobuf.internal import containers as _containers
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
-from collections.abc import Iterable as _Iterable, Mapping as _Mapping
-from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+from typing import ClassVar as _ClassVar, Iterable as _Iterable, Mapping as _Mapping, Optional as _Optional, Union as _Union
 
 DESCRIPTOR: _descriptor.FileDescriptor
 
@@ -12,7 +11,7 @@ class MetricRequest(_message.Message):
     SKIP_NODE_AGGREGATION_FIELD_NUMBER: _ClassVar[int]
     metric_name: str
     skip_node_aggregation: bool
-    def __init__(self, metric_name: _Optional[str] = ..., skip_node_aggregation: _Optional[bool] = ...) -> None: ...
+    def __init__(self, metric_name: _Optional[str] = ..., skip_node_aggregation: bool = ...) -> None: ...
 
 class MetricResponse(_message.Message):
     __slots__ = ("metric",)
@@ -60,7 +59,7 @@ class AttrValue(_message.Message):
     int_attr: int
     double_attr: float
     kvlist_attr: KeyValueList
-    def __init__(self, string_attr: _Optional[str] = ..., bool_attr: _Optional[bool] = ..., int_attr: _Optional[int] = ..., double_attr: _Optional[float] = ..., kvlist_attr: _Optional[_Union[KeyValueList, _Mapping]] = ...) -> None: ...
+    def __init__(self, string_attr: _Optional[str] = ..., bool_attr: bool = ..., int_attr: _Optional[int] = ..., double_attr: _Optional[float] = ..., kvlist_attr: _Optional[_Union[KeyValueList, _Mapping]] = ...) -> None: ...
 
 class KeyValueList(_message.Message):
     __slots__ = ("attributes",)
@@ -78,7 +77,7 @@ class Gauge(_message.Message):
     as_int: int
     as_string: str
     as_bool: bool
-    def __init__(self, as_double: _Optional[float] = ..., as_int: _Optional[int] = ..., as_string: _Optional[str] = ..., as_bool: _Optional[bool] = ...) -> None: ...
+    def __init__(self, as_double: _Optional[float] = ..., as_int: _Optional[int] = ..., as_string: _Optional[str] = ..., as_bool: bool = ...) -> None: ...
 
 class Distribution(_message.Message):
     __slots__ = ("count", "mean", "min", "max", "bucket_options", "bucket_counts")
