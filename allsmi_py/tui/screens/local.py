@@ -139,7 +139,12 @@ class LocalScreen(MonitorScreen):
         self.query_one("#processes", ProcessTable).toggle_tree()
 
     def action_host_processes(self) -> None:
-        """Toggle the host's other processes in the table (read now, then with each snapshot)."""
+        """Toggle the host's other processes in the table (read now, then with each snapshot);
+        not in a replay, whose processes are not this host's now."""
+        if getattr(self.app, "replay", None) is not None:  # tui/replay.py's apps have one
+            self.notify("H lists this host's processes now: not in a replay",
+                        severity="warning", markup=False)
+            return
         table = self.query_one("#processes", ProcessTable)
         table.toggle_host()
         if table.host:

@@ -5,17 +5,21 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 from textual.pilot import Pilot
 
 from allsmi_py.model import NodeSnapshot, ProcessReading
+from allsmi_py.recording.reader import Recording
 from allsmi_py.tui.app import AllSmiApp
 from allsmi_py.tui.host_processes import HostProcessList
 from allsmi_py.tui.messages import SnapshotUpdated
+from allsmi_py.tui.replay import LocalReplayApp
 from allsmi_py.tui.screens.help import KEYS
 from allsmi_py.tui.screens.local import LocalScreen
 from allsmi_py.tui.widgets.process_tree import BLANK, BRANCH, LAST
 from allsmi_py.tui.widgets.processes import HOST_DEVICE, ProcessTable
+from tests.allsmi_py.recording.recordings import local_recording
 from tests.allsmi_py.tui.factories import GIB, T0, device, snapshot
 
 LAUNCHER = ProcessReading(pid=100, ppid=50, user="alice", command="torchrun train.py",
@@ -207,6 +211,22 @@ async def test_host_reads_are_spaced_by_the_gap_but_h_reads_at_once() -> None:
         await pilot.press("H", "H")  # off and on again: read now
         await _settle(pilot)
         assert len(fake.threads) == 2
+
+
+async def test_h_in_a_replay_reads_nothing_and_says_why(tmp_path: Path) -> None:
+    local_recording(tmp_path / "a.rec", count=2)
+    recording = Recording(tmp_path / "a.rec")
+    fake = _FakeHost(HostProcessList())
+    app = LocalReplayApp(recording)
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, LocalScreen)
+        app.screen.read_host = fake
+        await _settle(pilot)
+        await pilot.press("H")
+        await _settle(pilot)
+        assert not fake.threads and not _table(app).host
+        assert any("not in a replay" in str(n.message) for n in app._notifications)
+    recording.close()
 
 
 def test_the_help_screen_names_the_new_keys() -> None:
