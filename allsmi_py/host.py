@@ -4,6 +4,10 @@ A host reader rather than a backend: the host is not an accelerator, and every n
 one. CPU utilization is measured between two reads from psutil's CPU times, never by a
 blocking one-second sample; the very first read waits at most `MIN_SAMPLE_S` after the
 reader was made so that a one-shot `allsmi snapshot` still gets a real figure.
+
+Readings that change slowly and cost most (disks, swap, the clock, psutil's temperature
+scan) are read again at most every `SLOW_READ_S`: at the default 2 s interval every tick
+reads them, at 0.25 s one tick in six does (issue 17 item 5: the refresh's CPU cost).
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 import psutil
 
@@ -28,6 +32,7 @@ from allsmi_py.model import CpuReading, DiskReading, HostReading, MemoryReading
 
 T = TypeVar("T")
 MIN_SAMPLE_S = 0.05
+SLOW_READ_S = 1.5  # under the default 2 s interval, so that there every tick reads them
 
 # File systems that are not storage a user cares about.
 _PSEUDO_FS = frozenset(
@@ -121,12 +126,35 @@ def detect_runtime_environment() -> str | None:
     return None
 
 
+class _AtMostEvery(Generic[T]):
+    """`read()` called again only once `period_s` has passed; its last result in between."""
+
+    def __init__(self, read: Callable[[], T], period_s: float) -> None:
+        self._read, self._period_s = read, period_s
+        self._value: T | None = None
+        self._at: float | None = None
+
+    def __call__(self) -> T:
+        now = time.monotonic()
+        if self._at is None or now - self._at >= self._period_s:
+            self._value, self._at = self._read(), now
+        return self._value  # type: ignore[return-value]  # set on the first call
+
+
 class HostReader:
     """Reads host metrics; callable, so the collector can run it like a backend."""
 
     def __init__(self, include_disks: bool = True, sysfs_root: str = "/",
-                 sysfs_reader: ByteReader = read_capped) -> None:
+                 sysfs_reader: ByteReader = read_capped,
+                 slow_period_s: float = SLOW_READ_S) -> None:
+        """`slow_period_s`: how long disks, swap, the clock and psutil's temperature are
+        reused (0: read on every call)."""
         self.include_disks = include_disks
+        self._disks = _AtMostEvery(self._read_disks, slow_period_s)
+        self._swap = _AtMostEvery(psutil.swap_memory, slow_period_s)
+        self._frequency = _AtMostEvery(lambda: _safe(psutil.cpu_freq), slow_period_s)
+        self._temperature = _AtMostEvery(_cpu_temperature, slow_period_s)
+        self._boot_time_s = _safe(psutil.boot_time)
         self._sensors = CpuSensors(sysfs_root, sysfs_reader)  # per socket, from sysfs
         self._chassis = ChassisReader(sysfs_root, sysfs_reader)  # DMI, BMC, ACPI zones
         self._previous = self._sample()
@@ -159,8 +187,9 @@ class HostReader:
         return HostReading(
             cpu=self._read_cpu(),
             memory=self._read_memory(),
-            disks=self._read_disks() if self.include_disks else (),
-            uptime_s=max(0.0, time.time() - psutil.boot_time()),
+            disks=self._disks() if self.include_disks else (),
+            uptime_s=None if self._boot_time_s is None
+            else max(0.0, time.time() - self._boot_time_s),
             runtime_environment=self._runtime,
             os_name=self._os_name,
             kernel=self._kernel,
@@ -183,7 +212,7 @@ class HostReader:
             total_sum += max(0.0, d_total)
         self._previous, self._previous_at = current, time.monotonic()
         sensors = self._sensors.read(per_core)
-        freq = _safe(psutil.cpu_freq)
+        freq = self._frequency()
         load = _safe(os.getloadavg)
         s = self._static
         return CpuReading(
@@ -197,7 +226,7 @@ class HostReader:
             core_count=s.core_count,
             thread_count=s.thread_count,
             socket_count=len(sensors.sockets) or s.socket_count,
-            temperature_c=_cpu_temperature() if sensors.temperature_c is None
+            temperature_c=self._temperature() if sensors.temperature_c is None
             else sensors.temperature_c,
             power_w=sensors.power_w,
             power_unavailable_reason=sensors.power_unavailable_reason,
@@ -206,10 +235,9 @@ class HostReader:
             load_average_1m=load[0] if load else None,
         )
 
-    @staticmethod
-    def _read_memory() -> MemoryReading:
+    def _read_memory(self) -> MemoryReading:
         vm = psutil.virtual_memory()
-        swap = psutil.swap_memory()
+        swap = self._swap()
         return MemoryReading(
             total_bytes=vm.total,
             used_bytes=vm.total - vm.available,
