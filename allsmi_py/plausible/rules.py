@@ -163,6 +163,7 @@ _EXPLICIT: dict[type, dict[str, Rule | None]] = {
     },
     ProcessReading: {
         "pid": IDENTITY,
+        "ppid": IDENTITY,  # names the parent process (the process table's tree)
         "gpu_memory_bytes": _of_total("memory_total_bytes", DEVICE_BYTES),  # the device's
         "host_memory_bytes": Rule(int, 0, HOST_BYTES),
         "cpu_pct": Rule(float, 0.0, 100.0 * 65_536),  # 100 per logical CPU
