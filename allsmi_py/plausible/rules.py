@@ -163,7 +163,7 @@ _EXPLICIT: dict[type, dict[str, Rule | None]] = {
     },
     ProcessReading: {
         "pid": IDENTITY,
-        "ppid": IDENTITY,  # names the parent process (the process table's tree)
+        "ppid": Rule(int, 0, 2**32),  # a pid (Linux caps them at 2**22, Windows at 2**32)
         "gpu_memory_bytes": _of_total("memory_total_bytes", DEVICE_BYTES),  # the device's
         "host_memory_bytes": Rule(int, 0, HOST_BYTES),
         "cpu_pct": Rule(float, 0.0, 100.0 * 65_536),  # 100 per logical CPU
