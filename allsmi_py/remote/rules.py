@@ -70,7 +70,8 @@ def _text_of(codes: dict[int, str]) -> Callable[[float], Any]:
 
 
 def _count(v: float) -> Any:
-    return str(int(v)) if v == int(v) and 1 <= v <= 256 else None
+    # The range test first: NaN fails it, and int() of NaN or inf would raise.
+    return str(int(v)) if 1 <= v <= 256 and v == int(v) else None
 
 
 # Families whose value or label is a vendor detail (all-smi's hardware and TPU families)

@@ -60,3 +60,10 @@ def test_our_exporter_round_trips_them() -> None:
     [back] = parse_node_text(text).devices
     assert back.details["gsp_firmware_version"] == "590.48.01"
     assert back.details["gsp_firmware_mode"] == "Enabled"
+
+
+def test_a_core_count_that_is_not_a_small_whole_number_is_not_read() -> None:
+    from allsmi_py.remote.rules import _count
+    # NaN and inf reach the rule from hostile text (found by tests/hostile/test_decoder_fuzz.py).
+    assert [_count(v) for v in (float("nan"), float("inf"), -1.0, 0.0, 8.5, 257.0)] == [None] * 6
+    assert _count(8.0) == "8"
