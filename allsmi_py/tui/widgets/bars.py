@@ -132,6 +132,10 @@ class LineWidget(Widget):
             self._lines, self._width = self.build(width), width
         return self._lines
 
+    def line_count(self, width: int) -> int:
+        """How many lines the widget has at this width (a layout pass asks on every key)."""
+        return len(self._lines) if width == self._width else len(self.build(width))
+
     @property
     def plain(self) -> str:
         """What the widget shows, as plain text."""

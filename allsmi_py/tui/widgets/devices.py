@@ -173,7 +173,7 @@ class DeviceCard(LineWidget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As many rows as lines (an expanded card's height is `auto`)."""
-        return len(self.build(width))
+        return self.line_count(width)
 
     def action_toggle_details(self) -> None:
         """Expand the card to its details, or collapse it back to three lines."""

@@ -89,7 +89,7 @@ class HostBar(LineWidget):
 
     def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
         """As many rows as lines at this width (the sockets and heat rows vary)."""
-        return len(self.build(width))
+        return self.line_count(width)
 
     def build(self, width: int) -> list[Line]:
         """The host lines at this width."""
