@@ -183,7 +183,12 @@ class LocalScreen(MonitorScreen):
 
     def action_toggle_alerts(self) -> None:
         """Show or hide the alert history."""
-        self.toggle_class("-alerts-open")
+        self.query_one("#alerts", AlertPanel).toggle_class("-open")
+
+    @property
+    def alerts_open(self) -> bool:
+        """True while the alert history is shown."""
+        return self.query_one("#alerts", AlertPanel).has_class("-open")
 
     def action_topology(self) -> None:
         """Open the topology panel: NUMA nodes, PCIe switches, NvLinks, the topo -m matrix."""
@@ -195,8 +200,8 @@ class LocalScreen(MonitorScreen):
         if self.has_class("-filtering") or self.has_class("-naming-signal"):
             self.remove_class("-filtering", "-naming-signal")
             table.focus()
-        elif self.has_class("-alerts-open"):
-            self.remove_class("-alerts-open")
+        elif self.alerts_open:
+            self.query_one("#alerts", AlertPanel).remove_class("-open")
         elif table.filter_text:
             self.query_one("#process-filter", Input).value = ""
             table.filter_by("")
