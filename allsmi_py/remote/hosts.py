@@ -13,9 +13,10 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from allsmi_py.errors import UsageError
@@ -155,21 +156,38 @@ def _target(scheme: str, host: str, port: int, path: str) -> Target:
     return Target(address=netloc if plain else base, base_url=base)
 
 
-def parse_lines(lines: Iterable[str], source: str = "--hosts") -> HostList:
-    """Parse host specs; bad ones become problems (with line numbers), duplicates are dropped."""
-    targets: dict[str, Target] = {}
+class Keyed(Protocol):
+    """A parsed host line: what makes two lines the same node."""
+
+    @property
+    def base_url(self) -> str: ...
+
+
+K = TypeVar("K", bound=Keyed)
+
+
+def parse_each(lines: Iterable[str], parse: Callable[[str], K], source: str,
+               shown: Callable[[str], str]) -> tuple[tuple[K, ...], tuple[str, ...]]:
+    """Each line through `parse` (`#` starts a comment); a line it refuses (ValueError) is a
+    problem naming the line, as `shown` prints it; a repeated node keeps its first line."""
+    targets: dict[str, K] = {}
     problems: list[str] = []
     for number, raw in enumerate(lines, start=1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("#") else ""
         if not line:
             continue
         try:
-            target = parse_host(line)
+            target = parse(line)
         except ValueError as exc:
-            problems.append(f"{source} line {number}: {redact_credentials(line)!r}: {exc}")
+            problems.append(f"{source} line {number}: {shown(line)!r}: {exc}")
             continue
         targets.setdefault(target.base_url, target)
-    return HostList(tuple(targets.values()), tuple(problems))
+    return tuple(targets.values()), tuple(problems)
+
+
+def parse_lines(lines: Iterable[str], source: str = "--hosts") -> HostList:
+    """Parse host specs; bad ones become problems (with line numbers), duplicates are dropped."""
+    return HostList(*parse_each(lines, parse_host, source, redact_credentials))
 
 
 # The user part of a URL, or of a scheme-less `user:password@host`, up to its `@`.

@@ -14,7 +14,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from allsmi_py.errors import UsageError
-from allsmi_py.remote.hosts import MAX_HOSTFILE_BYTES, _split_host_port, split_hosts_flag
+from allsmi_py.remote.hosts import (
+    MAX_HOSTFILE_BYTES,
+    _split_host_port,
+    parse_each,
+    split_hosts_flag,
+)
 
 SSH_PORT = 22
 # POSIX portable user names, plus the `$` of machine accounts; no shell metacharacters.
@@ -63,19 +68,7 @@ class SshHostList:
 
 
 def _parse(lines: Iterable[str], source: str) -> SshHostList:
-    targets: dict[str, SshTarget] = {}
-    problems: list[str] = []
-    for number, raw in enumerate(lines, start=1):
-        line = raw.split("#", 1)[0].strip()
-        if not line:
-            continue
-        try:
-            target = parse_ssh_target(line)
-        except ValueError as exc:
-            problems.append(f"{source} line {number}: {line[:200]!r}: {exc}")
-            continue
-        targets.setdefault(target.base_url, target)
-    return SshHostList(tuple(targets.values()), tuple(problems))
+    return SshHostList(*parse_each(lines, parse_ssh_target, source, lambda line: line[:200]))
 
 
 def read_ssh_hostfile(path: str | os.PathLike[str]) -> SshHostList:
