@@ -95,11 +95,18 @@ def card_spans(device: DeviceReading, history: History, thresholds: AlertThresho
                              fill_colour(device.power_limit_pct)),
         ("  Clk ", ACCENT), *_clock_spans(device.clock_graphics_mhz, device.clock_memory_mhz),
     ]
-    # A SoC has no fan or P-state of its own: room for what it does report instead.
-    if device.kind != "soc" or fan != NOT_AVAILABLE:
+    # A SoC has no fan or P-state of its own: room for what it does report instead. A
+    # fanless card's "Fan N/A" is the first to go when the line is full (two cards side by
+    # side at 120 columns), so the P-state stays on screen.
+    length = sum(len(text) for text, _ in second) + 2 + len(pstate)
+    if (device.kind != "soc" or fan != NOT_AVAILABLE) and (
+            fan != NOT_AVAILABLE or length + 6 + len(fan) <= width):
         second += [("  Fan ", ACCENT), (fan, "")]
     if device.kind != "soc" or device.performance_state is not None:
         second.append((f"  {pstate}", ""))
+    if sum(len(text) for text, _ in second) > width and ("  Clk ", ACCENT) in second:
+        # Still too long: "gfx 1980 mem 2619 MHz" names itself without the label.
+        second[second.index(("  Clk ", ACCENT))] = ("  ", "")
     driver = device.details.get("driver_version")
     # The driver is the same on every card: the first thing to go when the line is full.
     if driver and sum(len(text) for text, _ in second) + 6 + len(driver) <= width:

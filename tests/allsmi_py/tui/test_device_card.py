@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import DeviceReading
 from allsmi_py.tui.history import History
@@ -58,7 +60,7 @@ def test_clocks_are_named_graphics_and_memory_not_current_over_max() -> None:
                            kind="gpu", vendor="AMD", power_w=562.0, power_limit_w=750.0,
                            clock_graphics_mhz=2100.0, clock_memory_mhz=1300.0)
     second = lines(mi300x)[1]
-    assert "Pwr 562/750 W  Clk gfx 2100 mem 1300 MHz  Fan" in second
+    assert "Pwr 562/750 W  Clk gfx 2100 mem 1300 MHz" in second
     assert "2100/1300" not in second
     memory_only = lines(DeviceReading(backend="amd", index=0, uuid="GPU-m", name="MI300X",
                                       clock_memory_mhz=1300.0))[1]
@@ -76,3 +78,21 @@ def test_driver_gives_way_when_the_labelled_clocks_fill_the_line() -> None:
                                                         width)[1])
         assert len(second) <= width and "Clk gfx 1980 mem 2619 MHz" in second
         assert ("Drv 590.48.01" in second) == (width >= 80)
+
+
+def test_a_fanless_card_gives_up_fan_n_a_before_its_p_state_on_a_full_line() -> None:
+    h100 = DeviceReading(backend="nvidia", index=0, uuid="GPU-0", name="NVIDIA H100",
+                         kind="gpu", vendor="NVIDIA", temperature_c=32.0, power_w=69.0,
+                         power_limit_w=700.0, clock_graphics_mhz=345.0, clock_memory_mhz=2619.0,
+                         performance_state=8)
+    def second(device: DeviceReading, width: int) -> str:
+        spans = card_spans(device, History(), AlertThresholds(), width)[1]
+        return "".join(text for text, _ in spans)
+    narrow = second(h100, 56)  # two cards side by side at 120 columns
+    assert narrow.endswith("MHz  P8") and "Fan" not in narrow
+    assert "Fan N/A  P8" in second(h100, 100)
+    with_fan = second(replace(h100, fan_pct=40.0), 56)
+    assert "Fan 40%" in with_fan  # a reading is never dropped for room
+    busy = second(replace(h100, temperature_c=55.0, power_w=562.0, clock_graphics_mhz=1980.0,
+                          performance_state=0), 55)
+    assert busy == "Temp 55 °C  Pwr 562/700 W  gfx 1980 mem 2619 MHz  P0"  # no "Clk" label
