@@ -22,9 +22,12 @@ pytestmark = pytest.mark.skipif(TMUX is None, reason="tmux is not installed (apt
 CLEAN_ENV = "env -u COLUMNS -u LINES"
 
 
-def _tmux(*args: str) -> subprocess.CompletedProcess[str]:
+def _tmux(session: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """tmux on a server of the session's own (-L): a server shared between tests exits when
+    one test kills the last session, and the next test's new-session could meet it dying."""
     assert TMUX is not None
-    return subprocess.run([TMUX, *args], capture_output=True, text=True, timeout=10)
+    return subprocess.run([TMUX, "-L", session, *args], capture_output=True, text=True,
+                          timeout=10)
 
 
 def _wait_for(predicate: object, timeout_s: float) -> bool:
@@ -45,11 +48,12 @@ def test_local_view_in_tmux_shows_devices_and_quits_on_q(tmp_path: Path) -> None
                "--mock h100:4 --seed 3; sleep 0")
     env = {**os.environ, "TERM": "xterm-256color"}
     env.pop("NO_COLOR", None)
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+    subprocess.run([TMUX, "-L", session, "new-session", "-d", "-s", session, "-x", "120", "-y",
+                    "40", command],
                    check=True, env=env, timeout=10)
     try:
         def screen() -> str:
-            return _tmux("capture-pane", "-p", "-t", session).stdout
+            return _tmux(session, "capture-pane", "-p", "-t", session).stdout
 
         assert _wait_for(lambda: screen().count("NVIDIA H100 80GB HBM3") >= 4, 30), screen()
         text = screen()
@@ -59,11 +63,11 @@ def test_local_view_in_tmux_shows_devices_and_quits_on_q(tmp_path: Path) -> None
         assert re.search(r"\d+\.\d/79\.6 GiB", text)
         assert re.search(r"Pwr \d+/700 W", text)
         assert "PID" in text and "GPU-MEM" in text and "4 devices" in text
-        _tmux("send-keys", "-t", session, "q")
-        assert _wait_for(lambda: _tmux("has-session", "-t", session).returncode != 0, 10), \
-            "allsmi did not exit on q"
+        _tmux(session, "send-keys", "-t", session, "q")
+        ended = _wait_for(lambda: _tmux(session, "has-session", "-t", session).returncode != 0, 10)
+        assert ended, "allsmi did not exit on q"
     finally:
-        _tmux("kill-session", "-t", session)
+        _tmux(session, "kill-session", "-t", session)
 
 
 _SGR = re.compile(r"\x1b\[([0-9;]*)m")
@@ -102,16 +106,17 @@ def _screen_with_escapes(tmp_path: Path, no_color: bool) -> str:
     setting = "NO_COLOR=1" if no_color else "-u NO_COLOR"
     command = (f"cd {tmp_path} && {CLEAN_ENV} {setting} TERM=xterm-256color "
                f"XDG_STATE_HOME={tmp_path} {ALLSMI} local --mock h100:2 --seed 3; sleep 0")
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+    subprocess.run([TMUX, "-L", session, "new-session", "-d", "-s", session, "-x", "120", "-y",
+                    "40", command],
                    check=True, timeout=10)
     try:
         def screen() -> str:
-            return _tmux("capture-pane", "-e", "-p", "-t", session).stdout
+            return _tmux(session, "capture-pane", "-e", "-p", "-t", session).stdout
 
         assert _wait_for(lambda: screen().count("NVIDIA H100 80GB HBM3") >= 2, 30), screen()
         return screen()
     finally:
-        _tmux("kill-session", "-t", session)
+        _tmux(session, "kill-session", "-t", session)
 
 
 def test_no_color_renders_only_shades_of_grey(tmp_path: Path) -> None:
@@ -157,11 +162,12 @@ def test_cluster_view_keeps_its_interval_with_a_node_that_never_answers(
     session = f"allsmi-test-{uuid.uuid4().hex[:8]}"
     command = (f"cd {tmp_path} && {CLEAN_ENV} {ALLSMI} view --hostfile {mock_cluster} "
                f"--interval 1 --timeout 5; sleep 0")
-    subprocess.run([TMUX, "new-session", "-d", "-s", session, "-x", "120", "-y", "40", command],
+    subprocess.run([TMUX, "-L", session, "new-session", "-d", "-s", session, "-x", "120", "-y",
+                    "40", command],
                    check=True, env={**os.environ, "TERM": "xterm-256color"}, timeout=10)
     try:
         def screen() -> str:
-            return _tmux("capture-pane", "-p", "-t", session).stdout
+            return _tmux(session, "capture-pane", "-p", "-t", session).stdout
 
         assert _wait_for(lambda: "Nodes 3/4" in screen(), 30), screen()
         stamps: list[str] = []
@@ -181,11 +187,11 @@ def test_cluster_view_keeps_its_interval_with_a_node_that_never_answers(
         assert "node-0001" in screen() and "Nodes 3/4 (1 down)" in screen()
         assert "cluster view hostfile" in screen().splitlines()[0]
         # 80x24: the compact layout keeps every reading of a device row (issue 15 item 5).
-        _tmux("resize-window", "-t", session, "-x", "80", "-y", "24")
+        _tmux(session, "resize-window", "-t", session, "-x", "80", "-y", "24")
         assert _wait_for(lambda: "TEMP" in screen() and "POWER" in screen(), 10), screen()
         row = next(line for line in screen().splitlines() if "node-0001" in line)
         assert re.search(r"\d+%.*GiB.*\d+°C.*/700W ok", row), row
-        _tmux("send-keys", "-t", session, "q")
-        assert _wait_for(lambda: _tmux("has-session", "-t", session).returncode != 0, 10)
+        _tmux(session, "send-keys", "-t", session, "q")
+        assert _wait_for(lambda: _tmux(session, "has-session", "-t", session).returncode != 0, 10)
     finally:
-        _tmux("kill-session", "-t", session)
+        _tmux(session, "kill-session", "-t", session)
