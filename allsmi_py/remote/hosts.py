@@ -210,16 +210,23 @@ def split_hosts_flag(values: Sequence[str]) -> list[str]:
     return out
 
 
-def read_hostfile(path: str | os.PathLike[str]) -> HostList:
-    """Parse a hostfile; UsageError when it cannot be read or is too large."""
+def read_host_lines(path: str | os.PathLike[str], what: str = "hostfile") -> tuple[str, list[str]]:
+    """(the file's name, its lines); UsageError naming `what` when it cannot be read or is
+    larger than MAX_HOSTFILE_BYTES."""
     file = Path(path).expanduser()
     try:
         if file.stat().st_size > MAX_HOSTFILE_BYTES:
-            raise UsageError(f"hostfile {file} is larger than {MAX_HOSTFILE_BYTES} bytes")
+            raise UsageError(f"{what} {file} is larger than {MAX_HOSTFILE_BYTES} bytes")
         text = file.read_text(encoding="utf-8", errors="replace")
     except OSError as exc:
-        raise UsageError(f"cannot read hostfile {file}: {exc.strerror or exc}") from None
-    return parse_lines(text.splitlines(), source=str(file))
+        raise UsageError(f"cannot read {what} {file}: {exc.strerror or exc}") from None
+    return str(file), text.splitlines()
+
+
+def read_hostfile(path: str | os.PathLike[str]) -> HostList:
+    """Parse a hostfile; UsageError when it cannot be read or is too large."""
+    name, lines = read_host_lines(path)
+    return parse_lines(lines, source=name)
 
 
 def load_targets(hosts: Sequence[str] = (), hostfile: str | None = None) -> HostList:

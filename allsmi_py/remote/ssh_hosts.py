@@ -15,9 +15,9 @@ from pathlib import Path
 
 from allsmi_py.errors import UsageError
 from allsmi_py.remote.hosts import (
-    MAX_HOSTFILE_BYTES,
     _split_host_port,
     parse_each,
+    read_host_lines,
     split_hosts_flag,
 )
 
@@ -73,14 +73,8 @@ def _parse(lines: Iterable[str], source: str) -> SshHostList:
 
 def read_ssh_hostfile(path: str | os.PathLike[str]) -> SshHostList:
     """Parse an --ssh-hostfile; UsageError when it cannot be read or is too large."""
-    file = Path(path).expanduser()
-    try:
-        if file.stat().st_size > MAX_HOSTFILE_BYTES:
-            raise UsageError(f"ssh hostfile {file} is larger than {MAX_HOSTFILE_BYTES} bytes")
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        raise UsageError(f"cannot read ssh hostfile {file}: {exc.strerror or exc}") from None
-    return _parse(text.splitlines(), str(file))
+    name, lines = read_host_lines(path, "ssh hostfile")
+    return _parse(lines, name)
 
 
 def load_ssh_targets(specs: Sequence[str] = (), hostfile: str | None = None) -> SshHostList:

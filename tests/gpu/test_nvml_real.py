@@ -5,26 +5,12 @@ from __future__ import annotations
 import shutil
 import subprocess
 from collections import Counter
-from collections.abc import Iterator
 
 import pytest
 
-from allsmi_py.errors import BackendUnavailable
 from backends.nvidia.backend import NvidiaBackend
 
 pytestmark = pytest.mark.gpu
-
-
-@pytest.fixture(scope="module")
-def backend() -> Iterator[NvidiaBackend]:
-    """A backend opened on the real library, or a skip saying why not."""
-    nvidia = NvidiaBackend()
-    try:
-        nvidia.open()
-    except BackendUnavailable as exc:
-        pytest.skip(f"NVML cannot initialise here: {exc}")
-    yield nvidia
-    nvidia.close()
 
 
 def _smi(query: str) -> list[str]:

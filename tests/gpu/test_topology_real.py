@@ -5,28 +5,14 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
-from allsmi_py.errors import BackendUnavailable
 from allsmi_py.tui.widgets.topology import matrix_cells
 from backends.nvidia.backend import NvidiaBackend
 from tests.topo_m import topo_m_cells
 
 pytestmark = pytest.mark.gpu
-
-
-@pytest.fixture(scope="module")
-def backend() -> Iterator[NvidiaBackend]:
-    """A backend opened on the real library, or a skip saying why not."""
-    nvidia = NvidiaBackend()
-    try:
-        nvidia.open()
-    except BackendUnavailable as exc:
-        pytest.skip(f"NVML cannot initialise here: {exc}")
-    yield nvidia
-    nvidia.close()
 
 
 def test_every_gpu_is_in_the_topology_and_every_pair_has_a_path(backend: NvidiaBackend) -> None:
