@@ -16,6 +16,7 @@ from typing import Any
 from allsmi_py.model_chassis import ChassisFan as ChassisFan  # re-exported: the model
 from allsmi_py.model_chassis import ChassisReading as ChassisReading
 from allsmi_py.model_chassis import EnvironmentReading as EnvironmentReading
+from allsmi_py.model_workload import WorkloadReading as WorkloadReading
 from allsmi_py.serialize import decode_json_as, dumps_json, from_plain, to_plain
 from allsmi_py.topology import Topology
 
@@ -44,6 +45,7 @@ class ProcessReading:
     host_memory_bytes: int | None = None
     started_at_s: float | None = None  # Unix time the process started
     ppid: int | None = None  # the parent's pid (the process table's tree view)
+    workload: WorkloadReading | None = None  # its container and pod (allsmi_py.workloads)
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +147,7 @@ class DeviceReading:
 
     details: Mapping[str, str] = field(default_factory=dict)  # vendor extras: driver, firmware...
     processes: tuple[ProcessReading, ...] = ()
+    workloads: tuple[WorkloadReading, ...] = ()  # pod containers the kubelet gave it to
     problems: tuple[str, ...] = ()  # what failed to read this tick, in words
 
     @property

@@ -22,7 +22,7 @@ PACKAGES = ("allsmi_py", "backends", "mock_server")
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
 # What a backend may import of the core: the Backend contract and what it is made of.
 BACKEND_MAY_IMPORT = {"model", "backend", "needs", "details", "errors", "units", "serialize",
-                      "topology", "model_chassis"}
+                      "topology", "model_chassis", "model_workload"}
 
 
 def _contracts() -> dict[str, dict[str, object]]:
