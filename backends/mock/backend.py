@@ -15,6 +15,7 @@ from backends.mock.parents import with_parents
 from backends.mock.profiles import PROFILES, parse_spec
 from backends.mock.simulator import DeviceSimulator
 from backends.mock.topology import simulated_topology
+from backends.mock.workloads import WorkloadPlan
 
 # Signals whose default action leaves a process running (signal(7): stop, continue, ignore).
 SURVIVED_SIGNALS = frozenset({
@@ -49,6 +50,7 @@ class MockBackend(Backend, name="mock", vendor="Mock",
                 self._devices.append(
                     DeviceSimulator(profile, index, f"{self.seed}:{node}:{index}", start))
         self._topology = simulated_topology(self._devices)  # the devices never change
+        self._workloads = WorkloadPlan(f"{self.seed}:{node}")
         self._last_read: float | None = None
         # pids the UI ended, applied by the reading thread before its next reading
         self._ending: set[int] = set()
@@ -82,7 +84,8 @@ class MockBackend(Backend, name="mock", vendor="Mock",
     def readings(self) -> list[DeviceReading]:
         """Read every device without advancing time."""
         self._end_pending()
-        return with_parents([device.reading(self.name) for device in self._devices])
+        return self._workloads.apply(
+            with_parents([device.reading(self.name) for device in self._devices]))
 
     def end_process(self, pid: int, signum: int) -> bool:
         """End simulated job `pid` in the next reading, unless `signum` would leave it running
