@@ -189,6 +189,13 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "seed": Setting(int, None, "seed of simulated devices (empty: random)", nullable=True,
                         range=SEED),
     },
+    "kubernetes": {
+        "pod_resources_socket": Setting(str, "/var/lib/kubelet/pod-resources/kubelet.sock",
+                                        "the kubelet's pod-resources socket, which tells the "
+                                        "pod holding each device (empty: off)"),
+        "pod_resources_interval_s": Setting(float, 10.0, "seconds between readings of the "
+                                            "pod-resources socket", range=INTERVAL_S),
+    },
 }
 # Every int and float setting by "section.key", e.g. NUMBERS["view.timeout_s"].flag_type().
 NUMBERS: dict[str, NumberSetting] = {
