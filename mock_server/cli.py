@@ -1,5 +1,7 @@
 """`allsmi-mock` (also `allsmi mock`, `python -m mock_server`): a cluster of simulated nodes.
 
+`allsmi-mock history ...` writes their past as OpenMetrics instead (openmetrics_history.py).
+
 Everything is checked before a port is bound, and every port is bound before one is served:
 bad input is one line on stderr and exit 2, with nothing left behind.
 """
@@ -250,6 +252,11 @@ async def serve(
 
 def main(argv: list[str] | None = None) -> int:
     """Run the mock cluster; 2 on bad input, 0 after a clean stop."""
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["history"]:
+        from mock_server.openmetrics_history import main as history_main
+
+        return history_main(argv[1:])
     try:
         args = build_parser().parse_args(argv)
         seed = args.seed if args.seed is not None else secrets.randbelow(2**31)

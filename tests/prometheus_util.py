@@ -1,7 +1,8 @@
 """Helpers for tests that run `allsmi api` or a real Prometheus server as subprocesses.
 
 Shared by the exporter tests and the dashboards tests: `free_port()`, `run_api(...)` and
-`prometheus_server(...)` (skips the test, with the reason, when `prometheus` is missing).
+`prometheus_server(...)` (skips the test, with the reason, when `prometheus` is missing);
+`build_history_tsdb(...)` and `prometheus_on_tsdb(...)` serve an `allsmi-mock history` file.
 """
 
 from __future__ import annotations
@@ -146,3 +147,49 @@ def query_until(prometheus_url: str, promql: str, count: int,
                 return result
         time.sleep(0.25)
     return result
+
+
+def build_history_tsdb(history_file: Path, data_dir: Path) -> float:
+    """`promtool tsdb create-blocks-from openmetrics` of `history_file` into `data_dir`;
+    the seconds it took. Skips the test when promtool is missing."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip(PROMETHEUS_MISSING)
+    started = time.monotonic()
+    done = subprocess.run([promtool, "tsdb", "create-blocks-from", "openmetrics",
+                           str(history_file), str(data_dir)],
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"promtool failed ({done.returncode}): {done.stderr[-2000:]}")
+    return time.monotonic() - started
+
+
+@contextmanager
+def prometheus_on_tsdb(data_dir: Path, workdir: Path, attempts: int = 3) -> Iterator[str]:
+    """A real Prometheus on loopback serving the blocks in `data_dir` and scraping nothing;
+    yields its URL. Retention is a century, so blocks of a fixed past stay loaded; a port
+    taken between choosing it and binding it is tried again with another."""
+    binary = shutil.which("prometheus")
+    if binary is None:
+        pytest.skip(PROMETHEUS_MISSING)
+    config = workdir / "prometheus-tsdb.yml"
+    config.write_text("global:\n  scrape_interval: 15s\nscrape_configs: []\n")
+    for attempt in range(attempts):
+        port = free_port()
+        proc = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--storage.tsdb.path={data_dir}",
+             "--storage.tsdb.retention.time=100y", f"--web.listen-address=127.0.0.1:{port}",
+             "--log.level=warn"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=workdir)
+        url = f"http://127.0.0.1:{port}"
+        try:
+            try:
+                wait_http(url + "/-/ready", timeout_s=60.0, proc=proc)
+            except AssertionError as exc:
+                if "address already in use" in str(exc) and attempt + 1 < attempts:
+                    continue
+                raise
+            yield url
+            return
+        finally:
+            stop_child(proc)
