@@ -9,12 +9,22 @@ the device's position in the snapshot, as in all-smi, not the vendor's own index
 from __future__ import annotations
 
 import platform
-import re
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from allsmi_py import __version__
+from allsmi_py.exporter.label_values import LABEL_CAPS as LABEL_CAPS
+from allsmi_py.exporter.label_values import cap_label_value as cap_label_value
+from allsmi_py.exporter.label_values import clean_label_value as clean_label_value
+from allsmi_py.exporter.label_values import sanitize_label_name as sanitize_label_name
+from allsmi_py.exporter.workload_items import (
+    DEVICE_WORKLOAD_LABELS,
+    PROCESS_WORKLOAD_LABELS,
+    DeviceWorkloadItem,
+    device_workload_items,
+    workload_values,
+)
 from allsmi_py.model import (
     BackendStatus,
     ChassisReading,
@@ -32,40 +42,6 @@ from allsmi_py.model import (
 from allsmi_py.model_chassis import ChassisFan
 
 Item = tuple[tuple[str, ...], object]
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-# all-smi's caps on process labels (bytes), overflow written as "<prefix>...(N bytes truncated)"
-LABEL_CAPS = {"command": 256, "name": 128, "user": 128}
-
-
-def clean_label_value(value: str) -> str:
-    """A label value all-smi's view can read: no control characters, no '}'.
-
-    The view matches `\\{([^}]+)\\}`, so one '}' inside a value would make it drop the line.
-    """
-    value = _CONTROL.sub("", value)
-    return value.replace("}", ")") if "}" in value else value
-
-
-def cap_label_value(value: str, limit: int) -> str:
-    """`value` cut to `limit` UTF-8 bytes the way all-smi does, noting how much was cut."""
-    raw = value.encode("utf-8")
-    if len(raw) <= limit:
-        return value
-    kept = raw[:limit].decode("utf-8", errors="ignore")
-    return f"{kept}...({len(raw) - len(kept.encode('utf-8'))} bytes truncated)"
-
-
-_LABEL_NAME_BAD = re.compile(r"[^a-z0-9_]")
-
-
-def sanitize_label_name(key: str) -> str:
-    """A detail key as all-smi writes it as a label name: `Power Cap (Max)` -> `power_cap__max_`."""
-    name = _LABEL_NAME_BAD.sub("_", key.lower())
-    if not name.isascii():
-        name = "".join(c if c.isascii() else "_" for c in name)
-    return f"_{name}" if name[:1].isdigit() else name
-
 
 @dataclass(frozen=True, slots=True)
 class NodeItem:
@@ -171,6 +147,10 @@ def _devices(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     return [((d.name, host, d.uuid, str(i)), d) for i, d in enumerate(snapshot.devices)]
 
 
+def _device_workloads(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
+    return [] if snapshot is None else list(device_workload_items(snapshot.devices, node.hostname))
+
+
 def _npus(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
     if snapshot is None:
         return []
@@ -239,6 +219,7 @@ def _processes(snapshot: NodeSnapshot | None, node: NodeItem) -> list[Item]:
                 str(i),
                 d.uuid,
                 cap_label_value(p.command or "", LABEL_CAPS["command"]),
+                *workload_values(p.workload),
             )
             items.append((labels, ProcessItem(snapshot.taken_at_s, d, p)))
     return items
@@ -356,6 +337,8 @@ MIG5 = ("gpu_index", "gpu_uuid", "gpu", "instance", "host")
 MIG10 = (*MIG5, "mig_instance", "mig_uuid", "mig_profile", "gpu_instance_id",
          "compute_instance_id")
 PROCESS7 = ("pid", "name", "user", "device_id", "gpu_index", "device_uuid", "command")
+# all-smi's seven first and in its order, then ours (label_values.py says which)
+PROCESS11 = (*PROCESS7, *PROCESS_WORKLOAD_LABELS)
 
 SCOPES: dict[str, Scope] = {s.name: s for s in (
     Scope("node", ("instance", "hostname"), _node, NodeItem,
@@ -367,13 +350,15 @@ SCOPES: dict[str, Scope] = {s.name: s for s in (
           key_label="gpu_uuid", name_label="gpu", index_label="gpu_index"),
     Scope("npu", NPU4, _npus, DeviceReading,
           key_label="npu_uuid", name_label="npu", index_label="npu_index"),
+    Scope("device_workload", (*GPU4, *DEVICE_WORKLOAD_LABELS), _device_workloads,
+          DeviceWorkloadItem, owner_label="gpu_uuid"),
     Scope("mig_device", MIG5, _mig_devices, DeviceReading,
           key_label="gpu_uuid", name_label="gpu", index_label="gpu_index"),
     Scope("mig", MIG10, _migs, MigItem, key_label="mig_uuid", name_label="mig_profile",
           index_label="mig_instance", owner_label="gpu_uuid"),
     Scope("nvlink", (*GPU4, "link_index"), _nvlinks, NvLinkItem, key_label="link_index",
           owner_label="gpu_uuid"),
-    Scope("process", PROCESS7, _processes, ProcessItem, key_label="pid", name_label="name",
+    Scope("process", PROCESS11, _processes, ProcessItem, key_label="pid", name_label="name",
           index_label="gpu_index", owner_label="device_uuid"),
     Scope("cpu", CPU4, _cpus, CpuReading, name_label="cpu_model", index_label="index"),
     Scope("cpu_socket", ("cpu_model", "instance", "hostname", "cpu_index", "socket_id"),

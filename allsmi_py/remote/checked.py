@@ -7,6 +7,8 @@ checks with the bounds the /metrics parser uses (values.py) and the same cleaner
   required one drops its item (a process whose pid is out of range, a device whose index
   is); a time stamp of the snapshot itself out of range becomes the time of receipt;
 - a tuple of numbers with one out of range becomes empty (dropping one would shift the rest);
+- a device's pod containers (`workloads`) past MAX_DEVICE_WORKLOADS are cut there, as the
+  /metrics parser cuts them;
 - a string, tuple of strings or str -> str mapping is cleaned;
 - a topology with more devices or links than topology.py admits is dropped whole, and one
   with links to unknown devices or unknown paths loses those links (`topology.sanitized`).
@@ -26,6 +28,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from allsmi_py.exporter.workload_items import MAX_DEVICE_WORKLOADS
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.remote.text import MAX_TEXT, clean_text, is_clean
 from allsmi_py.remote.values import Dropped, bound_for, numeric_kind
@@ -35,6 +38,7 @@ Check = Callable[[Any, Dropped], Any]
 DROP = object()  # returned by a check for an item that cannot be kept
 _CHECKS: dict[type, Check] = {}
 _TAKEN = bound_for("taken_at_s", float)
+_LONGEST = {"workloads": MAX_DEVICE_WORKLOADS}  # tuples of records cut at a length
 
 
 def checked_snapshot(snapshot: NodeSnapshot) -> NodeSnapshot:
@@ -72,7 +76,8 @@ def _build(cls: type) -> Check:
     hints = typing.get_type_hints(cls)
     ns: dict[str, Any] = {"DROP": DROP, "replace": dataclasses.replace, "_set": _set,
                           "clean_text": clean_text, "MAX": MAX_TEXT, "_each": _each,
-                          "_texts": _texts, "_mapping": _mapping, "_numbers": _numbers}
+                          "_texts": _texts, "_mapping": _mapping, "_numbers": _numbers,
+                          "_cut": _cut}
     lines = ["def check(o, dropped):", "    new = None"]
     for i, f in enumerate(dataclasses.fields(cls)):
         name, hint = f.name, hints[f.name]
@@ -110,6 +115,8 @@ def _build(cls: type) -> Check:
             if dataclasses.is_dataclass(item):
                 ns[f"C{i}"] = check_for(item)  # type: ignore[arg-type]
                 call = f"_each(C{i}, v, dropped)"
+                if name in _LONGEST:
+                    call = f"_each(C{i}, _cut(v, {_LONGEST[name]}, {name!r}, dropped), dropped)"
             elif item is str:
                 call = "_texts(v)"
             else:
@@ -153,6 +160,13 @@ def _each(check: Check, items: tuple[Any, ...], dropped: Dropped) -> tuple[Any, 
         if kept is not None and fixed is not DROP:
             kept.append(fixed)
     return items if kept is None else tuple(kept)
+
+
+def _cut(items: tuple[Any, ...], longest: int, name: str, dropped: Dropped) -> tuple[Any, ...]:
+    if len(items) <= longest:
+        return items
+    dropped.add(name, len(items))
+    return items[:longest]
 
 
 def _texts(items: tuple[str, ...]) -> tuple[str, ...]:

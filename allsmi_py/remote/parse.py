@@ -16,6 +16,11 @@ from functools import lru_cache
 from typing import Any
 
 from allsmi_py.exporter.scopes import SCOPES
+from allsmi_py.exporter.workload_items import (
+    DEVICE_WORKLOAD_LABELS,
+    MAX_DEVICE_WORKLOADS,
+    PROCESS_WORKLOAD_LABELS,
+)
 from allsmi_py.model import (
     CpuReading,
     CpuSocketReading,
@@ -25,10 +30,19 @@ from allsmi_py.model import (
     MemoryReading,
     NodeSnapshot,
     ProcessReading,
+    WorkloadReading,
 )
 from allsmi_py.remote import allsmi_compat
 from allsmi_py.remote.exposition import ParseError, Sample, parse_samples
-from allsmi_py.remote.rules import CPU_INFO, CPU_MODEL, DEVICE_INFO, Rule, rules, scopes_of
+from allsmi_py.remote.rules import (
+    CPU_INFO,
+    CPU_MODEL,
+    DEVICE_INFO,
+    DEVICE_WORKLOAD,
+    Rule,
+    rules,
+    scopes_of,
+)
 from allsmi_py.remote.text import clean_text
 from allsmi_py.remote.values import Dropped, label_int
 
@@ -173,8 +187,21 @@ def _device(devices: dict[str, dict[str, Any]], labels: Mapping[str, str],
     return device
 
 
+def _workload(labels: Mapping[str, str], names: tuple[str, ...]) -> WorkloadReading | None:
+    """The container and pod the labels `names` say (cleaned), None when all are empty."""
+    found = {name: clean_text(text) for name in names if (text := labels.get(name))}
+    return WorkloadReading(**found) if found else None
+
+
 def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
                   value: Any) -> None:
+    if rule is DEVICE_WORKLOAD:
+        held = device.setdefault("workloads", [])
+        workload = None if len(held) >= MAX_DEVICE_WORKLOADS else _workload(
+            labels, DEVICE_WORKLOAD_LABELS)
+        if workload is not None and workload not in held:
+            held.append(workload)
+        return
     if rule is DEVICE_INFO:
         kind = labels.get("type", "").lower()
         if kind in ("gpu", "npu", "soc"):
@@ -214,6 +241,7 @@ def _process_base(labels: Mapping[str, str]) -> dict[str, Any] | None:
     for label in _PROCESS_TEXT:
         text = labels.get(label)
         base[label] = None if text is None else clean_text(text)
+    base["workload"] = _workload(labels, PROCESS_WORKLOAD_LABELS)
     base["_device"] = labels.get(_PROCESS.owner_label) or labels.get(_GPU.key_label) or ""
     base["_index"] = allsmi_compat.process_index(labels)
     return base
@@ -240,6 +268,8 @@ def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any
         procs = by_device.get(uuid)
         if procs:
             fields["processes"] = tuple(procs)
+        if "workloads" in fields:
+            fields["workloads"] = tuple(fields["workloads"])
         allsmi_compat.drop_not_applicable_ane(fields)
         built.append(DeviceReading(**fields))
     built.sort(key=lambda d: d.index)

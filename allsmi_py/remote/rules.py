@@ -51,6 +51,8 @@ class Rule:
 
 DEVICE_INFO = Rule("device", "details")
 CPU_INFO = Rule("cpu")
+# allsmi_device_pod_info: a pod container holding a device another family named
+DEVICE_WORKLOAD = Rule("device", "workloads", creates=False)
 NODE = Rule("node")
 # all-smi's mock server names the CPU in all_smi_cpu_model{model=...} (no all_smi_cpu_info)
 CPU_MODEL = Rule("cpu", label="model")
@@ -135,6 +137,8 @@ def rules() -> dict[str, Rule]:
             table[spec.name] = NODE
         elif spec.name == "all_smi_cpu_info":
             table[spec.name] = CPU_INFO
+        elif spec.scope == "device_workload":
+            table[spec.name] = DEVICE_WORKLOAD
         elif spec.field and not spec.age:
             rule = _field_rule(SCOPES[spec.scope], spec.field, spec.scale)
             if rule is not None:

@@ -25,6 +25,7 @@ from allsmi_py.exporter.schema.host import DEVICE_ENERGY_COUNTER, ENERGY, HOST, 
 from allsmi_py.exporter.schema.npu import NPU
 from allsmi_py.exporter.schema.spec import MetricSpec
 from allsmi_py.exporter.schema.state import STATE
+from allsmi_py.exporter.schema.workload import WORKLOAD
 
 __all__ = ["BY_NAME", "ENERGY", "GPU_INFO_LABELS", "OWN_NAMES", "PROCESS_SCOPES", "SCHEMA",
            "STATUS", "MetricSpec", "device_type", "specs"]
@@ -35,8 +36,9 @@ SCHEMA: tuple[MetricSpec, ...] = (*STATUS, *DEVICE, *NPU, *PROCESS, *HOST, *APPL
                                   *DEVICE_ENERGY_COUNTER, *NVLINK_STATE)
 OWN_NAMES = frozenset(spec.name for spec in (*DEVICE_ENERGY_COUNTER, *NVLINK_STATE))
 """Families of our own: named so that they can never collide with one of all-smi's."""
-# then the device and backend states and the collection times (schema/state.py)
-SCHEMA = (*SCHEMA, *STATE)
+# then the device and backend states and the collection times (schema/state.py), and the
+# pods that hold each device (schema/workload.py)
+SCHEMA = (*SCHEMA, *STATE, *WORKLOAD)
 OWN_NAMES |= {spec.name for spec in SCHEMA if spec.name.startswith("allsmi_")}
 BY_NAME: dict[str, MetricSpec] = {spec.name: spec for spec in SCHEMA}
 PROCESS_SCOPES = frozenset({"process"})

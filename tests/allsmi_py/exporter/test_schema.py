@@ -10,6 +10,7 @@ import pytest
 
 from allsmi_py.exporter.schema import BY_NAME, OWN_NAMES, SCHEMA, specs
 from allsmi_py.exporter.scopes import SCOPES, cap_label_value, sanitize_label_name
+from allsmi_py.exporter.workload_items import PROCESS_WORKLOAD_LABELS
 
 REFERENCE = Path(__file__).resolve().parents[2] / "fixtures" / "allsmi" / "allsmi_metrics.txt"
 
@@ -49,7 +50,20 @@ def test_labels_are_all_smis_in_order() -> None:
         if spec.dynamic_labels:  # gpu_info: all-smi's `type`, then our extras and detail keys
             assert spec.labels[: len(required)] == required
             continue
-        assert tuple(x for x in spec.labels if x not in optional) == required, spec.name
+        labels = spec.labels
+        if spec.scope == "process":  # all-smi's first and in order, then our workload labels
+            assert labels[-len(PROCESS_WORKLOAD_LABELS):] == PROCESS_WORKLOAD_LABELS
+            labels = labels[:-len(PROCESS_WORKLOAD_LABELS)]
+        assert tuple(x for x in labels if x not in optional) == required, spec.name
+
+
+def test_workload_labels_are_dcgm_exporters_and_not_all_smis_elsewhere() -> None:
+    # dcgm-exporter's pod/namespace/container; container_id as all-smi names it
+    assert PROCESS_WORKLOAD_LABELS[:3] == ("pod", "namespace", "container")
+    reference = _reference()
+    for name, (required, optional) in reference.items():
+        if name.startswith("all_smi_process_"):
+            assert not set(PROCESS_WORKLOAD_LABELS) & ({*required} | optional), name
 
 
 def test_required_families_are_present() -> None:

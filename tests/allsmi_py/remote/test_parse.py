@@ -8,7 +8,7 @@ import pytest
 
 from allsmi_py.exporter.render import render_prometheus
 from allsmi_py.exporter.schema import SCHEMA
-from allsmi_py.model import NodeSnapshot
+from allsmi_py.model import DeviceReading, NodeSnapshot
 from allsmi_py.remote.parse import ParseError, parse_node_text
 from allsmi_py.remote.rules import rules
 from backends.mock.backend import MockBackend
@@ -36,6 +36,14 @@ def test_exported_fields_come_back(spec: str) -> None:
             assert got == pytest.approx(want), (field, got, want)
         assert b.temperature_c == pytest.approx(a.temperature_c, abs=0.5)  # whole degrees
         assert {p.pid for p in b.processes} == {p.pid for p in a.processes}
+        assert _exported_workloads(b) == _exported_workloads(a)
+
+
+def _exported_workloads(device: DeviceReading) -> dict[int, tuple[str | None, ...] | None]:
+    """What /metrics carries of each process's container and pod (labels pod ... container_id)."""
+    return {p.pid: None if p.workload is None else (p.workload.pod, p.workload.namespace,
+                                                    p.workload.container, p.workload.container_id)
+            for p in device.processes}
 
 
 def test_every_schema_family_with_a_field_has_a_rule() -> None:
