@@ -117,7 +117,7 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self.cursor = max(0, min(self.cursor, len(rows) - 1))
         size = Size(self._row_width, len(rows) + 1)
         if size != self.virtual_size or not self._drawn:
-            self.virtual_size = size
+            self._resize_rows(size)
             self.refresh()
             return
         # The header line is always repainted: a subclass may draw it from its own state.
@@ -125,6 +125,22 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self.refresh(Region(0, 0, width, 1),
                      *(Region(0, y, width, 1) for y in range(1, self.size.height)
                        if self._drawn.get(y) != self._line_key(y)))
+
+    def _resize_rows(self, size: Size) -> None:
+        """A new virtual size, laying the screen out again only when that can change it.
+
+        Setting `virtual_size` lays the whole screen out again (milliseconds with eight device
+        cards), yet a table whose height does not follow its rows needs only its scrollbars
+        updated when just the row count changed (the local view's process table, every few
+        ticks); a scrollbar that appears or goes still asks for a layout itself.
+        """
+        height = self.styles.height
+        follows_rows = height is None or height.is_auto
+        if self._drawn and size.width == self.virtual_size.width and not follows_rows:
+            self.set_reactive(ScrollView.virtual_size, size)
+            self._scroll_update(size)
+        else:
+            self.virtual_size = size
 
     def _line_key(self, y: int) -> tuple[object, ...]:
         """What decides how viewport line y (a row) looks: its cells, cursor, scroll, width."""

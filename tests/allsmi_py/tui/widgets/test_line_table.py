@@ -67,3 +67,36 @@ async def test_more_rows_repaint_the_table_and_fewer_move_the_cursor_onto_one() 
         assert table.cursor == 2
         text = _screen_text(app)
         assert "moved" in text and "four" not in text and "three" not in text
+
+
+def _count_layouts(table: LineTable[tuple[str, str]]) -> list[int]:
+    """Counts the table's refresh(layout=True) calls: each lays the whole screen out again."""
+    calls = [0]
+    refresh = table.refresh
+
+    def counting(*regions: object, **kwargs: bool) -> object:
+        calls[0] += bool(kwargs.get("layout"))
+        return refresh(*regions, **kwargs)  # type: ignore[arg-type]
+
+    table.refresh = counting  # type: ignore[method-assign]
+    return calls
+
+
+async def test_a_new_row_count_lays_the_screen_out_only_when_a_scrollbar_comes_or_goes() -> None:
+    app = WordsApp()
+    async with app.run_test(size=(40, 8)) as pilot:  # default height 1fr: rows do not set it
+        table = app.query_one(Words)
+        table.set_rows(list(ROWS))
+        await pilot.pause()
+        layouts = _count_layouts(table)
+        table.set_rows([*ROWS, ("delta", "four")])
+        await pilot.pause()
+        assert layouts == [0]  # 5 lines fit in 8: only the table repaints
+        assert "four" in _screen_text(app) and not table.show_vertical_scrollbar
+        table.set_rows([(f"row{i}", str(i)) for i in range(20)])
+        await pilot.pause()
+        assert layouts[0] >= 1  # the scrollbar appears: that is a new layout
+        assert table.show_vertical_scrollbar and table.virtual_size.height == 21
+        table.set_rows(list(ROWS))
+        await pilot.pause()
+        assert not table.show_vertical_scrollbar and "gamma" in _screen_text(app)
