@@ -78,7 +78,7 @@ def _count_layouts(table: LineTable[tuple[str, str]]) -> list[int]:
         calls[0] += bool(kwargs.get("layout"))
         return refresh(*regions, **kwargs)  # type: ignore[arg-type]
 
-    table.refresh = counting  # type: ignore[method-assign]
+    table.refresh = counting  # type: ignore[method-assign,assignment]
     return calls
 
 
