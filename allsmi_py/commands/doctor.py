@@ -14,6 +14,7 @@ from allsmi_py.config import Config
 from allsmi_py.doctor.container import Container, detect
 from allsmi_py.doctor.diagnose import BackendReport, diagnose, exit_code
 from allsmi_py.doctor.findings import Finding
+from allsmi_py.doctor.kubernetes import pod_resources_finding
 from allsmi_py.doctor.probe import Probe
 from allsmi_py.doctor.render import LOAD_CHECK, render_json, render_text
 from allsmi_py.errors import UsageError
@@ -55,8 +56,11 @@ def run(args: argparse.Namespace, config: Config) -> int:
     probe = Probe(root=os.path.abspath(args.root))
     container = detect(probe)
     reports = [report_for(name, probe, container) for name in names]
+    kubernetes = pod_resources_finding(config.get("kubernetes", "pod_resources_socket"),
+                                       probe.root)
     if args.format == "json":
-        print(render_json(reports, container, probe.root))
+        print(render_json(reports, container, probe.root, kubernetes))
     else:
-        print("\n".join(render_text(reports, container, show_all=args.show_all)))
+        print("\n".join(render_text(reports, container, show_all=args.show_all,
+                                     kubernetes=kubernetes)))
     return exit_code(reports)

@@ -11,6 +11,7 @@ from allsmi_py.doctor.diagnose import BackendReport, exit_code
 from allsmi_py.doctor.findings import Finding
 
 HOST = "host"
+KUBERNETES = "kubernetes"
 LOAD_CHECK = "backend"
 """The check name of a backend that could not be loaded at all."""
 
@@ -34,9 +35,11 @@ def _summary(reports: Sequence[BackendReport]) -> str:
 
 
 def render_text(reports: Sequence[BackendReport], container: Container,
-                show_all: bool = False) -> list[str]:
+                show_all: bool = False, kubernetes: Finding | None = None) -> list[str]:
     """Lines to print; a backend without hardware gets one line unless `show_all`."""
     lines = [line(HOST, finding(container))]
+    if kubernetes is not None:
+        lines.append(line(KUBERNETES, kubernetes))
     for report in reports:
         if report.hardware or show_all:
             lines.extend(line(report.name, item) for item in report.findings)
@@ -52,24 +55,31 @@ def render_text(reports: Sequence[BackendReport], container: Container,
     return lines
 
 
-def to_json(reports: Sequence[BackendReport], container: Container, root: str) -> dict[str, Any]:
+def _finding_json(item: Finding) -> dict[str, str]:
+    return {"level": item.level, "check": item.check, "message": item.message, "fix": item.fix}
+
+
+def to_json(reports: Sequence[BackendReport], container: Container, root: str,
+            kubernetes: Finding | None = None) -> dict[str, Any]:
     """The whole answer with stable keys (see the README's doctor section)."""
     return {
         "root": root,
         "container": {"inside": container.inside, "evidence": container.evidence,
                       "cgroup_version": container.cgroup_version},
+        **({"kubernetes": _finding_json(kubernetes)} if kubernetes is not None else {}),
         "backends": [{
             "name": r.name,
             "vendor": r.vendor,
             "hardware": r.hardware,
             "verdict": r.verdict,
-            "checks": [{"level": f.level, "check": f.check, "message": f.message, "fix": f.fix}
-                       for f in r.findings],
+            "checks": [_finding_json(f) for f in r.findings],
         } for r in reports],
         "exit_code": exit_code(reports),
     }
 
 
-def render_json(reports: Sequence[BackendReport], container: Container, root: str) -> str:
+def render_json(reports: Sequence[BackendReport], container: Container, root: str,
+                kubernetes: Finding | None = None) -> str:
     """The JSON document, indented, ending without a newline."""
-    return json.dumps(to_json(reports, container, root), indent=2, ensure_ascii=False)
+    return json.dumps(to_json(reports, container, root, kubernetes), indent=2,
+                      ensure_ascii=False)

@@ -48,6 +48,7 @@ ACCELERATOR_RESOURCES = (
     "amd.com/gpu", "gpu.intel.com/i915", "gpu.intel.com/xe", "habana.ai/gaudi",
     "google.com/tpu", "furiosa.ai/*", "rebellions.ai/*", "tenstorrent.com/*",
 )
+NO_PERMISSION = "no permission to connect to"
 REPLICA_SEPARATOR = "::"  # NVIDIA time-slicing: GPU-<uuid>::<replica>
 
 # Kubernetes names: a pod is a DNS subdomain (253), a namespace and a container DNS labels (63).
@@ -75,7 +76,7 @@ def device_id(raw: str) -> str | None:
     return raw.split(REPLICA_SEPARATOR, 1)[0] or None
 
 
-def _grpc_missing() -> str | None:
+def grpc_missing() -> str | None:
     for module, package in (("grpc", "grpcio"), ("google.protobuf", "protobuf")):
         try:
             if importlib.util.find_spec(module) is None:
@@ -96,13 +97,13 @@ def socket_problem(socket_path: str) -> str | None:
     if not stat.S_ISSOCK(mode):
         return f"{socket_path} is not a socket"
     if not os.access(socket_path, os.W_OK):
-        return f"no permission to connect to {socket_path} (the kubelet's socket is root's)"
+        return f"{NO_PERMISSION} {socket_path} (the kubelet's socket is root's)"
     return None
 
 
 def unavailable_reason(socket_path: str = SOCKET_PATH) -> str | None:
     """Why pods cannot be read here (no grpcio, no socket), or None when they can be tried."""
-    return _grpc_missing() or socket_problem(socket_path)
+    return grpc_missing() or socket_problem(socket_path)
 
 
 def _containers(response: ListPodResourcesResponse) -> Iterator[tuple[str, str, str, Any]]:
@@ -163,7 +164,7 @@ class PodResourcesClient:
     """One channel to the kubelet's socket (gRPC reconnects it by itself) and its two calls."""
 
     def __init__(self, socket_path: str = SOCKET_PATH, deadline_s: float = DEADLINE_S) -> None:
-        missing = _grpc_missing()
+        missing = grpc_missing()
         if missing:
             raise PodResourcesError(missing)
         import grpc

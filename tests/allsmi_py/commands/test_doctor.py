@@ -29,6 +29,7 @@ def test_healthy_root_exits_0_with_one_line_per_check(
     assert (code, err) == (0, "")
     assert all(LINE.match(line) for line in lines[:-1]), lines
     assert lines[0] == "OK   host: not in a container"
+    assert lines[1].startswith("OK   kubernetes: no kubelet socket at ")
     assert "OK   nvidia: NVIDIA GPU: 0000:01:00.0" in lines
     assert "OK   amd: no AMD GPU on the PCI bus (vendor 0x1002); nothing to check" in lines
     assert lines[-1] == "doctor: every backend with hardware here can run (gaudi, nvidia)"
@@ -66,7 +67,8 @@ def test_json_has_stable_keys_and_the_exit_code(
                              "--backend", "nvidia", "--backend", "amd")
     document = json.loads("\n".join(lines))
     assert code == document["exit_code"] == 1
-    assert list(document) == ["root", "container", "backends", "exit_code"]
+    assert list(document) == ["root", "container", "kubernetes", "backends", "exit_code"]
+    assert list(document["kubernetes"]) == ["level", "check", "message", "fix"]
     assert list(document["container"]) == ["inside", "evidence", "cgroup_version"]
     nvidia, amd = document["backends"]
     assert list(nvidia) == ["name", "vendor", "hardware", "verdict", "checks"]
@@ -92,7 +94,7 @@ def test_root_that_is_not_a_folder_is_exit_2(
 def test_mock_declares_no_needs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code, lines, _ = _doctor(capsys, "--root", str(tmp_path), "--backend", "mock")
     assert code == 0
-    assert lines[1].startswith("OK   mock: declares no needs to check (nothing: simulated")
+    assert lines[2].startswith("OK   mock: declares no needs to check (nothing: simulated")
 
 
 def test_as_a_user_runs_it(tmp_path: Path) -> None:
@@ -100,5 +102,5 @@ def test_as_a_user_runs_it(tmp_path: Path) -> None:
                              "--backend", "nvidia"], capture_output=True, text=True, cwd=ROOT,
                             timeout=60)
     assert (result.returncode, result.stderr) == (0, "")
-    assert result.stdout.splitlines()[1] == (
+    assert result.stdout.splitlines()[2] == (
         "OK   nvidia: no NVIDIA GPU on the PCI bus (vendor 0x10de); nothing to check")
