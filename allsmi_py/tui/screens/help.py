@@ -35,7 +35,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("p", "sort processes by PID"),
     ("e", "sort processes by elapsed time"),
     ("n", "sort processes by user name"),
-    ("/", "filter processes: user or command contains the text; Enter keeps it, Esc closes"),
+    ("/", "filter processes: user, command, container, pod or namespace contains the text;"
+          " Enter keeps it, Esc closes"),
     ("t", "processes as a parent/child tree (siblings in the sort order) / a flat list"),
     ("H", "processes: add every host process (first 2000, DEV 'host') / accelerator ones only"),
     ("", "with the process table focused, its bottom border shows the selected process's"
@@ -70,6 +71,7 @@ CLUSTER_KEYS: tuple[tuple[str, str], ...] = (
     ("[  ]", "previous / next tab: All devices, Node, Users, Topology"),
     ("o", "Topology tab: the open node's NUMA nodes, PCIe switches, NvLinks and matrix"),
     ("V", "Users tab: who holds which GPUs across the cluster"),
+    ("w", "Users tab by user, then Kubernetes namespace, then pod (again: the next; opens it)"),
     ("Enter", "on a device row or a node in the grid: open that node in the Node tab"),
     ("click", "a node in the grid opens it; a double click on a row opens its node"),
     ("↑ ↓ PgUp PgDn", "move in the device table; ← → ↑ ↓ in the node grid"),

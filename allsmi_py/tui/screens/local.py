@@ -90,7 +90,7 @@ class LocalScreen(MonitorScreen):
             yield StatusPanel(id="status")
             yield DeviceGrid(id="devices")
             yield ProcessTable(id="processes")
-            yield Input(placeholder="filter processes: user or command contains…",
+            yield Input(placeholder="filter processes: user, command, container or pod contains…",
                         id="process-filter", max_length=MAX_QUERY_CHARS)
             yield Input(placeholder="signal to send: TERM, KILL, INT, HUP, USR1 or a number",
                         id="signal-name", max_length=MAX_SIGNAL_TEXT)
@@ -207,7 +207,7 @@ class LocalScreen(MonitorScreen):
             table.filter_by("")
 
     def action_open_filter(self) -> None:
-        """Show the filter bar (user or command substring) with the current text."""
+        """Show the filter bar (see ProcessTable.filter_by) with the current text."""
         self.remove_class("-naming-signal")
         self.add_class("-filtering")
         bar = self.query_one("#process-filter", Input)

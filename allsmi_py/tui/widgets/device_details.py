@@ -2,19 +2,21 @@
 
 Throttle reasons by name (highlighted: each one named holds the clocks back now), ECC mode
 and error counts, the PCIe link (generation and width, current of max) and its throughput,
-encoder and decoder use, the NUMA node, and each MIG instance with its memory and, where
-the driver gives it, utilization. Only what the device reports is drawn.
+encoder and decoder use, the NUMA node, each MIG instance with its memory and, where
+the driver gives it, utilization, and the pods the kubelet gave the device to. Only what the
+device reports is drawn.
 """
 
 from __future__ import annotations
 
-from allsmi_py.model import DeviceReading, MigInstanceReading
+from allsmi_py.model import DeviceReading, MigInstanceReading, WorkloadReading
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour
 from allsmi_py.tui.widgets.bars import Line, Span
 from allsmi_py.units import format_bytes, format_pct
 
 NOTHING_MORE = "This device reports no throttle, ECC, PCIe, encoder or MIG readings."
+MAX_PODS_SHOWN = 8  # a time-sliced GPU shared by more pods says how many more
 # NVML names "gpu_idle" when the clocks are low because there is no work: not a slowdown.
 _BENIGN_REASONS = frozenset({"gpu_idle"})
 
@@ -107,6 +109,24 @@ def mig_spans(mig: MigInstanceReading) -> list[Span]:
     return spans
 
 
+def pod_spans(workload: WorkloadReading) -> list[Span]:
+    """One pod container holding the device: namespace/pod, and the container's name."""
+    spans: list[Span] = [("Pod ", ACCENT), (workload.label or "N/A", "")]
+    if workload.container:
+        spans.append((f"  container {workload.container}", MUTED))
+    return spans
+
+
+def _pods(device: DeviceReading) -> list[Line]:
+    shown = device.workloads[:MAX_PODS_SHOWN]
+    lines = [tuple(pod_spans(w)) for w in shown]
+    hidden = len(device.workloads) - len(shown)
+    if hidden:
+        lines.append(((f"  and {hidden} more pod container{'s' if hidden != 1 else ''}",
+                       MUTED),))
+    return lines
+
+
 def detail_lines(device: DeviceReading) -> list[Line]:
     """The expanded card's extra lines; one muted line when the device reports none of them."""
     lines = [tuple(spans) for spans in (_throttle(device), _ecc(device), _pcie(device),
@@ -119,4 +139,5 @@ def detail_lines(device: DeviceReading) -> list[Line]:
             head.append((f"  {count} instance{'s' if count != 1 else ''}", MUTED))
         lines.append(tuple(head))
         lines += [tuple(mig_spans(mig)) for mig in device.mig_instances]
+    lines += _pods(device)
     return lines or [((NOTHING_MORE, MUTED),)]

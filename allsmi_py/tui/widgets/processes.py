@@ -1,7 +1,8 @@
 """The process table: sortable by key or by clicking a header, optionally GPU users only,
-optionally only the processes whose user or command contains a filter text (`/`), as a
-parent/child tree (`t`), with the host's other processes (`H`), and the selected process's
-GPU memory and GPU% history in the bottom border."""
+optionally only the processes whose user, command, container, pod or namespace contains a
+filter text (`/`), as a parent/child tree (`t`), with the host's other processes (`H`), and
+the selected process's GPU memory and GPU% history in the bottom border. The CONTAINER/POD
+column is there only while some process listed runs in a container."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from rich.markup import escape
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
+from textual.geometry import Size
 from textual.strip import Strip
 
 from allsmi_py.model import DeviceReading, NodeSnapshot, ProcessReading
 from allsmi_py.tui.host_processes import HostProcessList
 from allsmi_py.tui.process_history import ProcessHistory
-from allsmi_py.tui.style import fill_colour
+from allsmi_py.tui.style import MUTED, fill_colour
 from allsmi_py.tui.widgets.line_table import HEADER_STYLE, Cell, Column, LineTable, fit
 from allsmi_py.tui.widgets.process_tree import tree_order
 from allsmi_py.units import NOT_AVAILABLE, format_bytes, format_duration, format_pct
@@ -35,6 +37,13 @@ class ProcessRow:
 
 
 COMMAND_WIDTH = 200  # the last column runs to the edge and is cut there
+WORKLOAD_WIDTH = 24  # namespace/pod is often longer: cut with an ellipsis like any cell
+
+
+def workload_label(row: ProcessRow) -> str | None:
+    """What the CONTAINER/POD column shows: namespace/pod, else the container's name or id."""
+    workload = row.process.workload
+    return None if workload is None else workload.label
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,10 +76,13 @@ COLUMNS: tuple[SortColumn, ...] = (
     SortColumn("host_mem", "HOST-MEM", 10, lambda r: r.process.host_memory_bytes,
                compact_width=0),
     SortColumn("time", "TIME", 10, lambda r: r.age_s, compact_width=0),
+    SortColumn("workload", "CONTAINER/POD", WORKLOAD_WIDTH, workload_label, descending=False,
+               right=False, compact_width=0),
     SortColumn("command", "COMMAND", COMMAND_WIDTH,
                lambda r: r.process.command or r.process.name, descending=False, right=False),
 )
 COLUMN_BY_KEY = {c.key: c for c in COLUMNS}
+WORKLOAD_POSITION = next(i for i, c in enumerate(COLUMNS) if c.key == "workload")
 DEFAULT_SORT = "gpu_mem"
 
 
@@ -113,11 +125,14 @@ MAX_QUERY_CHARS = 128
 
 
 def matches_query(row: ProcessRow, query: str) -> bool:
-    """True when the user or the command (or name) contains `query`, ignoring case."""
+    """True when the user, the command (or name), or the container, pod or namespace the
+    process runs in contains `query`, ignoring case."""
     needle = query.casefold()
     p = row.process
-    return any(needle in text.casefold()
-               for text in (p.user, p.command or p.name) if text is not None)
+    texts: tuple[str | None, ...] = (p.user, p.command or p.name)
+    if (w := p.workload) is not None:
+        texts += (w.container, w.short_id, w.pod, w.namespace)
+    return any(needle in text.casefold() for text in texts if text is not None)
 
 
 def sort_rows(rows: Sequence[ProcessRow], key: str, descending: bool) -> list[ProcessRow]:
@@ -143,6 +158,8 @@ class ProcessTable(LineTable[ProcessRow]):
 
     COLUMNS = tuple(Column(c.label, c.width, right=c.right, compact_width=c.compact_width)
                     for c in COLUMNS)
+    shows_workloads = False  # a class default: the base __init__ lays the columns out
+
 
     def __init__(self, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -182,6 +199,21 @@ class ProcessTable(LineTable[ProcessRow]):
         if self.host:
             self._all = self._on_devices + host_rows(self._host_list, self._on_devices,
                                                      self._taken_at_s)
+        shows = any(r.process.workload is not None for r in self._all)
+        if shows != self.shows_workloads:
+            self.shows_workloads = shows
+            self._layout(self.compact)
+            self.virtual_size = Size(self._row_width, len(self.rows) + 1)
+            self.refresh()
+
+    def _layout(self, compact: bool) -> None:
+        """The base layout, less the CONTAINER/POD column while no process is in a container."""
+        super()._layout(compact)
+        if not self.shows_workloads:
+            self.shown_columns = [(i, c) for i, c in self.shown_columns
+                                  if i != WORKLOAD_POSITION]
+            self._row_width = sum(c.width + 1 for _, c in self.shown_columns)
+            self._header = "".join(fit(c.title, c) for _, c in self.shown_columns)
 
     def toggle_tree(self) -> None:
         """Draw the processes as a parent/child tree, or as a flat list again."""
@@ -208,7 +240,7 @@ class ProcessTable(LineTable[ProcessRow]):
         self._redraw(force=True)
 
     def filter_by(self, query: str) -> None:
-        """Show only processes whose user or command contains `query` ("": all)."""
+        """Show only the processes `matches_query` keeps ("": all)."""
         query = query.strip()[:MAX_QUERY_CHARS]
         if query != self.filter_text:
             self.filter_text = query
@@ -288,7 +320,8 @@ class ProcessTable(LineTable[ProcessRow]):
             (format_bytes(p.gpu_memory_bytes), ""),
             (format_pct(p.gpu_utilization_pct), fill_colour(p.gpu_utilization_pct)),
             (format_pct(p.cpu_pct), ""), (format_bytes(p.host_memory_bytes), ""),
-            (format_duration(row.age_s), ""), (self._command(row), ""),
+            (format_duration(row.age_s), ""), (workload_label(row) or "-", MUTED),
+            (self._command(row), ""),
         ]
 
     def _command(self, row: ProcessRow) -> str:
