@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Literal, NamedTuple
 
-from allsmi_py.model import ClusterNode, ClusterSnapshot, DeviceReading
+from allsmi_py.model import ClusterNode, ClusterSnapshot, DeviceReading, ProcessReading
 from allsmi_py.tui.device_fields import FIELDS
 from allsmi_py.tui.filter import DeviceFilter
 
@@ -102,9 +102,27 @@ def sort_rows(rows: list[DeviceRow], key: str, descending: bool) -> None:
         rows.sort(key=lambda r: (not metric(r)[0], metric(r)[1]))  # type: ignore[index]
 
 
+UsersBy = Literal["user", "namespace", "pod"]
+USERS_BY: tuple[UsersBy, ...] = ("user", "namespace", "pod")  # the order `w` cycles through
+UNKNOWN_USER = "(unknown)"
+NO_POD = "(no pod)"  # processes in no Kubernetes pod: bare, or in a plain container
+
+
+def usage_key(proc: ProcessReading, by: UsersBy) -> str:
+    """The row of the Users tab a process counts in: its user, namespace or namespace/pod."""
+    if by == "user":
+        return proc.user or UNKNOWN_USER
+    workload = proc.workload
+    if workload is None or workload.pod is None:
+        return NO_POD
+    if by == "namespace":
+        return workload.namespace or NO_POD
+    return workload.label or NO_POD
+
+
 @dataclass(slots=True)
 class UserUsage:
-    """What one user holds across the cluster."""
+    """What one user (or namespace, or pod: see user_usage's `by`) holds across the cluster."""
 
     user: str
     nodes: set[str] = field(default_factory=set)
@@ -117,8 +135,10 @@ class UserUsage:
     longest_s: float | None = None
 
 
-def user_usage(cluster: ClusterSnapshot) -> tuple[list[UserUsage], int, int]:
-    """Users by GPU memory held (most first), with (nodes reporting processes, live nodes)."""
+def user_usage(cluster: ClusterSnapshot,
+               by: UsersBy = "user") -> tuple[list[UserUsage], int, int]:
+    """Users (or namespaces, or pods) by GPU memory held (most first), with (nodes reporting
+    processes, live nodes)."""
     users: dict[str, UserUsage] = {}
     reporting = live = 0
     for node in cluster.nodes:
@@ -130,7 +150,7 @@ def user_usage(cluster: ClusterSnapshot) -> tuple[list[UserUsage], int, int]:
         for device in snap.devices:
             for proc in device.processes:
                 seen = True
-                name = proc.user or "(unknown)"
+                name = usage_key(proc, by)
                 usage = users.get(name)
                 if usage is None:
                     usage = users[name] = UserUsage(name)

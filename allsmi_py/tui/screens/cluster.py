@@ -9,11 +9,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
-from textual.widgets import Footer, Input, TabbedContent, TabPane
+from textual.widgets import Footer, Input, Static, TabbedContent, TabPane
 
 from allsmi_py.model import ClusterNode
 from allsmi_py.tui.cluster_model import ViewParams, view_rows
-from allsmi_py.tui.cluster_rows import SORTS, DeviceRow, user_usage
+from allsmi_py.tui.cluster_rows import SORTS, USERS_BY, DeviceRow, UsersBy, UserUsage, user_usage
 from allsmi_py.tui.filter import DeviceFilter, FilterError, parse_filter
 from allsmi_py.tui.screens.base import MonitorScreen
 from allsmi_py.tui.widgets.alerts import AlertPanel
@@ -37,6 +37,7 @@ TABS = ("tab-all", "tab-node", "tab-users", "tab-topology")
 # What takes the keys in each tab: the Node tab's scroll container, so ↓ PgDn End move it.
 TAB_FOCUS = {"tab-all": "#device-table", "tab-node": "#node-scroll", "tab-users": "#users-table",
              "tab-topology": "#topology-scroll"}
+USERS_TITLE: dict[UsersBy, str] = {"user": "Users", "namespace": "Namespaces", "pod": "Pods"}
 FILTER_HINT = "filter: node or device words, -word, util>50 temp>=80 mem>90 power>300, a | b"
 
 
@@ -53,6 +54,7 @@ class ClusterScreen(MonitorScreen):
         Binding("right_square_bracket", "tab(1)", "Next tab"),
         Binding("left_square_bracket", "tab(-1)", "Prev tab", show=False),
         Binding("V", "show_tab('tab-users')", "Users", show=False),
+        Binding("w", "users_by", "Users by", show=False),
         Binding("o", "show_tab('tab-topology')", "Topology", show=False),
         Binding("a,A", "toggle_alerts", "Alerts"),
         Binding("m", "toggle_mute", "Mute"),
@@ -68,6 +70,10 @@ class ClusterScreen(MonitorScreen):
         # The rows last shown, and for which state and params: a redraw without a new round
         # or a new sort/filter (a tab switch, the alert panel) reuses them.
         self._view: tuple[ClusterState, ViewParams, list[DeviceRow]] | None = None
+        self.users_by: UsersBy = "user"  # what a row of the Users tab totals (`w`)
+        # user_usage() by namespace or pod for a state (the derive thread does it by user)
+        self._users_view: tuple[ClusterState, UsersBy, tuple[list[UserUsage], int, int]] \
+            | None = None
 
     def compose(self) -> ComposeResult:
         """Header, overview, grid, lost nodes, tabs, filter bar, alerts, footer."""
@@ -88,6 +94,8 @@ class ClusterScreen(MonitorScreen):
                     yield TopologyView(id="topology-tab")
             yield Input(placeholder=FILTER_HINT, id="filter")
             yield AlertPanel(id="alerts")
+            # The source's own status (a Prometheus round's cost); hidden when it has none.
+            yield Static("", id="source-line", markup=False)
             yield Footer()
         yield self.too_small_notice()
 
@@ -102,6 +110,7 @@ class ClusterScreen(MonitorScreen):
         """Follow the app's cluster state."""
         self.query_one("#grid", NodeGrid).border_title = "Nodes"
         self.query_one("#users-table", UsersTable).border_title = "Users"
+        self.query_one("#source-line", Static).display = False
         self._title_table(0, 0)
         self.watch(self.app, "state", self.show, init=True)
         self.query_one("#device-table", DeviceTable).focus()
@@ -125,8 +134,15 @@ class ClusterScreen(MonitorScreen):
         self.query_one("#lost", LostPanel).show(state.cluster, state.down)
         self._show_devices(state)
         self._show_active_tab(state)
+        self._show_source_line(state.source_line)
         if self.has_class("-alerts-open"):
             self.query_one("#alerts", AlertPanel).show(state.alert_history)
+
+    def _show_source_line(self, text: str) -> None:
+        line = self.query_one("#source-line", Static)
+        line.display = bool(text)
+        if text:
+            line.update(text)
 
     def _show_header(self, state: ClusterState) -> None:
         alerts = AlertSummary(state.alert_count, state.alert_nodes, state.alert_worst,
@@ -171,11 +187,23 @@ class ClusterScreen(MonitorScreen):
         elif active == "tab-topology":
             self._show_topology(state)
         elif active == "tab-users":
-            users, reporting, live = state.users or user_usage(state.cluster)
-            table = self.query_one("#users-table", UsersTable)
-            table.set_rows(users)
-            table.border_title = (f"Users: {len(users)} · process data from {reporting} of "
-                                  f"{live} live nodes")
+            self._show_users(state)
+
+    def _show_users(self, state: ClusterState) -> None:
+        by = self.users_by
+        if by == "user" and state.users is not None:
+            users, reporting, live = state.users
+        else:
+            view = self._users_view
+            if view is None or view[0] is not state or view[1] != by:
+                view = self._users_view = (state, by, user_usage(state.cluster, by))
+            users, reporting, live = view[2]
+        table = self.query_one("#users-table", UsersTable)
+        table.group_by(by)
+        table.set_rows(users)
+        following = USERS_BY[(USERS_BY.index(by) + 1) % len(USERS_BY)]
+        table.border_title = (f"{USERS_TITLE[by]}: {len(users)} · process data from "
+                              f"{reporting} of {live} live nodes · w: by {following}")
 
     def _show_topology(self, state: ClusterState) -> None:
         node = self._selected_node(state)
@@ -237,6 +265,11 @@ class ClusterScreen(MonitorScreen):
         """Switch to a tab."""
         self.query_one("#tabs", TabbedContent).active = tab
         self._redraw()
+
+    def action_users_by(self) -> None:
+        """Group the Users tab by the next of user, namespace, pod; and show it."""
+        self.users_by = USERS_BY[(USERS_BY.index(self.users_by) + 1) % len(USERS_BY)]
+        self.action_show_tab("tab-users")
 
     def action_tab(self, step: int) -> None:
         """The next (or previous) tab."""

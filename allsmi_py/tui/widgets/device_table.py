@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from textual.geometry import Size
+
 from allsmi_py.alerts import AlertThresholds
 from allsmi_py.model import ClusterNode
-from allsmi_py.tui.cluster_rows import DeviceRow, UserUsage, node_state_text
+from allsmi_py.tui.cluster_rows import DeviceRow, UsersBy, UserUsage, node_state_text
 from allsmi_py.tui.format import used_of_total
 from allsmi_py.tui.style import ACCENT, LEVEL_STYLE, MUTED, fill_colour, temperature_level
 from allsmi_py.tui.widgets.line_table import Cell, Column, LineTable
@@ -87,11 +89,20 @@ class DeviceTable(LineTable[DeviceRow]):
         return cells
 
 
+# The first column of the Users table for each grouping: namespace/pod names run longer.
+GROUP_COLUMNS: dict[UsersBy, Column] = {
+    "user": Column("USER", 16, compact_width=12),
+    "namespace": Column("NAMESPACE", 16, compact_width=12),
+    "pod": Column("NAMESPACE/POD", 36, compact_width=24),
+}
+
+
 class UsersTable(LineTable[UserUsage]):
-    """Who holds which GPUs across the cluster, most GPU memory first."""
+    """Who holds which GPUs across the cluster, most GPU memory first; by user, namespace or
+    pod (`group_by`)."""
 
     COLUMNS = (
-        Column("USER", 16, compact_width=12), Column("NODES", 6, right=True, compact_width=5),
+        GROUP_COLUMNS["user"], Column("NODES", 6, right=True, compact_width=5),
         Column("GPUS", 6, right=True, compact_width=5),
         Column("PROCS", 6, right=True, compact_width=5),
         Column("GPU MEM", 11, right=True, compact_width=10),
@@ -99,8 +110,20 @@ class UsersTable(LineTable[UserUsage]):
         Column("TOP COMMAND (by GPU memory)", 48),
     )
 
+    by: UsersBy = "user"
+
+    def group_by(self, by: UsersBy) -> None:
+        """Head the first column for this grouping (the screen gives rows grouped so)."""
+        if by == self.by:
+            return
+        self.by = by
+        self.COLUMNS = (GROUP_COLUMNS[by], *self.COLUMNS[1:])
+        self._layout(self.compact)
+        self.virtual_size = Size(self._row_width, len(self.rows) + 1)
+        self.refresh()
+
     def cells(self, row: UserUsage) -> list[Cell]:
-        """One user's totals."""
+        """One user's (namespace's, pod's) totals."""
         return [
             (row.user, ACCENT), (str(len(row.nodes)), ""), (str(len(row.gpus)), ""),
             (str(row.processes), ""), (format_bytes(row.gpu_memory_bytes), ""),

@@ -178,6 +178,20 @@ async def test_lost_node_panel_follows_the_node(mock_cluster: MockCluster) -> No
         mock_cluster.call("POST", f"/-/mock/node/{victim}/up")
 
 
+async def test_users_tab_by_namespace_then_pod_from_the_mock_cluster(
+        mock_cluster: MockCluster) -> None:
+    app = _app(mock_cluster)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: _all_live(app))
+        await pilot.press("w")  # opens the Users tab, by namespace
+        users = app.screen.query_one("#users-table", UsersTable)
+        await until(pilot, lambda: bool({u.user for u in users.rows}
+                                        & {"ml-train", "inference", "default"}))
+        await pilot.press("w")
+        await until(pilot, lambda: any(u.user.startswith(("ml-train/", "inference/", "default/"))
+                                       for u in users.rows))
+
+
 async def test_users_tab_and_node_detail_from_the_table(mock_cluster: MockCluster) -> None:
     app = _app(mock_cluster)
     async with app.run_test(size=(120, 40)) as pilot:
