@@ -27,6 +27,7 @@ from allsmi_py.errors import BackendUnavailable
 from allsmi_py.model import BackendStatus, DeviceReading, HostReading, NodeSnapshot
 from allsmi_py.plausible import guard
 from allsmi_py.topology import Topology
+from allsmi_py.workloads.attach import DeviceWorkloadSource, WorkloadAttacher
 
 Subscriber = Callable[[NodeSnapshot], None]
 C = TypeVar("C", bound="Collector")
@@ -97,8 +98,16 @@ class Collector:
         interval_s: float = 2.0,
         deadline_s: float | None = None,
         hostname: str | None = None,
+        pod_devices: DeviceWorkloadSource | None = None,
+        workloads: WorkloadAttacher | None = None,
     ) -> None:
         self._slots = [_Slot(b) for b in backends]
+        # Containers and pods (allsmi_py.workloads): off unless asked for, since a test's fake
+        # pids would otherwise be looked up in this machine's /proc.
+        self._pod_devices = pod_devices
+        if workloads is None and pod_devices is not None:
+            workloads = WorkloadAttacher.on_host()
+        self._workloads = workloads
         self._unavailable = tuple(unavailable)
         self._host_reader = host_reader
         self._host_job: _Job | None = None
@@ -155,6 +164,8 @@ class Collector:
 
     def close(self) -> None:
         """Close every backend that was opened and is not stuck in a read."""
+        if self._workloads is not None:
+            self._workloads.close()
         for slot in self._slots:
             if slot.opened and (slot.job is None or slot.job.done.is_set()):
                 try:
@@ -204,6 +215,9 @@ class Collector:
             statuses.append(status)
             devices.extend(readings)
         statuses.extend(self._unavailable)
+        if self._workloads is not None:
+            simulated = {s.backend.name for s in self._slots if s.backend.simulates_processes}
+            devices = self._workloads.attach(devices, simulated, self._pod_devices)
         host = self._finish_host(deadline)
         return NodeSnapshot(
             hostname=self.hostname,

@@ -11,7 +11,6 @@ HTTP packages.
 
 from __future__ import annotations
 
-import http.client
 import io
 import json
 import os
@@ -130,6 +129,8 @@ class _Recorded:
 
 
 def _http_body(raw: bytes, max_bytes: int) -> bytes | None:
+    import http.client  # here: it loads ssl (~10 ms), and only the lookup thread needs it
+
     response = http.client.HTTPResponse(_Recorded(raw))  # type: ignore[arg-type]
     try:
         response.begin()
@@ -158,11 +159,10 @@ class RuntimeNames:
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(MAX_QUEUED)
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._closed = False
 
     def name(self, runtime: str | None, container_id: str | None) -> str | None:
         """The name if known; otherwise None now, and a lookup queued (never waited for)."""
-        if runtime not in self._sockets or not container_id or self._closed:
+        if runtime not in self._sockets or not container_id:
             return None
         key = (runtime, container_id)
         with self._lock:
@@ -178,8 +178,8 @@ class RuntimeNames:
                 return None
             self._pending.add(key)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="allsmi-runtime-names",
-                                                daemon=True)
+                self._thread = threading.Thread(target=self._work, args=(self._queue,),
+                                                name="allsmi-runtime-names", daemon=True)
                 self._thread.start()
         return None
 
@@ -189,15 +189,22 @@ class RuntimeNames:
             return self._lock.wait_for(lambda: not self._pending, timeout_s)
 
     def close(self) -> None:
-        """Stop the lookup thread after the lookup it is in (queued ones are dropped)."""
-        self._closed = True
-        try:
-            self._queue.put_nowait(None)
-        except queue.Full:
-            pass
+        """Stop the lookup thread after the lookup it is in; queued ones are dropped, names kept.
 
-    def _work(self) -> None:
-        while (key := self._queue.get()) is not None and not self._closed:
+        A later `name` starts a new thread (the collector closes its parts between runs)."""
+        with self._lock:
+            if self._thread is None:
+                return
+            stopping, self._queue = self._queue, queue.Queue(MAX_QUEUED)
+            self._thread = None
+            self._pending.clear()
+            self._lock.notify_all()
+        while not stopping.empty():  # nothing puts here any more: what is queued is dropped
+            stopping.get_nowait()
+        stopping.put_nowait(None)
+
+    def _work(self, work: queue.Queue[tuple[str, str] | None]) -> None:
+        while (key := work.get()) is not None:
             name = self._look_up(*key)
             with self._lock:
                 if name is not None:

@@ -241,3 +241,18 @@ def test_name_never_blocks_on_a_hung_socket(sock_dir: Path) -> None:
         # Each lookup hangs for 30 s; the asking finishes long before the first one does.
         assert done.wait(20)
         names.close()
+
+
+def test_close_then_ask_again(sock_dir: Path) -> None:
+    path = sock_dir / "docker.sock"
+    with serving(path, polite) as requests:
+        names = RuntimeNames({"docker": (str(path),)})
+        names.close()  # before any thread: nothing to stop
+        names.name("docker", CID)
+        assert names.wait_settled(5)
+        names.close()
+        assert names.name("docker", CID) == "trainer-1"  # names survive a close
+        names.name("docker", "e" * 64)  # a new thread after the close
+        assert names.wait_settled(5)
+        names.close()
+    assert len(requests) == 2
