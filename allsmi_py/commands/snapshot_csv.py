@@ -5,7 +5,9 @@ The column `section` says what a row is. Processes and disks get rows of their o
 so the default table keeps the columns scripts already read. A device's columns are its
 field names (`memory_used_bytes` is the device's memory); the host row's are prefixed
 `cpu_` and `host_memory_` (issue 19 item 7: `memory_` + the host's `used_bytes` was the
-device's column name too, and the header held both under one name).
+device's column name too, and the header held both under one name). A device's pod
+containers are one cell, `workloads` (each as `WorkloadReading.label`, `;` between); a
+process row's container and pod are `process_workload_*` columns (runtime, container_id, ...).
 """
 
 from __future__ import annotations
@@ -23,13 +25,16 @@ from allsmi_py.model import (
     MemoryReading,
     NodeSnapshot,
     ProcessReading,
+    WorkloadReading,
 )
 
 DEFAULT_SECTIONS = frozenset({"gpu", "cpu", "memory"})
 _NESTED = ("details", "processes", "problems", "mig_instances", "per_core_utilization_pct",
-           "disks", "cpu", "memory", "sockets", "per_core_socket_index")
+           "disks", "cpu", "memory", "sockets", "per_core_socket_index", "workload",
+           "workloads")
 _STATUS_COLUMNS = ["status_state", "status_message", "read_duration_s", "device_count"]
 HOST_MEMORY_PREFIX = "host_memory_"
+PROCESS_WORKLOAD_PREFIX = "process_workload_"
 
 
 def _scalar_fields(cls: type) -> list[str]:
@@ -41,9 +46,10 @@ def csv_header(parts: frozenset[str] = DEFAULT_SECTIONS) -> list[str]:
     header = ["section", "hostname", "taken_at_s", *_scalar_fields(DeviceReading),
               *(f"cpu_{c}" for c in _scalar_fields(CpuReading)),
               *(HOST_MEMORY_PREFIX + c for c in _scalar_fields(MemoryReading)),
-              *_STATUS_COLUMNS, "details", "problems"]
+              *_STATUS_COLUMNS, "details", "problems", "workloads"]
     if "process" in parts:
         header += [f"process_{c}" for c in _scalar_fields(ProcessReading)]
+        header += [PROCESS_WORKLOAD_PREFIX + c for c in _scalar_fields(WorkloadReading)]
     if "storage" in parts:
         header += [f"disk_{c}" for c in _scalar_fields(DiskReading)]
     return header
@@ -59,11 +65,14 @@ def csv_rows(snapshot: NodeSnapshot,
         if "gpu" in parts:
             yield {"section": "device", **base, **identity,
                    "details": ";".join(f"{k}={v}" for k, v in device.details.items()),
-                   "problems": ";".join(device.problems)}
+                   "problems": ";".join(device.problems),
+                   "workloads": workloads_cell(device.workloads)}
         if "process" in parts:
             for process in device.processes:
+                workload = {} if process.workload is None else _prefixed(
+                    PROCESS_WORKLOAD_PREFIX, process.workload)
                 yield {"section": "process", **base, **identity,
-                       **_prefixed("process_", process)}
+                       **_prefixed("process_", process), **workload}
     host = snapshot.host
     if host is not None and parts & {"cpu", "memory"}:
         yield {"section": "host", **base, **_prefixed("cpu_", host.cpu),
@@ -89,6 +98,11 @@ def snapshot_csv(snapshot: NodeSnapshot, parts: frozenset[str] = DEFAULT_SECTION
     writer.writeheader()
     writer.writerows(csv_rows(snapshot, parts))
     return out.getvalue()
+
+
+def workloads_cell(workloads: tuple[WorkloadReading, ...]) -> str:
+    """A device's pod containers as one cell: `namespace/pod` (or a container) each, `;` apart."""
+    return ";".join(w.label or "" for w in workloads)
 
 
 def cell(value: Any) -> str:

@@ -12,7 +12,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from allsmi_py.errors import UsageError
-from allsmi_py.model import ClusterSnapshot, DeviceReading
+from allsmi_py.model import ClusterSnapshot, DeviceReading, WorkloadReading
 from allsmi_py.remote.aggregate import summarize
 from allsmi_py.remote.prometheus_source import PrometheusSource
 from allsmi_py.serialize import dumps_json
@@ -28,10 +28,13 @@ _DEVICE_COLUMNS = tuple(
 T = TypeVar("T")
 
 
-async def poll_prometheus(url: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None
+async def poll_prometheus(url: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None,
+                          at_s: float | None = None, max_response_bytes: int | None = None
                           ) -> tuple[ClusterSnapshot, str | None]:
-    """One round from a Prometheus server: the cluster, and why Prometheus did not answer."""
-    async with PrometheusSource(url, timeout_s=timeout_s, ssl_context=ssl_context) as source:
+    """One round from a Prometheus server (every series, at `at_s` or now): the cluster, and
+    why Prometheus did not answer."""
+    async with PrometheusSource(url, timeout_s=timeout_s, ssl_context=ssl_context, at_s=at_s,
+                                max_response_bytes=max_response_bytes) as source:
         cluster = await source.poll_once()
         if source.failure is None:
             for problem in source.problems:
@@ -100,5 +103,7 @@ def _cell(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, tuple):
-        return ";".join(str(v) for v in value)
+        # a device's pod containers as the node table writes them (snapshot_csv.workloads_cell)
+        return ";".join((v.label or "") if isinstance(v, WorkloadReading) else str(v)
+                        for v in value)
     return str(value)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
+from allsmi_py.exporter.app import make_app
 from allsmi_py.exporter.collector import SnapshotCollector
 from allsmi_py.exporter.render import render_prometheus
 from allsmi_py.exporter.schema import BY_NAME
@@ -107,3 +109,16 @@ def test_same_samples_as_prometheus_client() -> None:
     for family in ("all_smi_process_memory_used_bytes", "allsmi_device_pod_info"):
         assert _samples(ours, family) == _samples(theirs, family)
         assert _samples(ours, family)
+
+
+async def test_snapshot_endpoint_carries_workloads_processes_only_with_processes() -> None:
+    procs = (ProcessReading(pid=10, name="python", gpu_memory_bytes=5, workload=TRAIN),)
+    snapshot = _snapshot(_device(processes=procs, workloads=(TRAIN,)))
+    for include_processes in (True, False):
+        app = make_app(lambda: snapshot, include_processes=include_processes)
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://node") as client:
+            served = NodeSnapshot.from_dict((await client.get("/snapshot")).json())
+        (device,) = served.devices
+        assert device.workloads == (TRAIN,)  # who holds the device: always
+        assert [p.workload for p in device.processes] == ([TRAIN] if include_processes else [])
