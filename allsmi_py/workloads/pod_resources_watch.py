@@ -35,6 +35,7 @@ class PodResourcesWatcher:
         self._map: DeviceMap = _EMPTY
         self._allocatable: dict[str, tuple[str, ...]] = {}
         self._status: str | None = "not started"
+        self.allocatable_status: str | None = None  # why allocatable() is empty, if it is
         self.refreshed_at_s: float | None = None  # monotonic time of the last good answer
         self.refreshes = 0  # attempts, good or not
         self._first = threading.Event()
@@ -73,15 +74,17 @@ class PodResourcesWatcher:
         try:
             client = self._open_client()
             found = client.list_devices()
-            allocatable = client.allocatable()
         except PodResourcesError as exc:
             self._map, self._allocatable, self._status = _EMPTY, {}, str(exc)
-        else:
-            self._map, self._allocatable = MappingProxyType(found), allocatable
-            self._status = None
-            self.refreshed_at_s = time.monotonic()
-        finally:
             self.refreshes += 1
+            return
+        self._map, self._status = MappingProxyType(found), None
+        self.refreshed_at_s = time.monotonic()
+        try:  # kubelets before 1.23 may not serve it (UNIMPLEMENTED): List is what counts
+            self._allocatable, self.allocatable_status = client.allocatable(), None
+        except PodResourcesError as exc:
+            self._allocatable, self.allocatable_status = {}, str(exc)
+        self.refreshes += 1
 
     def _open_client(self) -> PodResourcesClient:
         with self._client_lock:
@@ -115,15 +118,19 @@ class PodResourcesWatcher:
         self.close()
 
 
-def watcher_if_present(socket_path: str = SOCKET_PATH,
-                       interval_s: float = INTERVAL_S) -> PodResourcesWatcher | None:
+def watcher_if_present(socket_path: str = SOCKET_PATH, interval_s: float = INTERVAL_S,
+                       wait_s: float = 0.0) -> PodResourcesWatcher | None:
     """A started watcher when grpcio is installed and `socket_path` is a socket; else None.
 
     An empty path turns it off. Why there is none is `unavailable_reason(socket_path)`.
+    `wait_s` waits at most that long for the first answer (a one-shot reader such as
+    `allsmi snapshot` takes one tick right away); 0 does not wait.
     """
     if not socket_path or unavailable_reason(socket_path) is not None:
         return None
     watcher = PodResourcesWatcher(socket_path, interval_s)
     watcher.start()
+    if wait_s > 0:
+        watcher.wait_ready(wait_s)
     return watcher
 

@@ -118,3 +118,18 @@ def test_a_regular_file_at_the_socket_path(sock_dir: Path) -> None:
     watcher.refresh()
     watcher.close()
     assert watcher.status == f"{path} is not a socket" and watcher.device_workloads() == {}
+
+
+def test_a_kubelet_without_allocatable_resources_still_labels(sock_dir: Path) -> None:
+    def unimplemented(context: grpc.ServicerContext) -> bytes:
+        context.abort(grpc.StatusCode.UNIMPLEMENTED, "unknown method")
+        return b""
+
+    with serving(sock_dir / "kubelet.sock", node_pods(), unimplemented) as path:
+        watcher = PodResourcesWatcher(str(path))
+        watcher.refresh()
+        watcher.close()
+    assert watcher.status is None and len(watcher.device_workloads()) == 6
+    assert watcher.allocatable() == {}
+    assert watcher.allocatable_status == \
+        "kubelet GetAllocatableResources failed: UNIMPLEMENTED: unknown method"

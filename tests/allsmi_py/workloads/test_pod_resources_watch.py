@@ -83,9 +83,9 @@ def test_watcher_if_present_only_where_a_socket_is(sock_dir: Path) -> None:
     assert watcher_if_present(str(path)) is None
     assert watcher_if_present("") is None
     with serving(path, node_pods()):
-        watcher = watcher_if_present(str(path), interval_s=60)
+        watcher = watcher_if_present(str(path), interval_s=60, wait_s=10)
         assert watcher is not None
         try:
-            assert watcher.wait_ready(10) and watcher.device_workloads() == NODE_MAP
+            assert watcher.device_workloads() == NODE_MAP
         finally:
             watcher.close()
