@@ -153,6 +153,17 @@ SCHEMA: dict[str, dict[str, Setting]] = {
         "ssh_concurrency": Setting(int, 32, "SSH hosts read at once (--ssh)", range=CONCURRENCY),
         "ssh_known_hosts": Setting(str, "~/.ssh/known_hosts", "known_hosts file of --ssh"),
     },
+    "prometheus": {  # `view --prometheus`: the aggregated round's budget (issue 20)
+        "budget_bytes": Setting(int, 2_000_000, "bytes on the wire one view round may take; "
+                                "past it the optional parts (device page, users) are dropped",
+                                range=Range(10_000, 2**30, unit="bytes")),
+        "budget_s": Setting(float, 1.0, "seconds one view round may take before the optional "
+                            "parts are dropped", range=Range(0.05, 600.0, unit="seconds")),
+        "page_rows": Setting(int, 64, "device rows the view fetches for the device table",
+                             range=Range(1, 10_000)),
+        "max_response_bytes": Setting(int, 64_000_000, "largest answer accepted from the "
+                                      "Prometheus server (decoded)", range=BODY_BYTES),
+    },
     "alerts": {
         "temp_warn_c": Setting(float, 80.0, "temperature warning threshold, C",
                                range=TEMPERATURE_C),

@@ -28,10 +28,13 @@ _DEVICE_COLUMNS = tuple(
 T = TypeVar("T")
 
 
-async def poll_prometheus(url: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None
+async def poll_prometheus(url: str, *, timeout_s: float, ssl_context: ssl.SSLContext | None = None,
+                          at_s: float | None = None, max_response_bytes: int | None = None
                           ) -> tuple[ClusterSnapshot, str | None]:
-    """One round from a Prometheus server: the cluster, and why Prometheus did not answer."""
-    async with PrometheusSource(url, timeout_s=timeout_s, ssl_context=ssl_context) as source:
+    """One round from a Prometheus server (every series, at `at_s` or now): the cluster, and
+    why Prometheus did not answer."""
+    async with PrometheusSource(url, timeout_s=timeout_s, ssl_context=ssl_context, at_s=at_s,
+                                max_response_bytes=max_response_bytes) as source:
         cluster = await source.poll_once()
         if source.failure is None:
             for problem in source.problems:

@@ -28,25 +28,18 @@ import httpx
 
 from allsmi_py.model import ClusterNode, ClusterSnapshot, NodeStatus
 from allsmi_py.remote.exposition import Sample
-from allsmi_py.remote.hosts import redact_credentials
 from allsmi_py.remote.parse import ParseError, snapshot_from_samples
+from allsmi_py.remote.prometheus_http import PrometheusApi, PrometheusFailure
 from allsmi_py.remote.rules import rules
 from allsmi_py.remote.source import RoundSource
 from allsmi_py.remote.text import clean_text
+
+__all__ = ["PrometheusFailure", "PrometheusSource", "family_selector"]
 
 SOURCE = "prometheus"
 _PREFIX = "exported_"
 _DEFAULT_TARGET_LABELS = frozenset({"job", "instance"})
 Key = tuple[str, str]  # (job, instance)
-
-
-class PrometheusFailure(Exception):
-    """Prometheus itself could not answer: a NodeStatus state, a message and an HTTP status."""
-
-    def __init__(self, state: str, message: str, http_status: int | None = None) -> None:
-        super().__init__(message)
-        self.state = state
-        self.http_status = http_status
 
 
 def family_selector(job: str | None = None) -> str:
@@ -65,16 +58,18 @@ class PrometheusSource(RoundSource):
     def __init__(self, url: str, *, timeout_s: float = 5.0, auth_token: str | None = None,
                  job: str | None = None,
                  transport: httpx.AsyncBaseTransport | None = None,
-                 ssl_context: ssl.SSLContext | None = None) -> None:
-        """Prometheus base URL (http://host:9090); seconds; an optional bearer token and job."""
-        self.url = url.rstrip("/")
-        self.shown_url = redact_credentials(self.url)  # basic-auth userinfo is never printed
+                 ssl_context: ssl.SSLContext | None = None, at_s: float | None = None,
+                 max_response_bytes: int | None = None) -> None:
+        """Prometheus base URL (http://host:9090); seconds; an optional bearer token and job;
+        `at_s`: evaluate at this Unix time instead of now."""
+        extra = {} if max_response_bytes is None else {"max_response_bytes": max_response_bytes}
+        self.api = PrometheusApi(url, timeout_s=timeout_s, auth_token=auth_token,
+                                 transport=transport, ssl_context=ssl_context, at_s=at_s,
+                                 **extra)
+        self.url = self.api.url
+        self.shown_url = self.api.shown_url
         self.timeout_s = timeout_s
         self.job = job
-        headers = {"Authorization": f"Bearer {auth_token}"} if auth_token else {}
-        self._client = httpx.AsyncClient(base_url=self.url, headers=headers,
-                                         timeout=httpx.Timeout(timeout_s), transport=transport,
-                                         verify=ssl_context if ssl_context is not None else True)
         self._query = family_selector(job)
         self._problems: tuple[str, ...] = ()
         self.failure: str | None = None  # why the latest round got no answer from Prometheus
@@ -90,7 +85,7 @@ class PrometheusSource(RoundSource):
     async def poll_once(self) -> ClusterSnapshot:
         """One round; never raises for Prometheus trouble (see `problems`), nodes go stale."""
         try:
-            series, eval_s, warnings = await asyncio.wait_for(self._instant(self._query),
+            series, eval_s, warnings = await asyncio.wait_for(self.api.query(self._query),
                                                               self.timeout_s)
         except PrometheusFailure as exc:
             return self._failed(exc)
@@ -164,68 +159,28 @@ class PrometheusSource(RoundSource):
         self._last = ClusterSnapshot(taken_at_s=time.time(), nodes=nodes)
         return self._last
 
-    async def _instant(self, promql: str) -> tuple[list[dict[str, Any]], float, list[str]]:
-        # POST: the family regex makes a query of a few KB, past what some proxies take in a URL.
-        body = await self._call("POST", "/api/v1/query", data={"query": promql})
-        data = body.get("data")
-        if not isinstance(data, dict) or data.get("resultType") != "vector":
-            raise PrometheusFailure("bad_payload", "the query answer holds no instant vector")
-        result = data.get("result")
-        if not isinstance(result, list):
-            raise PrometheusFailure("bad_payload", "the query answer holds no result list")
-        eval_s = time.time()
-        for series in result:
-            value = series.get("value") if isinstance(series, dict) else None
-            if isinstance(value, list) and value and isinstance(value[0], int | float):
-                eval_s = float(value[0])
-                break
-        warnings = [str(w) for w in body.get("warnings") or ()]
-        return result, eval_s, warnings
-
     async def _scrape_errors(self) -> dict[Key, str]:
         """Last scrape error per target; empty when the targets API does not answer."""
         try:
-            body = await asyncio.wait_for(
-                self._call("GET", "/api/v1/targets", params={"state": "active"}), self.timeout_s)
+            targets = await asyncio.wait_for(self.api.targets(), self.timeout_s)
         except (PrometheusFailure, asyncio.TimeoutError):
             return {}  # a query-only API (a proxy, Thanos): the generic message will do
-        targets = body.get("data", {}).get("activeTargets") if isinstance(
-            body.get("data"), dict) else None
-        errors: dict[Key, str] = {}
-        for target in targets if isinstance(targets, list) else ():
-            labels = target.get("labels") if isinstance(target, dict) else None
-            if isinstance(labels, dict) and target.get("lastError"):
-                key = (str(labels.get("job", "")), str(labels.get("instance", "")))
-                errors[key] = str(target["lastError"])
-        return errors
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
-        try:
-            response = await self._client.request(method, path, **kwargs)
-        except httpx.TimeoutException as exc:
-            raise PrometheusFailure("timeout", f"timed out ({type(exc).__name__})") from None
-        except httpx.HTTPError as exc:
-            raise PrometheusFailure(
-                "unreachable", redact_credentials(str(exc)) or type(exc).__name__) from None
-        try:
-            body = response.json()
-        except ValueError:
-            body = None
-        if response.status_code != 200:
-            detail = body.get("error") if isinstance(body, dict) else None
-            raise PrometheusFailure(
-                "http_error", f"HTTP {response.status_code}" + (f": {detail}" if detail else ""),
-                response.status_code)
-        if not isinstance(body, dict):
-            raise PrometheusFailure("bad_payload", "the answer is not a JSON object")
-        if body.get("status") != "success":
-            raise PrometheusFailure("bad_payload", f"status {body.get('status')!r}: "
-                                    f"{body.get('error', 'no error given')}")
-        return body
+        return scrape_errors(targets or [])
 
     async def close(self) -> None:
         """Close the HTTP client."""
-        await self._client.aclose()
+        await self.api.close()
+
+
+def scrape_errors(targets: list[dict[str, Any]]) -> dict[Key, str]:
+    """The last scrape error of each target that has one, from /api/v1/targets entries."""
+    errors: dict[Key, str] = {}
+    for target in targets:
+        labels = target.get("labels")
+        if isinstance(labels, dict) and target.get("lastError"):
+            key = (str(labels.get("job", "")), str(labels.get("instance", "")))
+            errors[key] = str(target["lastError"])[:500]
+    return errors
 
 
 def group_series(series: list[Any]) -> tuple[dict[Key, float], dict[Key, list[Sample]],

@@ -1,0 +1,381 @@
+"""The cluster view from a Prometheus server by aggregation queries: a few kB per round.
+
+`PrometheusSource` moves every series every round (about 50 MB at 1024 eight-GPU nodes).
+This source asks Prometheus to compute what the screen shows instead: the overview (one
+vector of statistics), the node grid (`avg by (instance)` of utilization) and the down
+targets are the round's essentials; the page of device rows (`topk`/`bottomk` by the sort
+key, then those devices' series), the open node's series, the Users tab's sums and the down
+targets' scrape errors are optional parts, each asked only with the bytes and seconds left
+in the round's budget. A part that would pass the budget is dropped and last round's copy
+is shown, and the status line says so (`RoundCost.describe`).
+
+The screen tells the source what it shows through `view`, a callable read at the start of
+each round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import math
+import ssl
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
+
+import httpx
+
+from allsmi_py.model import ClusterNode, DeviceReading, NodeSnapshot, NodeStatus
+from allsmi_py.remote.aggregate import ClusterSummary
+from allsmi_py.remote.parse import ParseError, snapshot_from_samples
+from allsmi_py.remote.prometheus_http import OverBudget, PrometheusApi, PrometheusFailure
+from allsmi_py.remote.prometheus_queries import DEVICE_KEY_LABELS, STAT_LABEL, Scope
+from allsmi_py.remote.prometheus_round import (
+    OPEN_NODE,
+    PAGE,
+    SCRAPE_ERRORS,
+    USERS,
+    AggregatedRound,
+    PageRequest,
+    RoundCost,
+    UserTotal,
+    finite,
+)
+from allsmi_py.remote.prometheus_source import (
+    SOURCE,
+    exporter_samples,
+    group_series,
+    scrape_errors,
+    state_of_scrape_error,
+)
+from allsmi_py.remote.rules import rules
+from allsmi_py.remote.source import RoundSource
+from allsmi_py.remote.text import clean_text
+
+T = TypeVar("T")
+Page = tuple[tuple[tuple[str, DeviceReading], ...], dict[str, NodeSnapshot]]
+_TARGET_LABELS = frozenset({"job", "instance"})
+MAX_LABEL_CHARS = 256
+
+
+def number(series: Mapping[str, Any]) -> float | None:
+    """An instant-vector element's value as a finite float; None for NaN, Inf or junk."""
+    value = series.get("value")
+    if not isinstance(value, list) or len(value) != 2:
+        return None
+    try:
+        return finite(float(value[1]))
+    except (TypeError, ValueError):
+        return None
+
+
+def label(series: Mapping[str, Any], name: str) -> str:
+    """A label of an instant-vector element ("" when absent), capped."""
+    labels = series.get("metric")
+    value = labels.get(name, "") if isinstance(labels, dict) else ""
+    return value[:MAX_LABEL_CHARS] if isinstance(value, str) else ""
+
+
+def parse_nodes(series: list[dict[str, Any]], eval_s: float) -> dict[str, NodeSnapshot]:
+    """Series of some nodes (and their `up`) to a snapshot per instance label."""
+    _ups, data, target_labels = group_series(series)
+    nodes: dict[str, NodeSnapshot] = {}
+    for (job, instance), samples in data.items():
+        strip = target_labels.get(job, _TARGET_LABELS)
+        try:
+            snapshot = snapshot_from_samples(exporter_samples(samples, strip), instance)
+        except ParseError:
+            continue
+        nodes[instance] = dataclasses.replace(snapshot, taken_at_s=eval_s)
+    return nodes
+
+
+class PrometheusAggregateSource(RoundSource):
+    """Reads the cluster view's round from Prometheus by aggregation queries."""
+
+    def __init__(self, url: str, *, timeout_s: float = 5.0, budget_bytes: int = 2_000_000,
+                 budget_s: float = 1.0, page_rows: int = 64, auth_token: str | None = None,
+                 job: str | None = None,
+                 transport: httpx.AsyncBaseTransport | None = None,
+                 ssl_context: ssl.SSLContext | None = None, at_s: float | None = None,
+                 max_response_bytes: int | None = None) -> None:
+        extra = {} if max_response_bytes is None else {"max_response_bytes": max_response_bytes}
+        self.api = PrometheusApi(url, timeout_s=timeout_s, auth_token=auth_token,
+                                 transport=transport, ssl_context=ssl_context, at_s=at_s,
+                                 **extra)
+        self.shown_url = self.api.shown_url
+        self.timeout_s = timeout_s
+        self.budget_bytes = budget_bytes
+        self.budget_s = budget_s
+        self.page_rows = page_rows
+        self.scope = Scope(job)
+        # What the screen shows; the view sets it, a caller without a screen gets the default
+        self.view: Callable[[], PageRequest] = lambda: PageRequest(rows=self.page_rows)
+        self.failure: str | None = None
+        self._problems: tuple[str, ...] = ()
+        self._last: AggregatedRound | None = None
+        self._queries = 0
+        self._node_names = ("up", *sorted(rules()))
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Trouble with Prometheus in the latest round, for the UI to show."""
+        return self._problems
+
+    async def poll_once(self) -> AggregatedRound:
+        """One round; never raises for Prometheus trouble (see `problems` and `failure`)."""
+        request = self.view()
+        started, wire0 = time.monotonic(), self.api.wire_bytes
+        self._queries = 0
+        try:
+            stats, means, down, eval_s, warnings = await asyncio.wait_for(
+                self._essentials(), self.timeout_s)
+        except PrometheusFailure as exc:
+            return self._failed(exc)
+        except asyncio.TimeoutError:
+            return self._failed(PrometheusFailure("timeout", f"timed out after {self.timeout_s} s"))
+        self.failure = None
+        problems = [f"prometheus: {w}" for w in warnings]
+        instances = sorted(set(means) | set(down))
+        positions = {name: pos for pos, name in enumerate(instances)}
+        summary = _summary(stats, len(means), len(instances))
+        budget = _Budget(self, started, wire0)
+        last = self._last
+        page: tuple[tuple[str, DeviceReading], ...] = ()
+        page_nodes: dict[str, NodeSnapshot] = {}
+        fetched = await budget.part(PAGE, self._page(request, means, summary, eval_s))
+        if fetched is not None:
+            page, page_nodes = fetched
+        elif last is not None and PAGE in budget.dropped:
+            page_nodes = {n.status.address: n.snapshot for n in last.nodes
+                          if n.snapshot is not None}
+            page = tuple((last.nodes[pos].status.address, d) for pos, d in last.page)
+        open_snapshot: NodeSnapshot | None = None
+        if request.open_node is not None and request.open_node in positions:
+            got = await budget.part(OPEN_NODE, self._open_node(request.open_node, eval_s))
+            if got is not None:
+                open_snapshot = got
+            elif last is not None:
+                open_snapshot = _snapshot_of(last, request.open_node)
+        users: tuple[UserTotal, ...] | None = None
+        reporting = 0
+        if request.users:
+            got_users = await budget.part(USERS, self._users())
+            if got_users is not None:
+                users, reporting = got_users
+            elif last is not None:
+                users, reporting = last.users, last.users_reporting
+        errors: dict[str, str] = {}
+        if down:
+            errors = await budget.part(SCRAPE_ERRORS, self._scrape_errors()) or {}
+        problems += budget.problems
+        nodes = []
+        for name in instances:
+            snapshot = page_nodes.get(name)
+            if name == request.open_node and open_snapshot is not None:
+                snapshot = open_snapshot
+            nodes.append(self._node(name, name in down, snapshot, errors.get(name), eval_s))
+        cost = RoundCost(self.api.wire_bytes - wire0, time.monotonic() - started,
+                         self.budget_bytes, self.budget_s, tuple(budget.dropped), self._queries)
+        if not instances:
+            problems.append(f"prometheus: no all_smi series at {self.shown_url}")
+        self._problems = tuple(problems)
+        self._last = AggregatedRound(
+            taken_at_s=eval_s, nodes=tuple(nodes), summary=summary,
+            utilization=tuple(means.get(name) for name in instances),
+            page=tuple((positions[name], d) for name, d in page if name in positions),
+            users=users, users_reporting=reporting, cost=cost, request=request)
+        return self._last
+
+    def _node(self, name: str, down: bool, snapshot: NodeSnapshot | None, error: str | None,
+              eval_s: float) -> ClusterNode:
+        address = clean_text(name)
+        if not down:
+            return ClusterNode(NodeStatus(address=address, state="ok", last_ok_at_s=eval_s,
+                                          source=SOURCE), snapshot)
+        state, http_status = state_of_scrape_error(error)
+        return ClusterNode(NodeStatus(
+            address=address, state=state, http_status=http_status, source=SOURCE,
+            error=clean_text(error or "Prometheus reports the target down (up == 0)")))
+
+    async def _query(self, promql: str) -> tuple[list[dict[str, Any]], float, list[str]]:
+        self._queries += 1
+        return await self.api.query(promql)
+
+    async def _essentials(self) -> tuple[dict[str, float | None], dict[str, float | None],
+                                         set[str], float, list[str]]:
+        (stats, eval_s, w1), (grid, _, w2), (ups, _, w3) = await _together(
+            self._query(self.scope.summary()), self._query(self.scope.node_utilization()),
+            self._query(self.scope.down_targets()))
+        means = {label(s, "instance"): number(s) for s in grid if label(s, "instance")}
+        down = {label(s, "instance") for s in ups if label(s, "instance")} - set(means)
+        return ({label(s, STAT_LABEL): number(s) for s in stats}, means, down, eval_s,
+                w1 + w2 + w3)
+
+    async def _page(self, request: PageRequest, means: Mapping[str, float | None],
+                    summary: ClusterSummary, eval_s: float) -> Page:
+        if request.sort_key == "node":
+            return await self._node_page(request, sorted(means), summary, eval_s)
+        ranked, _, _ = await self._query(self.scope.ranked(
+            request.sort_key, request.descending, request.rows, request.where))
+        keys = [(label(s, "instance"), _device_key(s)) for s in ranked]
+        keys = [(name, key) for name, key in keys if name and key]
+        if not keys:
+            return (), {}
+        series, _, _ = await self._query(self.scope.devices_by_key(
+            [key for _, key in keys], [name for name, _ in keys]))
+        nodes = parse_nodes(series, eval_s)
+        by_key = {(name, d.uuid): d for name, snap in nodes.items() for d in snap.devices}
+        page = tuple((name, by_key[name, key]) for name, key in keys if (name, key) in by_key)
+        return page, nodes
+
+    async def _node_page(self, request: PageRequest, live: list[str], summary: ClusterSummary,
+                         eval_s: float) -> Page:
+        if request.where:
+            matching, _, _ = await self._query(
+                f"count by (instance) ({request.where})")
+            wanted = {label(s, "instance") for s in matching}
+            live = [name for name in live if name in wanted]
+        if request.descending:
+            live.reverse()
+        per_node = summary.device_count / max(1, summary.nodes_live)
+        chosen = live[:max(1, math.ceil(request.rows / max(1.0, per_node)))]
+        if not chosen:
+            return (), {}
+        series, _, _ = await self._query(self.scope.devices_of_nodes(chosen))
+        nodes = parse_nodes(series, eval_s)
+        page = [(name, d) for name in chosen if name in nodes for d in
+                (reversed(nodes[name].devices) if request.descending else nodes[name].devices)]
+        return tuple(page[:request.rows]), nodes
+
+    async def _open_node(self, instance: str, eval_s: float) -> NodeSnapshot | None:
+        series, _, _ = await self._query(self.scope.node(instance, self._node_names))
+        return parse_nodes(series, eval_s).get(instance)
+
+    async def _users(self) -> tuple[tuple[UserTotal, ...], int]:
+        (stats, _, _), (tops, _, _) = await _together(
+            self._query(self.scope.users()), self._query(self.scope.top_process()))
+        reporting = 0
+        memory: dict[str, float] = {}
+        gpus: dict[str, dict[tuple[str, str], int]] = {}
+        for s in stats:
+            stat, value = label(s, STAT_LABEL), number(s) or 0.0
+            user = clean_text(label(s, "user") or "(unknown)")
+            if stat == "reporting":
+                reporting = int(value)
+            elif stat == "memory":
+                memory[user] = value
+            elif stat == "gpu":
+                key = (clean_text(label(s, "instance")), clean_text(label(s, "device_uuid")))
+                gpus.setdefault(user, {})[key] = int(value)
+        top = {clean_text(label(s, "user") or "(unknown)"): s for s in tops}
+        users = []
+        for user in set(memory) | set(gpus):
+            best = top.get(user, {})
+            held = gpus.get(user, {})
+            users.append(UserTotal(
+                user, int(memory.get(user, 0)), sum(held.values()), frozenset(held),
+                clean_text(label(best, "command") or label(best, "name") or label(best, "pid")),
+                int(number(best) or 0)))
+        users.sort(key=lambda u: (-u.gpu_memory_bytes, u.user))
+        return tuple(users), reporting
+
+    async def _scrape_errors(self) -> dict[str, str]:
+        self._queries += 1
+        targets = await self.api.targets()
+        return {instance: error for (_job, instance), error in scrape_errors(targets or []).items()}
+
+    def _failed(self, failure: PrometheusFailure) -> AggregatedRound:
+        message = f"prometheus at {self.shown_url}: {failure}"
+        self.failure = message
+        self._problems = (message,)
+        last = self._last
+        if last is None:
+            self._last = AggregatedRound(taken_at_s=time.time())
+            return self._last
+        nodes = tuple(ClusterNode(dataclasses.replace(
+            n.status, state=failure.state, error=message, http_status=failure.http_status),
+            n.snapshot) for n in last.nodes)
+        self._last = dataclasses.replace(last, nodes=nodes)
+        return self._last
+
+    async def close(self) -> None:
+        """Close the HTTP client."""
+        await self.api.close()
+
+
+class _Budget:
+    """What is left of a round's bytes and seconds, handed to each optional part in turn."""
+
+    def __init__(self, source: PrometheusAggregateSource, started: float, wire0: int) -> None:
+        self.source = source
+        self.started = started
+        self.wire0 = wire0
+        self.dropped: list[str] = []
+        self.problems: list[str] = []
+
+    async def part(self, name: str, call: Awaitable[T]) -> T | None:
+        """The part's result; None (and the reason noted) when dropped or failed."""
+        source = self.source
+        bytes_left = source.budget_bytes - (source.api.wire_bytes - self.wire0)
+        seconds_left = source.budget_s - (time.monotonic() - self.started)
+        if bytes_left <= 0 or seconds_left <= 0:
+            self.dropped.append(name)
+            _close(call)
+            return None
+        source.api.limit(bytes_left)
+        try:
+            return await asyncio.wait_for(call, seconds_left)
+        except (OverBudget, asyncio.TimeoutError):
+            self.dropped.append(name)
+        except PrometheusFailure as exc:
+            self.problems.append(f"prometheus {name}: {exc}")
+        finally:
+            source.api.limit(None)
+        return None
+
+
+async def _together(*calls: Awaitable[T]) -> list[T]:
+    """Every call's result; the first to fail cancels the others (no reads left running)."""
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _close(call: Awaitable[Any]) -> None:
+    close = getattr(call, "close", None)
+    if close is not None:
+        close()  # a coroutine never awaited: no "never awaited" warning
+
+
+def _device_key(series: Mapping[str, Any]) -> str:
+    for name in DEVICE_KEY_LABELS:
+        value = label(series, name)
+        if value:
+            return value
+    return ""
+
+
+def _snapshot_of(last: AggregatedRound, address: str) -> NodeSnapshot | None:
+    for node in last.nodes:
+        if node.status.address == address:
+            return node.snapshot
+    return None
+
+
+def _summary(stats: Mapping[str, float | None], live: int, total: int) -> ClusterSummary:
+    def value(name: str) -> float | None:
+        return stats.get(name)
+
+    return ClusterSummary(
+        nodes_live=live, nodes_total=total, nodes_stale=0,
+        device_count=int(value("devices") or 0),
+        memory_total_bytes=int(value("memory_total") or 0),
+        memory_used_bytes=int(value("memory_used") or 0),
+        utilization_mean_pct=value("util_mean"), temperature_mean_c=value("temp_mean"),
+        temperature_stdev_c=value("temp_stdev"), temperature_max_c=value("temp_max"),
+        power_total_w=value("power") or 0.0, energy_total_j=value("energy"))

@@ -1,0 +1,135 @@
+"""A loopback server speaking Prometheus' HTTP API, for the aggregated source's hostile cases.
+
+It answers each of the source's queries (told apart by their text) with the vector a real
+Prometheus would give for a small cluster built from mock snapshots, unless `mode` makes it
+misbehave: `huge` (a body past any cap), `endless` (a body that never ends, a byte at a
+time), `nan` (NaN and infinities for every statistic), `targets_404` (no targets API, as in
+VictoriaMetrics or Thanos), `bloated` (the device series are padded past a byte budget).
+Records each query's text and form; `gzip` compresses every answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import secrets
+from typing import Any
+
+from aiohttp import web
+
+from tests.allsmi_py.remote.faults import node_snapshot
+from tests.allsmi_py.remote.prom_api import EVAL_S, active_target, scraped, series, vector
+
+MODES = ("ok", "huge", "endless", "nan", "targets_404", "bloated")
+DOWN = "10.0.0.9:9090"
+
+
+class FakePrometheusApi:
+    """Serves /api/v1/query and /api/v1/targets on 127.0.0.1 (`url` once started)."""
+
+    def __init__(self, mode: str = "ok", *, gzip_answers: bool = True) -> None:
+        assert mode in MODES
+        self.mode = mode
+        self.gzip_answers = gzip_answers
+        self.forms: list[dict[str, str]] = []
+        self.paths: list[str] = []
+        self.snapshots = {f"node-{i}": node_snapshot(f"node-{i}", seed=i) for i in range(3)}
+        self.series = [s for name, snap in self.snapshots.items()
+                       for s in scraped(snap, name, honor_labels=True)]
+        self.port = 0
+        self._runner: web.AppRunner | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL of the API."""
+        return f"http://127.0.0.1:{self.port}"
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_route("*", "/api/v1/query", self._query)
+        app.router.add_get("/api/v1/targets", self._targets)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+    def _answer(self, document: dict[str, Any]) -> web.Response:
+        body = json.dumps(document).encode()
+        if not self.gzip_answers:
+            return web.Response(body=body, content_type="application/json")
+        return web.Response(body=gzip.compress(body), content_type="application/json",
+                            headers={"Content-Encoding": "gzip"})
+
+    async def _query(self, request: web.Request) -> web.StreamResponse:
+        form = dict(await request.post()) if request.method == "POST" else dict(request.query)
+        self.forms.append({k: str(v) for k, v in form.items()})
+        self.paths.append(request.path)
+        promql = str(form.get("query", ""))
+        if self.mode == "huge":
+            return await _huge(request)
+        if self.mode == "endless":
+            return await _endless(request)
+        return self._answer(vector(self.result(promql)))
+
+    async def _targets(self, request: web.Request) -> web.StreamResponse:
+        self.paths.append(request.path)
+        if self.mode == "targets_404":
+            return web.Response(status=404, text="404 page not found")
+        return self._answer({"status": "success", "data": {"activeTargets": [
+            active_target("allsmi", DOWN, "down", "connection refused")], "droppedTargets": []}})
+
+    def result(self, promql: str) -> list[dict[str, Any]]:
+        """The instant vector a Prometheus would return for one of the source's queries."""
+        devices = [d for snap in self.snapshots.values() for d in snap.devices]
+        if "util_mean" in promql:
+            value = float("nan") if self.mode == "nan" else None
+            utils = [d.utilization_pct or 0.0 for d in devices]
+            stats = {"devices": len(devices), "util_mean": sum(utils) / len(utils),
+                     "power": sum(d.power_w or 0.0 for d in devices),
+                     "temp_max": float("inf"), "memory_total": 1e12, "memory_used": 5e11}
+            return [series("", value if value is not None else v, {"allsmi_stat": k})
+                    for k, v in stats.items()]
+        if promql.startswith("avg by (instance)"):
+            return [series("", float("-inf") if self.mode == "nan" else 50.0,
+                           {"instance": name}) for name in self.snapshots]
+        if "up == 0" in promql:
+            return [series("up", 0.0, {"job": "allsmi", "instance": DOWN})]
+        if promql.startswith(("topk(", "bottomk(")):
+            return [s for s in self.series if s["metric"]["__name__"] == "all_smi_gpu_utilization"
+                    ][:4]
+        if "instance=~" in promql:
+            picked = [s for s in self.series if s["metric"]["__name__"] != "up"
+                      and s["metric"].get("instance") in promql]
+            if self.mode == "bloated":
+                for s in picked:
+                    s["metric"]["padding"] = secrets.token_hex(2000)  # gzip cannot shrink it
+            return picked
+        return []
+
+
+async def _huge(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    await response.write(b'{"status":"success","data":{"resultType":"vector","result":[')
+    chunk = b'{"metric":{"instance":"' + b"x" * 65000 + b'"},"value":[1,"1"]},'
+    for _ in range(2000):  # 130 MB unless the reader stops first
+        await response.write(chunk)
+    return response
+
+
+async def _endless(request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"Content-Type": "application/json"})
+    await response.prepare(request)
+    await response.write(b'{"status":"success","data":{"resultType":"vector","result":[')
+    while True:
+        await response.write(b" ")
+        await asyncio.sleep(0.05)
+
+
+__all__ = ["DOWN", "EVAL_S", "FakePrometheusApi", "MODES"]
