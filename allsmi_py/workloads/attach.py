@@ -9,7 +9,8 @@ from a socket: the pod-resources map and the runtime's names come from threads o
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import Protocol
 
@@ -20,7 +21,10 @@ from allsmi_py.workloads.processes import ProcessWorkloads
 from allsmi_py.workloads.runtime_names import RuntimeNames
 
 DeviceWorkloads = Mapping[str, tuple[WorkloadReading, ...]]
+Holders = tuple[WorkloadReading, ...]
 MAX_WORKLOADS_PER_DEVICE = 64
+NAMES_KEPT_S = 10.0  # as long as the kubelet's names are: then names are asked for again
+MAX_NAMED = 65_536
 
 
 class DeviceWorkloadSource(Protocol):
@@ -36,10 +40,17 @@ class WorkloadAttacher:
 
     def __init__(self, processes: ProcessWorkloads | None = None,
                  kubelet_names: KubeletNames | None = None,
-                 runtime_names: RuntimeNames | None = None) -> None:
+                 runtime_names: RuntimeNames | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
         self.processes = processes
         self.kubelet_names = kubelet_names
         self.runtime_names = runtime_names
+        self._clock = clock
+        # A cgroup's workload and its device's holders -> the named, joined workload: a
+        # steady process then costs two dict lookups and one copy per tick.
+        self._named: dict[tuple[WorkloadReading, Holders], WorkloadReading] = {}
+        self._named_at = clock()
+        self._runtime_version = -1
 
     @classmethod
     def on_host(cls, root: str = "/") -> WorkloadAttacher:
@@ -50,9 +61,9 @@ class WorkloadAttacher:
                pod_devices: DeviceWorkloadSource | None = None) -> list[DeviceReading]:
         """`devices` with their workloads and their processes' workloads filled in."""
         device_map = _device_map(pod_devices)
-        named: dict[WorkloadReading, WorkloadReading] = {}
+        self._expire_names()
         result = [device if device.backend in simulated_backends
-                  else self._attach_device(device, device_map, named) for device in devices]
+                  else self._attach_device(device, device_map) for device in devices]
         if self.processes is not None:
             self.processes.forget_unseen()
         return result
@@ -62,32 +73,38 @@ class WorkloadAttacher:
         if self.runtime_names is not None:
             self.runtime_names.close()
 
-    def _attach_device(self, device: DeviceReading, device_map: DeviceWorkloads,
-                       named: dict[WorkloadReading, WorkloadReading]) -> DeviceReading:
+    def _expire_names(self) -> None:
+        version = self.runtime_names.version if self.runtime_names is not None else 0
+        now = self._clock()
+        if (version != self._runtime_version or now - self._named_at >= NAMES_KEPT_S
+                or len(self._named) >= MAX_NAMED):
+            self._named = {}
+            self._named_at = now
+            self._runtime_version = version
+
+    def _attach_device(self, device: DeviceReading, device_map: DeviceWorkloads) -> DeviceReading:
         holders = device.workloads or _holders(device, device_map)
         processes = device.processes
         if self.processes is not None and processes:
-            processes = tuple(self._attach_process(p, holders, named) for p in processes)
+            processes = tuple(self._attach_process(p, holders) for p in processes)
         if holders == device.workloads and all(
                 new is old for new, old in zip(processes, device.processes, strict=True)):
             return device
         return replace(device, workloads=holders, processes=processes)
 
-    def _attach_process(self, process: ProcessReading, holders: tuple[WorkloadReading, ...],
-                        named: dict[WorkloadReading, WorkloadReading]) -> ProcessReading:
+    def _attach_process(self, process: ProcessReading, holders: Holders) -> ProcessReading:
         assert self.processes is not None
         if process.workload is not None:
             return process
         found = self.processes.workload(process.pid, process.started_at_s)
         if found is None:
             return process
-        workload = named.get(found)
+        workload = self._named.get((found, holders))
         if workload is None:
-            workload = named[found] = self._named(found)
-        workload = _joined(workload, holders)
+            workload = self._named[(found, holders)] = _joined(self._with_names(found), holders)
         return replace(process, workload=workload)
 
-    def _named(self, workload: WorkloadReading) -> WorkloadReading:
+    def _with_names(self, workload: WorkloadReading) -> WorkloadReading:
         if self.kubelet_names is not None:
             workload = self.kubelet_names.fill(workload)
         if workload.container is None and self.runtime_names is not None:
@@ -107,7 +124,7 @@ def _device_map(source: DeviceWorkloadSource | None) -> DeviceWorkloads:
     return found if isinstance(found, Mapping) else {}
 
 
-def _holders(device: DeviceReading, device_map: DeviceWorkloads) -> tuple[WorkloadReading, ...]:
+def _holders(device: DeviceReading, device_map: DeviceWorkloads) -> Holders:
     """The pod containers holding the device: the whole GPU's and each MIG instance's."""
     if not device_map:
         return ()
@@ -123,7 +140,7 @@ def _holders(device: DeviceReading, device_map: DeviceWorkloads) -> tuple[Worklo
     return tuple(holders[:MAX_WORKLOADS_PER_DEVICE])
 
 
-def _joined(workload: WorkloadReading, holders: tuple[WorkloadReading, ...]) -> WorkloadReading:
+def _joined(workload: WorkloadReading, holders: Holders) -> WorkloadReading:
     """A pod process without a pod name, on a device one pod container holds: that one's names."""
     if workload.pod is not None or workload.pod_uid is None or len(holders) != 1:
         return workload

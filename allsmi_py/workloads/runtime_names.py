@@ -159,6 +159,7 @@ class RuntimeNames:
         self._queue: queue.Queue[tuple[str, str] | None] = queue.Queue(MAX_QUEUED)
         self._lock = threading.Condition()
         self._thread: threading.Thread | None = None
+        self.version = 0  # counts the names learned: a cache of answers is stale when it moves
 
     def name(self, runtime: str | None, container_id: str | None) -> str | None:
         """The name if known; otherwise None now, and a lookup queued (never waited for)."""
@@ -212,6 +213,7 @@ class RuntimeNames:
                         self._names.pop(next(iter(self._names)))
                     self._names[key] = name
                     self._failed_at.pop(key, None)
+                    self.version += 1
                 else:
                     if len(self._failed_at) >= MAX_CACHED:
                         self._failed_at.pop(next(iter(self._failed_at)))

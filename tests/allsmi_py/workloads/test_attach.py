@@ -123,10 +123,16 @@ def test_kubelet_names_come_first(tmp_path: Path) -> None:
 
 
 class Names:
-    """Stands in for RuntimeNames: answers at once."""
+    """Stands in for RuntimeNames: knows a name once `known` is set, as after a lookup."""
+
+    def __init__(self) -> None:
+        self.known: str | None = "web-1"
+        self.version = 0
+        self.asked = 0
 
     def name(self, runtime: str | None, container_id: str | None) -> str | None:
-        return "web-1" if runtime == "docker" else None
+        self.asked += 1
+        return self.known if runtime == "docker" else None
 
     def close(self) -> None:
         pass
@@ -137,6 +143,38 @@ def test_runtime_names_fill_the_container(tmp_path: Path) -> None:
                                 runtime_names=Names())  # type: ignore[arg-type]
     [device] = attacher.attach([_gpu(pids=(100,))], ())
     assert device.processes[0].workload == WorkloadReading("docker", DOCKER_ID, "web-1")
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_names_that_come_later_are_picked_up(tmp_path: Path) -> None:
+    root = _root(tmp_path)
+    names = Names()
+    names.known = None
+    clock = Clock()
+    attacher = WorkloadAttacher(ProcessWorkloads(str(root)), KubeletNames(str(root), clock=clock),
+                                runtime_names=names, clock=clock)  # type: ignore[arg-type]
+    devices = [_gpu(pids=(100, 101))]
+    first = attacher.attach(devices, ())[0].processes
+    assert first[0].workload is not None and first[0].workload.container is None
+    assert names.asked == 2  # once per container (pid 101 is containerd: no socket asked)
+    attacher.attach(devices, ())
+    assert names.asked == 2  # a steady process is not asked about again
+    names.known, names.version = "web-1", 1  # the lookup thread learned the name
+    (root / "var/log/containers").mkdir(parents=True)
+    os.symlink("/nowhere", root / f"var/log/containers/late-pod_prod_main-{CRI_ID}.log")
+    later = attacher.attach(devices, ())[0].processes
+    assert later[0].workload is not None and later[0].workload.container == "web-1"
+    assert later[1].workload is not None and later[1].workload.pod is None  # kubelet: 10 s
+    clock.now += 10.0
+    latest = attacher.attach(devices, ())[0].processes
+    assert latest[1].workload is not None and latest[1].workload.pod == "late-pod"
 
 
 def test_a_broken_or_garbled_map_means_no_holders(tmp_path: Path) -> None:
