@@ -19,6 +19,7 @@ from allsmi_py.tui.widgets.bars import to_text
 from allsmi_py.tui.widgets.cluster_overview import LOST_TITLE, ago
 from allsmi_py.tui.widgets.devices import card_lines, card_title
 from allsmi_py.tui.widgets.hostbar import host_lines
+from allsmi_py.tui.widgets.processes import WORKLOAD_WIDTH
 from allsmi_py.tui.widgets.status import status_text
 from allsmi_py.units import format_bytes, format_pct
 
@@ -51,16 +52,27 @@ def processes_table(snap: NodeSnapshot) -> Table | Text:
         return Text("No processes exported by this node (its exporter may run without "
                     "--processes).", style=MUTED)
     procs.sort(key=lambda dp: -(dp[1].gpu_memory_bytes or 0))
-    table = Table(box=None, header_style=HEADER, pad_edge=False, expand=False)
-    for title, justify in (("PID", "right"), ("USER", "left"), ("DEV", "right"),
-                           ("GPU MEM", "right"), ("GPU%", "right"), ("COMMAND", "left")):
-        table.add_column(title, justify=justify, no_wrap=True)  # type: ignore[arg-type]
-    for device, proc in procs[:MAX_PROCESSES]:
-        table.add_row(str(proc.pid), proc.user or "?", str(device.index),
-                      format_bytes(proc.gpu_memory_bytes), format_pct(proc.gpu_utilization_pct),
-                      proc.command or proc.name or "")
+    shown = procs[:MAX_PROCESSES]
+    # as in the local view, CONTAINER/POD only while some process runs in a container
+    workloads = any(proc.workload is not None for _, proc in shown)
+    rows = [[str(proc.pid), proc.user or "?", str(device.index),
+             format_bytes(proc.gpu_memory_bytes), format_pct(proc.gpu_utilization_pct),
+             *([proc.workload.label or "-" if proc.workload else "-"] if workloads else []),
+             proc.command or proc.name or ""] for device, proc in shown]
     if len(procs) > MAX_PROCESSES:
-        table.add_row("", f"… {len(procs) - MAX_PROCESSES} more", "", "", "", "")
+        rows.append([""] * (6 + workloads))
+        rows[-1][-1] = f"… {len(procs) - MAX_PROCESSES} more"
+    columns = [("PID", "right"), ("USER", "left"), ("DEV", "right"), ("GPU MEM", "right"),
+               ("GPU%", "right"), *([("CONTAINER/POD", "left")] if workloads else [])]
+    # Fixed widths and the rest for COMMAND: a wide column cuts the command, not the others.
+    table = Table(box=None, header_style=HEADER, pad_edge=False, expand=True)
+    for position, (title, justify) in enumerate(columns):
+        width = max(len(title), *(len(row[position]) for row in rows))
+        table.add_column(title, justify=justify, no_wrap=True,  # type: ignore[arg-type]
+                         width=min(width, WORKLOAD_WIDTH))  # a node's long names cut too
+    table.add_column("COMMAND", no_wrap=True, ratio=1)
+    for row in rows:
+        table.add_row(*row)
     return table
 
 
