@@ -66,7 +66,9 @@ def parse_cgroup_path(path: str) -> WorkloadReading | None:
     under_kubepods = False
     previous = ""
     for segment in path.split("/"):
-        if segment.startswith("kubepods"):
+        # Seen from a cgroup namespace, a host process's path climbs out with `..` and may
+        # start below kubepods (`/../besteffort/pod<uid>/...`).
+        if segment.startswith("kubepods") or segment in ("..", "burstable", "besteffort"):
             under_kubepods = True
         pod = _SYSTEMD_POD.fullmatch(segment)
         if pod is None and under_kubepods:

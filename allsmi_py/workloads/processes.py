@@ -34,7 +34,8 @@ class ProcessWorkloads:
         """The container and pod of process `pid` (started at `started_at_s`, Unix time)."""
         if isinstance(pid, bool) or not isinstance(pid, int) or not 0 < pid <= PID_MAX:
             return None
-        start: StartKey = started_at_s if started_at_s is not None else self._start_ticks(pid)
+        start: StartKey = (started_at_s if isinstance(started_at_s, float | int)
+                           else self._start_ticks(pid))
         key = (pid, start)
         self._seen.add(key)
         try:

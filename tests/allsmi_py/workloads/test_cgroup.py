@@ -28,6 +28,7 @@ EXPECTED: dict[str, WorkloadReading | None] = {
     "containerd/namespace_k8s_io": WorkloadReading("containerd", CRI_ID),
     "containerd/cgroupfs_containerd": WorkloadReading("containerd", CRI_ID),
     "containerd/host_namespace_relative": WorkloadReading("containerd", CRI_ID, pod_uid=POD_UID),
+    "containerd/host_namespace_relative_cgroupfs": WorkloadReading(None, CRI_ID, pod_uid=POD_UID),
     "crio/v2_systemd_burstable": WorkloadReading("cri-o", CRI_ID, pod_uid=POD_UID),
     "crio/v1_systemd_besteffort": WorkloadReading("cri-o", CRI_ID, pod_uid=POD_UID),
     "crio/v1_cgroupfs_burstable": WorkloadReading("cri-o", CRI_ID, pod_uid=POD_UID),
@@ -71,6 +72,7 @@ def test_systemd_pod_uid_gets_its_dashes_back() -> None:
 
 def test_pod_folder_outside_kubepods_is_no_pod() -> None:
     assert parse_cgroup_path(f"/system.slice/pod{POD_UID}") is None
+    assert parse_cgroup_path(f"/user.slice/pod{POD_UID}/{CRI_ID}") is None
 
 
 def test_bare_id_under_an_unknown_folder_is_no_container() -> None:

@@ -142,3 +142,9 @@ def test_garbled_stat(tmp_path: Path) -> None:
         (folder / "stat").write_bytes(garbage)
         found = ProcessWorkloads(str(tmp_path))
         assert found.workload(10) == DOCKER  # no start time: keyed by the pid alone
+
+
+def test_a_start_time_that_is_no_number_is_read_from_stat(tmp_path: Path) -> None:
+    _process(tmp_path, 10, "docker/v2_systemd")
+    found = ProcessWorkloads(str(tmp_path))
+    assert found.workload(10, ["not", "a", "time"]) == DOCKER  # type: ignore[arg-type]
