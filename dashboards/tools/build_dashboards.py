@@ -36,6 +36,7 @@ from grafana import (  # noqa: E402  (a script next to its helper module)
     textbox_variable,
     timeseries,
 )
+from workload_panels import memory_by_namespace  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "grafana"
 OVERVIEW_UID = "allsmi-cluster-overview"
@@ -181,6 +182,7 @@ def cluster_overview() -> Json:
         (timeseries("Hottest device per node", "Highest device temperature on each node.",
                     [target(f"max by (instance) (all_smi_gpu_temperature_celsius{{{dev}}})",
                             "{{instance}}")], "celsius"), 8, 8),
+        (memory_by_namespace(node, dev), 24, 8),
         (row("Per device"), 24, 1),
         (table("Busiest devices", "The 10 devices with the highest mean utilization over "
                "the time range. Click a node to open its detail.",
@@ -332,6 +334,7 @@ def node_detail() -> Json:
                "none", hide=("Time", "__name__", "job", "instance", "device_id",
                              "device_uuid"),
                overrides=process_units, merge=True), 24, 8),
+        (memory_by_namespace(dev), 24, 8),
         (row("Host"), 24, 1),
         (timeseries("CPU", "Host CPU utilization.",
                     [target(f"all_smi_cpu_utilization{{{node}}}", "{{cpu_model}}")],

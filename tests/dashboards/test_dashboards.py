@@ -31,10 +31,10 @@ UNITS = {"percent", "bytes", "celsius", "watt", "joule", "rotmhz", "none", "s", 
 # What the issue asks each dashboard to show, by panel title.
 OVERVIEW_PANELS = {"Nodes up", "Nodes down", "Devices", "Utilization by node", "Device memory",
                    "Power now", "Energy in range", "Temperature distribution",
-                   "Busiest devices", "Idlest devices"}
+                   "Busiest devices", "Idlest devices", "GPU memory by namespace"}
 DETAIL_PANELS = {"Utilization", "Memory", "Temperature against thresholds",
                  "Power against limit", "Clocks", "Processes", "CPU", "Host memory",
-                 "Disk used"}
+                 "Disk used", "GPU memory by namespace"}
 
 
 def prometheus_labels(metric: str) -> set[str]:

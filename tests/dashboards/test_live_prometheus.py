@@ -269,6 +269,32 @@ def test_every_panel_query_returns_series(live: Live) -> None:
     assert set(MAY_BE_EMPTY) <= {q.id for n in DASHBOARD_FILES for q in panel_queries(n)}
 
 
+def test_gpu_memory_by_namespace_is_the_pods_processes_memory(live: Live) -> None:
+    """Issue 16: the mock's pods reach Prometheus as process labels, and the panel adds them."""
+    in_pods = live.query('all_smi_process_memory_used_bytes{job="allsmi", namespace!=""}')
+    outside = live.query('all_smi_process_memory_used_bytes{job="allsmi", namespace=""}')
+    assert in_pods and outside, "the mock runs some processes in pods and some outside"
+    assert all(s["metric"].get("pod") for s in in_pods)
+    pod_nodes = sorted({s["metric"]["instance"] for s in in_pods})
+    pods_of_devices = live.query('allsmi_device_pod_info{job="allsmi"}')
+    assert pods_of_devices and all(s["metric"].get("namespace") for s in pods_of_devices)
+    for name in DASHBOARD_FILES:
+        (query,) = [q for q in panel_queries(name) if q.panel == "GPU memory by namespace"]
+        instance = None if name == "cluster-overview.json" else pod_nodes[0]
+        panel = substitute(query.expr, _values(name, live, instance))
+        chosen = f', instance="{instance}"' if instance else ""
+        reference = ('sum by (namespace) (all_smi_process_memory_used_bytes'
+                     f'{{job="allsmi"{chosen}, namespace!=""}})')
+        namespaces = {s["metric"]["namespace"] for s in live.query(reference)}
+        assert namespaces and "" not in namespaces, name
+        # one evaluation of both: the panel minus the reference is 0 for every namespace
+        diff = live.query(f"({panel}) - on(namespace) ({reference})")
+        assert {s["metric"]["namespace"] for s in diff} == namespaces, name
+        assert all(float(s["value"][1]) == 0 for s in diff), (name, diff)
+        # and the panel shows no "" namespace: processes outside pods are not a namespace
+        assert {s["metric"].get("namespace", "") for s in live.query(panel)} == namespaces
+
+
 def test_alert_rules_evaluate_on_real_data(live: Live) -> None:
     deadline = time.monotonic() + 15.0
     while True:
