@@ -72,7 +72,7 @@ def processes_table(snap: NodeSnapshot) -> Table | Text:
                          width=min(width, WORKLOAD_WIDTH))  # a node's long names cut too
     table.add_column("COMMAND", no_wrap=True, ratio=1)
     for row in rows:
-        table.add_row(*row)
+        table.add_row(*map(Text, row))  # as text: a node's "[/x]" is no markup
     return table
 
 

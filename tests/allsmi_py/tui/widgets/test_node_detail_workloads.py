@@ -42,3 +42,11 @@ def test_a_hostile_user_name_is_cut_and_the_overflow_row_names_the_rest() -> Non
     lines = _lines(*many)
     assert all(len(line) <= 100 for line in lines)
     assert lines[-1].strip() == "… 2 more"
+
+
+def test_brackets_in_a_nodes_names_are_text_not_markup() -> None:
+    hostile = WorkloadReading(pod="[/p]", namespace="[bold]ns")
+    lines = _lines(ProcessReading(pid=1, user="[red]eve", command="echo [/x] done",
+                                  workload=hostile))
+    assert "[red]eve" in lines[1] and "[bold]ns/[/p]" in lines[1]
+    assert "echo [/x] done" in lines[1]
