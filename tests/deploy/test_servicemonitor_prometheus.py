@@ -7,12 +7,15 @@ metric_relabel_configs, and honor_labels stays false. Here the same job scrapes 
 with by hand the labels discovery and the operator's relabelings would have given the target
 (`__meta_kubernetes_pod_node_name`; namespace, pod and container of the exporter's own pod),
 so the claims of servicemonitor.yaml can be seen: instance and hostname are the node's name,
-and a process's pod and namespace are its workload's, never the exporter's.
+and a process's pod and namespace are its workload's, never the exporter's; and
+`allsmi snapshot --prometheus` reads the node back by that name with its pods.
 """
 
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,7 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.prometheus_util import prometheus_server, query_until, run_api
+from tests.prometheus_util import REPO, isolated_env, prometheus_server, query_until, run_api
 
 pytestmark = [pytest.mark.prometheus, pytest.mark.slow]
 
@@ -29,6 +32,8 @@ DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "kubernetes"
 NODE = "gpu-node-7"
 EXPORTER_POD = {"namespace": "allsmi", "pod": "allsmi-x7k2p", "container": "allsmi"}
 PROCESS_FAMILY = "all_smi_process_memory_used_bytes"
+# What a process family's labels carry of a workload (/snapshot has the runtime and pod uid too).
+WORKLOAD_LABELS = ("pod", "namespace", "container", "container_id")
 RELABEL_KEYS = {"sourceLabels": "source_labels", "targetLabel": "target_label",
                 "separator": "separator", "regex": "regex", "replacement": "replacement",
                 "action": "action", "modulus": "modulus"}
@@ -68,6 +73,29 @@ def _exported_workloads(metrics_text: str) -> dict[str, tuple[str, str]]:
             for s in family.samples if s.name == PROCESS_FAMILY}
 
 
+def _holders(snapshot: dict[str, Any]) -> tuple[dict[str, Any], dict[int, Any]]:
+    """Device uuid -> its pod containers, and pid -> its workload, of one node's snapshot."""
+    devices = {d["uuid"]: d.get("workloads") for d in snapshot["devices"]}
+    processes = {p["pid"]: {k: v for k, v in (p.get("workload") or {}).items()
+                            if k in WORKLOAD_LABELS}
+                 for d in snapshot["devices"] for p in d.get("processes", [])}
+    return devices, processes
+
+
+def _the_prometheus_view_sees_the_node(dump: dict[str, Any], truth: dict[str, Any]) -> None:
+    """`allsmi snapshot --prometheus` through the relabelled series: the node by its name,
+    each device's pods and each process's container as the exporter's own /snapshot has them.
+    """
+    (node,) = dump["nodes"]
+    assert node["address"] == node["snapshot"]["hostname"] == NODE
+    devices, processes = _holders(node["snapshot"])
+    true_devices, true_processes = _holders(truth)
+    assert devices == true_devices
+    both = processes.keys() & true_processes.keys()
+    assert both and {pid: processes[pid] for pid in both} == {
+        pid: true_processes[pid] for pid in both}
+
+
 def test_node_names_and_workload_labels_survive_the_scrape(tmp_path: Path) -> None:
     with run_api(["--mock", "h100:4", "--seed", "3", "--interval", "0.5", "--processes"],
                  tmp_path, wait_path="/-/ready") as api, prometheus_server(
@@ -76,6 +104,13 @@ def test_node_names_and_workload_labels_survive_the_scrape(tmp_path: Path) -> No
         (node,) = query_until(prometheus, "all_smi_up", 1)
         processes = query_until(prometheus, PROCESS_FAMILY, 1)
         exported = _exported_workloads(httpx.get(api.url + "/metrics", timeout=5).text)
+        truth = httpx.get(api.url + "/snapshot", timeout=5).json()
+        view = subprocess.run([sys.executable, "-m", "allsmi_py", "snapshot", "--prometheus",
+                               prometheus, "--format", "json", "--processes"], cwd=REPO,
+                              env=isolated_env(tmp_path), capture_output=True, text=True,
+                              timeout=60)
+    assert view.returncode == 0, view.stderr
+    _the_prometheus_view_sees_the_node(json.loads(view.stdout), truth)
     assert len(devices) == 4, devices
     for one in [node, *devices, *processes]:
         labels = one["metric"]
