@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import sys
+import time
 
 from allsmi_py.commands.output_file import check_writable, write_atomic
 from allsmi_py.commands.snapshot_output import Output
@@ -26,8 +27,10 @@ from allsmi_py.commands.snapshot_samples import (
     take_samples,
 )
 from allsmi_py.commands.sources import (
+    add_at_argument,
     add_cluster_arguments,
     add_source_arguments,
+    at_time,
     build_collector,
 )
 from allsmi_py.commands.ssh_flags import (
@@ -73,6 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="write to FILE (atomically: the old FILE stays if writing fails)")
     add_source_arguments(parser)
     cluster = add_cluster_arguments(parser, "read")
+    add_at_argument(cluster)
     cluster.add_argument("--deadline", type=DEADLINE.flag_type(), default=None, metavar="S",
                          help="seconds for the whole round; nodes not answered by then are"
                               f" reported timeout (default: the timeout + {DEADLINE_MARGIN_S:g})")
@@ -84,6 +88,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     """Read this node (or, with --hosts/--hostfile/--prometheus, a cluster) and print it."""
     if wants_ssh(args):
         return _run_ssh(args, config)
+    if args.at is not None and not args.prometheus:
+        raise UsageError("--at evaluates Prometheus queries at a time: it needs --prometheus")
     if args.prometheus:
         return _run_prometheus(args, config)
     if args.hosts or args.hostfile:
@@ -197,7 +203,8 @@ def _run_prometheus(args: argparse.Namespace, config: Config) -> int:
     context = tls_context(args, config)
     cluster, failure = run_sync(poll_prometheus(
         args.prometheus, timeout_s=config.value("view", "timeout_s", args.timeout),
-        ssl_context=context))
+        ssl_context=context, at_s=at_time(args.at, time.time()),
+        max_response_bytes=int(config.get("prometheus", "max_response_bytes"))))
     if failure is not None:
         print(f"allsmi: error: {failure}", file=sys.stderr)
         return 1

@@ -11,6 +11,7 @@ from allsmi_py.errors import UsageError
 from allsmi_py.host import HostReader
 from allsmi_py.model import BackendStatus
 from allsmi_py.plugins import backend_names, check_availability, load_backend_class
+from allsmi_py.recording.timespec import parse_duration, parse_time
 from allsmi_py.settings import flag_type
 
 
@@ -37,6 +38,25 @@ def add_cluster_arguments(parser: argparse.ArgumentParser, verb: str) -> argpars
     cluster.add_argument("--timeout", type=flag_type("view.timeout_s"), default=None, metavar="S",
                          help="per-node timeout in seconds (default: config view.timeout_s)")
     return cluster
+
+
+def add_at_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """--at TIME: evaluate every Prometheus query at a fixed time instead of now."""
+    parser.add_argument("--at", metavar="TIME", default=None,
+                        help="with --prometheus: evaluate at this time: Unix seconds, "
+                             "2026-12-04T05:00:00Z (RFC 3339), or --at=-10m (ago)")
+
+
+def at_time(text: str | None, now_s: float) -> float | None:
+    """The Unix time --at names (None: not given); UsageError in one line when unreadable."""
+    if text is None:
+        return None
+    try:
+        if text.strip().startswith("-"):
+            return now_s - parse_duration(text.strip()[1:])
+        return parse_time(text, now_s)
+    except ValueError as exc:
+        raise UsageError(f"--at: {exc}") from None
 
 
 def requested_backends(values: Sequence[str] | None) -> list[str]:

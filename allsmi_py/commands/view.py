@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import time
 from typing import TYPE_CHECKING
 
 from allsmi_py.commands.alert_flags import (
@@ -12,6 +13,7 @@ from allsmi_py.commands.alert_flags import (
     webhook_options,
 )
 from allsmi_py.commands.metering import energy_price
+from allsmi_py.commands.sources import add_at_argument, at_time
 from allsmi_py.commands.ssh_flags import (
     add_ssh_arguments,
     refuse_other_sources,
@@ -22,6 +24,7 @@ from allsmi_py.commands.theme import add_theme_argument, chosen_theme
 from allsmi_py.commands.tls import add_tls_arguments, tls_context
 from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
+from allsmi_py.recording.timespec import format_time
 from allsmi_py.settings import flag_type
 
 if TYPE_CHECKING:
@@ -48,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--concurrency", type=flag_type("view.concurrency"), default=None,
                         metavar="N",
                         help="requests in flight at once (default: config view.concurrency)")
+    add_at_argument(parser)
     add_theme_argument(parser)
     add_alert_arguments(parser)
     add_tls_arguments(parser)
@@ -70,6 +74,9 @@ def run(args: argparse.Namespace, config: Config) -> int:
     if prometheus and (args.hosts or args.hostfile):
         raise UsageError("--prometheus reads every node from Prometheus: "
                          "give it without --hosts/--hostfile")
+    at_s = at_time(args.at, time.time())
+    if at_s is not None and not prometheus:
+        raise UsageError("--at evaluates Prometheus queries at a time: it needs --prometheus")
     context = tls_context(args, config)
     source: ClusterSource
     if wants_ssh(args):
@@ -84,11 +91,17 @@ def run(args: argparse.Namespace, config: Config) -> int:
         if not prometheus.startswith(("http://", "https://")):
             raise UsageError("--prometheus needs an http:// or https:// URL, "
                              f"not {redact_credentials(prometheus)!r}")
-        from allsmi_py.remote.prometheus_source import PrometheusSource
+        from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
 
-        source = PrometheusSource(prometheus, timeout_s=timeout_s, auth_token=token,
-                                  ssl_context=context)
+        source = PrometheusAggregateSource(
+            prometheus, timeout_s=timeout_s, auth_token=token, ssl_context=context, at_s=at_s,
+            budget_bytes=int(config.get("prometheus", "budget_bytes")),
+            budget_s=float(config.get("prometheus", "budget_s")),
+            page_rows=int(config.get("prometheus", "page_rows")),
+            max_response_bytes=int(config.get("prometheus", "max_response_bytes")))
         label = f"prometheus {source.shown_url}"
+        if at_s is not None:
+            label += f" at {format_time(at_s)}"
     else:
         if not hosts and not hostfile:
             raise UsageError("allsmi view needs nodes: --hosts HOST [HOST ...], --hostfile FILE "

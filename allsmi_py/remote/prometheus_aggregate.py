@@ -56,6 +56,7 @@ T = TypeVar("T")
 Page = tuple[tuple[tuple[str, DeviceReading], ...], dict[str, NodeSnapshot]]
 _TARGET_LABELS = frozenset({"job", "instance"})
 MAX_LABEL_CHARS = 256
+MAX_PAGE_FETCHES = 4
 
 
 def number(series: Mapping[str, Any]) -> float | None:
@@ -238,14 +239,26 @@ class PrometheusAggregateSource(RoundSource):
             live = [name for name in live if name in wanted]
         if request.descending:
             live.reverse()
-        per_node = summary.device_count / max(1, summary.nodes_live)
-        chosen = live[:max(1, math.ceil(request.rows / max(1.0, per_node)))]
-        if not chosen:
-            return (), {}
-        series, _, _ = await self._query(self.scope.devices_of_nodes(chosen))
-        nodes = parse_nodes(series, eval_s)
-        page = [(name, d) for name in chosen if name in nodes for d in
-                (reversed(nodes[name].devices) if request.descending else nodes[name].devices)]
+        per_node = max(1.0, summary.device_count / max(1, summary.nodes_live))
+        page: list[tuple[str, DeviceReading]] = []
+        nodes: dict[str, NodeSnapshot] = {}
+        start = 0
+        # Nodes hold different numbers of devices: fetch a guess of nodes, then more while
+        # the page is short (a few times at most; the budget bounds it too).
+        for _ in range(MAX_PAGE_FETCHES):
+            missing = request.rows - len(page)
+            chosen = live[start:start + math.ceil(missing / per_node)]
+            if missing <= 0 or not chosen:
+                break
+            start += len(chosen)
+            series, _, _ = await self._query(self.scope.devices_of_nodes(chosen))
+            fetched = parse_nodes(series, eval_s)
+            nodes.update(fetched)
+            for name in chosen:
+                if name in fetched:
+                    devices = fetched[name].devices
+                    page += [(name, d) for d in (reversed(devices) if request.descending
+                                                 else devices)]
         return tuple(page[:request.rows]), nodes
 
     async def _open_node(self, instance: str, eval_s: float) -> NodeSnapshot | None:

@@ -22,6 +22,7 @@ from allsmi_py.alerts import AlertThresholds, worst_level
 from allsmi_py.gc_tuning import RoundGc
 from allsmi_py.model import ClusterSnapshot
 from allsmi_py.remote.aggregate import ClusterSummary
+from allsmi_py.remote.prometheus_round import AggregatedRound, PagedSource, PageRequest
 from allsmi_py.tui.app import TOAST_SECONDS, AllSmiApp
 from allsmi_py.tui.cluster_model import ClusterDeriver, ClusterState, ViewParams
 from allsmi_py.tui.cluster_rows import node_name
@@ -68,6 +69,8 @@ class ClusterApp(AllSmiApp):
         self._pending: tuple[ClusterSnapshot, tuple[str, ...]] | None = None
         self._pending_lock = threading.Lock()
         self._gc = RoundGc() if tune_gc else None  # process-wide: `allsmi view` only
+        if isinstance(source, PagedSource):
+            source.view = self.page_request  # read on the poller thread before each round
 
     def on_mount(self) -> None:
         """Start polling (AllSmiApp.on_mount, which Textual also calls, opens the screen)."""
@@ -135,6 +138,15 @@ class ClusterApp(AllSmiApp):
                 return screen.params
         return ViewParams()
 
+    def page_request(self) -> PageRequest:
+        """What an aggregated Prometheus round should fetch for the screen as it is now."""
+        from allsmi_py.tui.prometheus_view import page_request
+
+        source = self.cluster_source
+        assert isinstance(source, PagedSource)
+        return page_request(self.view_params(), self.detail_address, source.scope,
+                            source.page_rows)
+
     async def derive(self, cluster: ClusterSnapshot, problems: tuple[str, ...] = ()) -> \
             ClusterState:
         """Derive one round in the derive thread, for the screen's current view params."""
@@ -145,7 +157,12 @@ class ClusterApp(AllSmiApp):
 
     def _derive_round(self, cluster: ClusterSnapshot, problems: tuple[str, ...],
                       params: ViewParams) -> ClusterState:
-        state = self.deriver.derive(cluster, problems, params)
+        if isinstance(cluster, AggregatedRound):
+            from allsmi_py.tui.prometheus_view import aggregated_state
+
+            state = aggregated_state(cluster, problems, params)
+        else:
+            state = self.deriver.derive(cluster, problems, params)
         if self._gc is not None:
             self._gc.after_round()
         return state

@@ -37,22 +37,26 @@ class GridCell:
     style: str
 
 
-_DOWN_CELL = GridCell(DOWN, LEVEL_STYLE["critical"])
-_EMPTY_CELL = GridCell(EMPTY, MUTED)
+DOWN_CELL = GridCell(DOWN, LEVEL_STYLE["critical"])
+EMPTY_CELL = GridCell(EMPTY, MUTED)
 _LIVE_CELLS = {colour: GridCell(LIVE, colour) for _bound, colour in GRID_STEPS}
+
+
+def live_cell(mean_utilization_pct: float) -> GridCell:
+    """The cell of a live node whose devices' mean utilization is this."""
+    return _LIVE_CELLS[grid_colour(mean_utilization_pct)]
 
 
 def node_cell(node: ClusterNode) -> GridCell:
     """The glyph and colour of a node: its mean utilization, or the down mark."""
     if not node.is_live:
-        return _DOWN_CELL
+        return DOWN_CELL
     snap = node.snapshot
     utils = [d.utilization_pct for d in snap.devices if d.utilization_pct is not None] \
         if snap is not None else []
     if not utils:
-        return _EMPTY_CELL
-    mean = sum(utils) / len(utils)
-    return _LIVE_CELLS[grid_colour(mean)]
+        return EMPTY_CELL
+    return live_cell(sum(utils) / len(utils))
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,7 @@ class ClusterState:
     alert_count: int = 0  # active (device, rule) alerts, for the header's summary line
     alert_nodes: int = 0  # nodes with at least one of them
     alert_worst: str = "ok"  # the worst level among them
+    source_line: str = ""  # the source's own status (a Prometheus round's cost and budget)
 
 
 class ClusterDeriver:

@@ -95,6 +95,17 @@ class FakePrometheusApi:
                      "temp_max": float("inf"), "memory_total": 1e12, "memory_used": 5e11}
             return [series("", value if value is not None else v, {"allsmi_stat": k})
                     for k, v in stats.items()]
+        if promql.startswith("topk by (user)"):
+            return [series("all_smi_process_memory_used_bytes", 4e9, {
+                "user": "alice", "command": "python train.py", "instance": "node-0"})]
+        if '"memory"' in promql:  # the Users tab's sums
+            first, second = devices[0].uuid, devices[1].uuid
+            return [series("", 6e9, {"allsmi_stat": "memory", "user": "alice"}),
+                    series("", 2, {"allsmi_stat": "gpu", "user": "alice", "instance": "node-0",
+                                   "device_uuid": first}),
+                    series("", 1, {"allsmi_stat": "gpu", "user": "alice", "instance": "node-1",
+                                   "device_uuid": second}),
+                    series("", 2, {"allsmi_stat": "reporting"})]
         if promql.startswith("avg by (instance)"):
             return [series("", float("-inf") if self.mode == "nan" else 50.0,
                            {"instance": name}) for name in self.snapshots]
