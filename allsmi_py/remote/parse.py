@@ -11,7 +11,7 @@ model; refused values are counted in the snapshot's "remote" status.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -43,7 +43,7 @@ from allsmi_py.remote.rules import (
     rules,
     scopes_of,
 )
-from allsmi_py.remote.text import clean_text
+from allsmi_py.remote.text import MAX_TEXT, clean_text
 from allsmi_py.remote.values import Dropped, label_int
 
 __all__ = ["ParseError", "parse_node_text", "snapshot_from_samples"]
@@ -79,6 +79,19 @@ def _device_base_labels() -> frozenset[str]:
                       "hostname"})
 
 
+@lru_cache(maxsize=1)
+def _plain_device_fields() -> dict[str, tuple[str, Callable[[float], Any]]]:
+    """name -> (field, convert) of the device families whose value just fills their field.
+
+    The ones `_apply_device` ends with `device[rule.field] = value` for; the energy family
+    is not one (its `scope="cpu"` series goes to the host).
+    """
+    return {name: (rule.field, rule.convert) for name, rule in rules().items()
+            if rule.scope == "device" and rule is not DEVICE_INFO
+            and rule is not DEVICE_WORKLOAD and not rule.detail and not rule.label
+            and rule.field != _ENERGY_FIELD}
+
+
 def parse_node_text(body: str | bytes, fallback_hostname: str = "") -> NodeSnapshot:
     """One exposition to a NodeSnapshot; ParseError when it holds no all_smi sample at all."""
     return snapshot_from_samples(parse_samples(body, strict=False), fallback_hostname)
@@ -97,7 +110,21 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
     hostname = ""
     known = 0
     host_key, host_name = _NODE.key_label, _NODE.name_label
+    seen: dict[int, tuple[Mapping[str, str], dict[str, Any]]] = {}
+    plain = _plain_device_fields()
     for name, labels, value in samples:
+        # Most samples: a plain device family of a device already found, on a node already
+        # named; what the full path below does for them, in fewer steps. A refused value
+        # takes the full path, which counts it.
+        straight = plain.get(name)
+        if straight is not None and hostname:
+            held = seen.get(id(labels))
+            if held is not None and held[0] is labels:
+                converted = straight[1](value)
+                if converted is not None:
+                    held[1][straight[0]] = converted
+                    known += 1
+                    continue
         rule = table.get(name)
         if rule is None:
             continue
@@ -113,9 +140,16 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
             cpu.setdefault(_ENERGY_FIELD, converted)  # the host CPU's: no device named
             continue
         if scope == "device":
-            device = _device(devices, labels, rule.creates)
-            if device is not None:
-                _apply_device(device, rule, labels, converted)
+            # A device's label block is one cached object for all its families: find the
+            # device once per block. Only a found device is kept (a family that creates none
+            # may come before the one that does), and the block with it, so its id stays its.
+            held = seen.get(id(labels))
+            if held is None or held[0] is not labels:
+                found = _device(devices, labels, rule.creates)
+                if found is None:
+                    continue
+                held = seen[id(labels)] = (labels, found)
+            _apply_device(held[1], rule, labels, converted)
         elif scope == "cpu":
             if rule is CPU_MODEL:
                 if rule.label in labels:
@@ -217,8 +251,9 @@ def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
         details = device.setdefault("details", {})
         base = _device_base_labels()
         for key, text in labels.items():
-            if key not in base:
-                details[clean_text(key)] = clean_text(text)  # a label name may be any length
+            if key not in base:  # a label name may be any length
+                details[clean_text(key)] = (text if text.isprintable() and len(text) <= MAX_TEXT
+                                            else clean_text(text))
         return
     if rule.detail:
         found = labels.get(rule.label) if rule.label else value
