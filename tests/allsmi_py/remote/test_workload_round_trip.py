@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
+import pytest
+
+from allsmi_py.cli import main
 from allsmi_py.exporter.render import render_prometheus
 from allsmi_py.exporter.workload_items import MAX_DEVICE_WORKLOADS
 from allsmi_py.model import DeviceReading, NodeSnapshot, ProcessReading, WorkloadReading
 from allsmi_py.remote.nodes import snapshot_from_json
 from allsmi_py.remote.parse import parse_node_text
 from allsmi_py.remote.text import MAX_TEXT
+from tests.allsmi_py.remote.faults import FaultServer
+from tests.threaded_server import serving_in_thread
 
 # what /metrics carries of a workload: runtime and pod_uid stay on the node (/snapshot has them)
 TRAIN = WorkloadReading(container_id="ab" * 32, container="trainer", pod="train-0",
@@ -126,3 +132,24 @@ def test_snapshot_json_with_ten_thousand_workloads_is_cut_and_noted() -> None:
     assert all((w.namespace or "").isprintable() for w in workloads)
     note = snap.backends[-1]
     assert (note.name, note.state) == ("remote", "error") and "workloads" in note.message
+
+
+def test_snapshot_hosts_keeps_the_pods_over_snapshot_and_over_metrics(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    server = FaultServer({"a": "json", "b": "text"})  # b: /metrics only (no processes there)
+    with serving_in_thread(server) as running:
+        hosts = ",".join(running.target(n) for n in "ab")
+        assert main(["snapshot", "--hosts", hosts, "--timeout", "5"]) == 0
+    doc = json.loads(capsys.readouterr().out)
+    got = {n["snapshot"]["hostname"]: NodeSnapshot.from_dict(n["snapshot"])
+           for n in doc["nodes"]}
+    for name in "ab":
+        sent = server.nodes[name].snapshot
+        assert any(d.workloads for d in sent.devices), "the mock's node holds pods"
+        assert [d.workloads for d in got[name].devices] == [
+            tuple(dataclasses.replace(w, runtime=None, container_id=None, pod_uid=None)
+                  for w in d.workloads) if name == "b" else d.workloads
+            for d in sent.devices]
+    processes = [p for d in got["a"].devices for p in d.processes]
+    assert any(p.workload for p in processes)
+    assert processes == [p for d in server.nodes["a"].snapshot.devices for p in d.processes]
