@@ -49,7 +49,7 @@ async def test_all_faults_many_rounds() -> None:
                     else:
                         assert node.status.state == "ok", (round_no, name, node.status)
                         assert node.status.latency_s is not None
-                        assert node.status.latency_s < deadline_s
+                        assert node.status.latency_s < 3.0
                 gc.collect()
                 sizes.append(tracemalloc.get_traced_memory()[0])
             tracemalloc.stop()
