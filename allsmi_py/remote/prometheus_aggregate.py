@@ -28,7 +28,8 @@ import httpx
 from allsmi_py.model import ClusterNode, DeviceReading, NodeSnapshot, NodeStatus
 from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.remote.parse import ParseError, snapshot_from_samples
-from allsmi_py.remote.prometheus_http import OverBudget, PrometheusApi, PrometheusFailure
+from allsmi_py.remote.prometheus_budget import Carried, RoundBudget
+from allsmi_py.remote.prometheus_http import PrometheusApi, PrometheusFailure
 from allsmi_py.remote.prometheus_queries import DEVICE_KEY_LABELS, STAT_LABEL, Scope
 from allsmi_py.remote.prometheus_round import (
     OPEN_NODE,
@@ -116,6 +117,7 @@ class PrometheusAggregateSource(RoundSource):
         self._problems: tuple[str, ...] = ()
         self._last: AggregatedRound | None = None
         self._queries = 0
+        self._carried = Carried()  # optional parts still running from earlier rounds
         self._node_names = ("up", *sorted(rules()))
 
     @property
@@ -140,35 +142,40 @@ class PrometheusAggregateSource(RoundSource):
         instances = sorted(set(means) | set(down))
         positions = {name: pos for pos, name in enumerate(instances)}
         summary = _summary(stats, len(means), len(instances))
-        budget = _Budget(self, started, wire0)
+        budget = RoundBudget(self.budget_bytes, self.budget_s - (time.monotonic() - started),
+                             lambda: self.api.wire_bytes - wire0, self._carried)
         last = self._last
         page: tuple[tuple[str, DeviceReading], ...] = ()
         page_nodes: dict[str, NodeSnapshot] = {}
-        fetched = await budget.part(PAGE, self._page(request, means, summary, eval_s))
+        fetched = None
+        if not request.users:  # the Users tab hides the device table: last page kept
+            fetched = await budget.part(
+                PAGE, (request.sort_key, request.descending, request.where, request.rows),
+                lambda: self._page(request, means, summary, eval_s))
         if fetched is not None:
             page, page_nodes = fetched
-        elif last is not None and PAGE in budget.dropped:
+        elif last is not None:
             page_nodes = {n.status.address: n.snapshot for n in last.nodes
                           if n.snapshot is not None}
             page = tuple((last.nodes[pos].status.address, d) for pos, d in last.page)
         open_snapshot: NodeSnapshot | None = None
-        if request.open_node is not None and request.open_node in positions:
-            got = await budget.part(OPEN_NODE, self._open_node(request.open_node, eval_s))
-            if got is not None:
-                open_snapshot = got
-            elif last is not None:
-                open_snapshot = _snapshot_of(last, request.open_node)
+        opened = request.open_node
+        if opened is not None and opened in positions:
+            open_snapshot = await budget.part(OPEN_NODE, opened,
+                                              lambda: self._open_node(opened, eval_s))
+            if open_snapshot is None and last is not None:
+                open_snapshot = _snapshot_of(last, opened)
         users: tuple[UserTotal, ...] | None = None
         reporting = 0
         if request.users:
-            got_users = await budget.part(USERS, self._users())
+            got_users = await budget.part(USERS, USERS, self._users)
             if got_users is not None:
                 users, reporting = got_users
             elif last is not None:
                 users, reporting = last.users, last.users_reporting
         errors: dict[str, str] = {}
         if down:
-            errors = await budget.part(SCRAPE_ERRORS, self._scrape_errors()) or {}
+            errors = await budget.part(SCRAPE_ERRORS, SCRAPE_ERRORS, self._scrape_errors) or {}
         problems += budget.problems
         nodes = []
         for name in instances:
@@ -313,39 +320,9 @@ class PrometheusAggregateSource(RoundSource):
         return self._last
 
     async def close(self) -> None:
-        """Close the HTTP client."""
+        """Stop the parts still running and close the HTTP client."""
+        self._carried.cancel()
         await self.api.close()
-
-
-class _Budget:
-    """What is left of a round's bytes and seconds, handed to each optional part in turn."""
-
-    def __init__(self, source: PrometheusAggregateSource, started: float, wire0: int) -> None:
-        self.source = source
-        self.started = started
-        self.wire0 = wire0
-        self.dropped: list[str] = []
-        self.problems: list[str] = []
-
-    async def part(self, name: str, call: Awaitable[T]) -> T | None:
-        """The part's result; None (and the reason noted) when dropped or failed."""
-        source = self.source
-        bytes_left = source.budget_bytes - (source.api.wire_bytes - self.wire0)
-        seconds_left = source.budget_s - (time.monotonic() - self.started)
-        if bytes_left <= 0 or seconds_left <= 0:
-            self.dropped.append(name)
-            _close(call)
-            return None
-        source.api.limit(bytes_left)
-        try:
-            return await asyncio.wait_for(call, seconds_left)
-        except (OverBudget, asyncio.TimeoutError):
-            self.dropped.append(name)
-        except PrometheusFailure as exc:
-            self.problems.append(f"prometheus {name}: {exc}")
-        finally:
-            source.api.limit(None)
-        return None
 
 
 async def _together(*calls: Awaitable[T]) -> list[T]:
@@ -357,12 +334,6 @@ async def _together(*calls: Awaitable[T]) -> list[T]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _close(call: Awaitable[Any]) -> None:
-    close = getattr(call, "close", None)
-    if close is not None:
-        close()  # a coroutine never awaited: no "never awaited" warning
 
 
 def _device_key(series: Mapping[str, Any]) -> str:

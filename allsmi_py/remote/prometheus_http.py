@@ -11,10 +11,12 @@ one fixed Unix time instead of the server's now.
 
 from __future__ import annotations
 
+import contextvars
 import json
 import ssl
 import time
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -41,6 +43,20 @@ class OverBudget(PrometheusFailure):
         super().__init__("over_budget", f"answer over the {allowed} bytes left in the budget")
 
 
+@dataclass(slots=True)
+class Allowance:
+    """Bytes the reads of one task (and the tasks it starts) may still take off the wire."""
+
+    granted: int
+    left: int
+
+
+# Set inside a task, it bounds that task's reads only: a part of a round that runs on in
+# the background keeps its own allowance while the next round reads without one.
+ALLOWANCE: contextvars.ContextVar[Allowance | None] = contextvars.ContextVar(
+    "prometheus_allowance", default=None)
+
+
 class PrometheusApi:
     """An HTTP client of one Prometheus-compatible server; counts bytes on the wire."""
 
@@ -54,7 +70,6 @@ class PrometheusApi:
         self.max_response_bytes = max_response_bytes
         self.at_s = at_s
         self.wire_bytes = 0  # raw bytes of every body read so far; callers take differences
-        self._limit: tuple[int, int] | None = None  # (wire_bytes to stop at, the allowance)
         # gzip only: read_capped inflates gzip and deflate, not br or zstd that httpx would
         # also offer when their packages happen to be installed.
         headers = {"Accept-Encoding": "gzip"}
@@ -63,10 +78,6 @@ class PrometheusApi:
         self._client = httpx.AsyncClient(base_url=self.url, headers=headers,
                                          timeout=httpx.Timeout(timeout_s), transport=transport,
                                          verify=ssl_context if ssl_context is not None else True)
-
-    def limit(self, bytes_left: int | None) -> None:
-        """Refuse (OverBudget) any read past `bytes_left` more bytes; None: no limit."""
-        self._limit = None if bytes_left is None else (self.wire_bytes + bytes_left, bytes_left)
 
     async def query(self, promql: str) -> tuple[list[dict[str, Any]], float, list[str]]:
         """An instant vector: its series, the evaluation time, and the server's warnings."""
@@ -143,10 +154,13 @@ class PrometheusApi:
             raise PrometheusFailure("bad_payload", str(exc), response.status_code) from None
 
     async def _counted(self, chunks: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+        allowance = ALLOWANCE.get()
         async for chunk in chunks:
             self.wire_bytes += len(chunk)
-            if self._limit is not None and self.wire_bytes > self._limit[0]:
-                raise OverBudget(self._limit[1])
+            if allowance is not None:
+                allowance.left -= len(chunk)
+                if allowance.left < 0:
+                    raise OverBudget(allowance.granted)
             yield chunk
 
     async def close(self) -> None:

@@ -4,7 +4,8 @@ It answers each of the source's queries (told apart by their text) with the vect
 Prometheus would give for a small cluster built from mock snapshots, unless `mode` makes it
 misbehave: `huge` (a body past any cap), `endless` (a body that never ends, a byte at a
 time), `nan` (NaN and infinities for every statistic), `targets_404` (no targets API, as in
-VictoriaMetrics or Thanos), `bloated` (the device series are padded past a byte budget).
+VictoriaMetrics or Thanos), `bloated` (the device series are padded past a byte budget),
+`slow_users` (the Users tab's queries take SLOW_S).
 Records each query's text and form; `gzip` compresses every answer.
 """
 
@@ -21,7 +22,8 @@ from aiohttp import web
 from tests.allsmi_py.remote.faults import node_snapshot
 from tests.allsmi_py.remote.prom_api import EVAL_S, active_target, scraped, series, vector
 
-MODES = ("ok", "huge", "endless", "nan", "targets_404", "bloated")
+MODES = ("ok", "huge", "endless", "nan", "targets_404", "bloated", "slow_users")
+SLOW_S = 0.8  # how long `slow_users` takes over the Users tab's queries
 DOWN = "10.0.0.9:9090"
 
 
@@ -75,6 +77,8 @@ class FakePrometheusApi:
             return await _huge(request)
         if self.mode == "endless":
             return await _endless(request)
+        if self.mode == "slow_users" and "user" in promql:
+            await asyncio.sleep(SLOW_S)
         return self._answer(vector(self.result(promql)))
 
     async def _targets(self, request: web.Request) -> web.StreamResponse:

@@ -8,14 +8,15 @@ the round's byte budget drops the optional part and says so, never the overview.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
-from allsmi_py.remote.prometheus_round import PAGE, PageRequest
-from tests.hostile.fake_prometheus_api import DOWN, FakePrometheusApi
+from allsmi_py.remote.prometheus_round import PAGE, USERS, PageRequest
+from tests.hostile.fake_prometheus_api import DOWN, SLOW_S, FakePrometheusApi
 from tests.threaded_server import serving_in_thread
 
 
@@ -101,3 +102,20 @@ async def test_at_evaluates_every_query_at_that_time(fake: FakePrometheusApi) ->
     async with PrometheusAggregateSource(fake.url, timeout_s=5, at_s=1_700_000_000.5) as source:
         await source.poll_once()
     assert fake.forms and {f.get("time") for f in fake.forms} == {"1700000000.500"}
+
+
+@pytest.mark.parametrize("fake", ["slow_users"], indirect=True)
+async def test_a_part_slower_than_the_budget_is_carried_to_the_next_round(
+        fake: FakePrometheusApi) -> None:
+    async with PrometheusAggregateSource(fake.url, timeout_s=5, budget_s=0.3) as source:
+        source.view = lambda: PageRequest(users=True)
+        first = await source.poll_once()
+        assert first.cost is not None and USERS in first.cost.dropped and first.users is None
+        assert "OVER BUDGET: kept last round's users" in first.cost.describe()
+        assert first.summary is not None and first.summary.nodes_live == 3
+        await asyncio.sleep(SLOW_S)
+        second = await source.poll_once()
+    assert second.users is not None and [u.user for u in second.users] == ["alice"]
+    assert second.cost is not None and USERS not in second.cost.dropped
+    asked = [f["query"] for f in fake.forms if '"memory"' in f.get("query", "")]
+    assert len(asked) == 1  # the first round's query answered the second round

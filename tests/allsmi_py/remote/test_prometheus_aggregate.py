@@ -148,8 +148,7 @@ async def test_node_order_page_open_node_and_users(live: tuple[str, float]) -> N
     url, at_s = live
     first = (await _both(url, at_s, PageRequest(), job="plain"))[1]
     opened = next(n.status.address for n in first.nodes if n.is_live)
-    full, agg, _, _ = await _both(url, at_s, PageRequest(open_node=opened, users=True, rows=10),
-                                  job="plain")
+    full, agg, _, _ = await _both(url, at_s, PageRequest(open_node=opened, rows=10), job="plain")
     live_full = [n for n in full.nodes if n.is_live and n.snapshot is not None]
     live_full.sort(key=lambda n: n.status.address)
     want = [d.uuid for n in live_full for d in n.snapshot.devices][:10]  # type: ignore[union-attr]
@@ -159,6 +158,10 @@ async def test_node_order_page_open_node_and_users(live: tuple[str, float]) -> N
     assert node.snapshot is not None and match.snapshot is not None
     assert node.snapshot.host is not None
     assert [d.uuid for d in node.snapshot.devices] == [d.uuid for d in match.snapshot.devices]
+    assert agg.users is None  # not asked: the Users tab is closed
+    # The Users tab open: users asked, the device table (hidden) keeps no fresh page.
+    full, agg, _, _ = await _both(url, at_s, PageRequest(users=True), job="plain")
+    assert agg.page == ()
     users, reporting, _ = user_usage(full)
     assert agg.users is not None and users
     assert agg.users_reporting == reporting
