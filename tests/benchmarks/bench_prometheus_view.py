@@ -130,11 +130,13 @@ MODES = ("aggregated", "series")
 def _source(mode: str, url: str, transport: AtTransport) -> Any:
     """The view's source (`aggregated`: what `allsmi view --prometheus` reads, with the
     Users tab open and the device rows sorted by utilization) or every series (`series`:
-    what `allsmi snapshot --prometheus` reads)."""
+    what `allsmi snapshot --prometheus` reads, with its answer cap lifted)."""
     if mode == "series":
         from allsmi_py.remote.prometheus_source import PrometheusSource
 
-        return PrometheusSource(url, timeout_s=120.0, transport=transport)
+        # the answer's cap raised (default 64 MiB), to measure what moving every series costs
+        return PrometheusSource(url, timeout_s=120.0, transport=transport,
+                                max_response_bytes=2**31)
     from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
     from allsmi_py.remote.prometheus_round import PageRequest
 

@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -20,11 +24,12 @@ from mock_server.openmetrics_history import (
     write_history_file,
 )
 from mock_server.plan import build_plan
-from tests.prometheus_util import build_history_tsdb, prometheus_on_tsdb
+from tests.prometheus_util import REPO, build_history_tsdb, isolated_env, prometheus_on_tsdb
 
 START_S = 1_750_000_000.0
 STEP_S = 15.0
 _SAMPLE = re.compile(r"^([a-z_]+)\{(.*)\} (\S+) (\S+)$")
+Row = tuple[str, str, str, float]
 
 
 def _history(plan: HistoryPlan) -> str:
@@ -33,7 +38,7 @@ def _history(plan: HistoryPlan) -> str:
     return out.getvalue()
 
 
-def _samples(text: str) -> list[tuple[str, str, str, float]]:
+def _samples(text: str) -> list[Row]:
     """(name, label block, value, timestamp) of every sample line."""
     rows = []
     for line in text.splitlines():
@@ -111,27 +116,64 @@ def test_the_same_plan_writes_the_same_bytes() -> None:
     assert _history(plan) != _history(other)
 
 
-def test_prometheus_answers_what_the_generator_wrote(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def served_history(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, list[Row]]]:
+    """20 nodes x 5 minutes in a real Prometheus: its URL and the file's samples."""
+    tmp = tmp_path_factory.mktemp("history")
     plan = HistoryPlan(nodes=20, start_s=START_S, steps=21, step_s=STEP_S, seed=3)
-    history = tmp_path / "history.om"
+    history = tmp / "history.om"
     write_history_file(plan, str(history))
-    data = tmp_path / "tsdb"
-    build_history_tsdb(history, data)
-    at = START_S + 12 * STEP_S
-    rows = _samples(history.read_text())
+    build_history_tsdb(history, tmp / "tsdb")
+    with prometheus_on_tsdb(tmp / "tsdb", tmp) as url:
+        yield url, _samples(history.read_text())
+
+
+AT_S = START_S + 12 * STEP_S
+
+
+def test_prometheus_answers_what_the_generator_wrote(
+        served_history: tuple[str, list[Row]]) -> None:
+    url, rows = served_history
     want = {labels: float(value) for name, labels, value, ts in rows
-            if name == "all_smi_gpu_utilization" and ts == at}
+            if name == "all_smi_gpu_utilization" and ts == AT_S}
     assert len(want) == 20 * 8
-    with prometheus_on_tsdb(data, tmp_path) as url:
-        body = httpx.get(f"{url}/api/v1/query", timeout=10.0, params={
-            "query": "all_smi_gpu_utilization", "time": f"{at:.0f}"}).json()
-        got = {",".join(f'{k}="{v}"' for k, v in r["metric"].items() if k != "__name__"):
-               float(r["value"][1]) for r in body["data"]["result"]}
-        # Prometheus sorts label names; the file keeps the exporter's order
-        assert {_sorted_labels(k): v for k, v in want.items()} == got
-        up = httpx.get(f"{url}/api/v1/query", timeout=10.0, params={
-            "query": "count(up == 1)", "time": f"{at:.0f}"}).json()
-        assert up["data"]["result"][0]["value"][1] == "20"
+    body = httpx.get(f"{url}/api/v1/query", timeout=10.0, params={
+        "query": "all_smi_gpu_utilization", "time": f"{AT_S:.0f}"}).json()
+    got = {",".join(f'{k}="{v}"' for k, v in r["metric"].items() if k != "__name__"):
+           float(r["value"][1]) for r in body["data"]["result"]}
+    # Prometheus sorts label names; the file keeps the exporter's order
+    assert {_sorted_labels(k): v for k, v in want.items()} == got
+    up = httpx.get(f"{url}/api/v1/query", timeout=10.0, params={
+        "query": "count(up == 1)", "time": f"{AT_S:.0f}"}).json()
+    assert up["data"]["result"][0]["value"][1] == "20"
+
+
+def test_snapshot_at_a_time_reads_what_the_generator_wrote_then(
+        served_history: tuple[str, list[Row]], tmp_path: Path) -> None:
+    url, rows = served_history
+    fields = {"all_smi_gpu_utilization": "utilization_pct",
+              "all_smi_gpu_memory_used_bytes": "memory_used_bytes",
+              "all_smi_gpu_temperature_celsius": "temperature_c",
+              "all_smi_gpu_power_consumption_watts": "power_w"}
+    want: dict[tuple[str, str], float] = {}
+    for name, labels, value, ts in rows:
+        if name in fields and ts == AT_S:
+            uuid = re.search(r'gpu_uuid="([^"]+)"', labels)
+            assert uuid
+            want[(uuid.group(1), fields[name])] = float(value)
+    done = subprocess.run(
+        [sys.executable, "-m", "allsmi_py", "snapshot", "--prometheus", url,
+         "--at", f"{AT_S:.0f}", "--format", "json"],
+        cwd=REPO, env=isolated_env(tmp_path), capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    nodes = json.loads(done.stdout)["nodes"]
+    assert sorted(n["address"] for n in nodes) == [f"node-{i:04d}" for i in range(1, 21)]
+    got = {(d["uuid"], field): float(d[field]) for n in nodes for d in n["snapshot"]["devices"]
+           for field in fields.values()}
+    assert {n["snapshot"]["taken_at_s"] for n in nodes} == {AT_S}
+    assert got == want and len(got) == 20 * 8 * 4
+    users = {p["user"] for n in nodes for d in n["snapshot"]["devices"] for p in d["processes"]}
+    assert users  # the process family came through
 
 
 def _sorted_labels(block: str) -> str:
@@ -190,3 +232,10 @@ def test_an_unwritable_out_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     assert main(["--nodes", "1", "--minutes", "0.25",
                  "--out", str(tmp_path / "missing" / "h.om")]) == 2
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_a_job_name_with_quotes_is_escaped_in_every_sample() -> None:
+    text = _history(HistoryPlan(nodes=1, start_s=START_S, steps=2, step_s=STEP_S,
+                                job='we"ird\\job'))
+    samples = _samples(text)
+    assert samples and all(r[1].startswith('job="we\\"ird\\\\job",') for r in samples)
