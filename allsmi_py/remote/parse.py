@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -33,6 +34,7 @@ from allsmi_py.model import (
     WorkloadReading,
 )
 from allsmi_py.remote import allsmi_compat
+from allsmi_py.remote.block_facts import FactStore
 from allsmi_py.remote.exposition import ParseError, Sample, parse_samples
 from allsmi_py.remote.rules import (
     CPU_INFO,
@@ -43,7 +45,7 @@ from allsmi_py.remote.rules import (
     rules,
     scopes_of,
 )
-from allsmi_py.remote.text import MAX_TEXT, clean_text
+from allsmi_py.remote.text import clean_text
 from allsmi_py.remote.values import Dropped, label_int
 
 __all__ = ["ParseError", "parse_node_text", "snapshot_from_samples"]
@@ -94,11 +96,18 @@ def _plain_device_fields() -> dict[str, tuple[str, Callable[[float], Any]]]:
 
 def parse_node_text(body: str | bytes, fallback_hostname: str = "") -> NodeSnapshot:
     """One exposition to a NodeSnapshot; ParseError when it holds no all_smi sample at all."""
-    return snapshot_from_samples(parse_samples(body, strict=False), fallback_hostname)
+    return snapshot_from_samples(parse_samples(body, strict=False), fallback_hostname,
+                                 shared_blocks=True)
 
 
-def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = "") -> NodeSnapshot:
-    """One node's tokenized samples to a NodeSnapshot; ParseError when none is an all_smi one."""
+def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = "", *,
+                          shared_blocks: bool = False) -> NodeSnapshot:
+    """One node's tokenized samples to a NodeSnapshot; ParseError when none is an all_smi one.
+
+    `shared_blocks`: the label mappings are exposition's, one per block text and round after
+    round, so what is derived from a block alone is kept (block_facts.py).
+    """
+    facts = _KEPT if shared_blocks else _WORKED_OUT
     table = rules()
     devices: dict[str, dict[str, Any]] = {}
     cpu: dict[str, Any] = {}
@@ -145,11 +154,11 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
             # may come before the one that does), and the block with it, so its id stays its.
             held = seen.get(id(labels))
             if held is None or held[0] is not labels:
-                found = _device(devices, labels, rule.creates)
+                found = _device(devices, labels, rule.creates, facts)
                 if found is None:
                     continue
                 held = seen[id(labels)] = (labels, found)
-            _apply_device(held[1], rule, labels, converted)
+            _apply_device(held[1], rule, labels, converted, facts)
         elif scope == "cpu":
             if rule is CPU_MODEL:
                 if rule.label in labels:
@@ -203,21 +212,71 @@ def _first(labels: Mapping[str, str], names: tuple[str, ...]) -> str:
     return ""
 
 
+def _uuid_of(labels: Mapping[str, str]) -> str:
+    return _first(labels, _UUID_LABELS)
+
+
+def _new_device(labels: Mapping[str, str]) -> dict[str, Any]:
+    """A device's first fields from its labels; index None when no label gives it."""
+    kind = "npu" if _NPU.name_label in labels and _GPU.name_label not in labels else "gpu"
+    return {"uuid": clean_text(_uuid_of(labels)), "name": clean_text(_first(labels, _NAME_LABELS)),
+            "index": label_int(_first(labels, _INDEX_LABELS)), "kind": kind,
+            "backend": clean_text(labels.get("backend") or "remote")}
+
+
+def _info_of(labels: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    """What an all_smi_gpu_info block sets on its device, and the details it adds."""
+    sets: dict[str, Any] = {}
+    kind = labels.get("type", "").lower()
+    if kind in ("gpu", "npu", "soc"):
+        sets["kind"] = kind
+    elif kind == "tpu":
+        sets["kind"] = "npu"
+    if labels.get("kind") in ("gpu", "npu", "soc"):
+        sets["kind"] = labels["kind"]
+    if labels.get("vendor"):
+        sets["vendor"] = clean_text(labels["vendor"])
+    if labels.get("backend"):
+        sets["backend"] = clean_text(labels["backend"])
+    base = _device_base_labels()
+    # a label name may be any length
+    details = {clean_text(key): clean_text(text) for key, text in labels.items()
+               if key not in base}
+    return sets, details
+
+
+def _device_workload(labels: Mapping[str, str]) -> WorkloadReading | None:
+    return _workload(labels, DEVICE_WORKLOAD_LABELS)
+
+
+@dataclass(frozen=True, slots=True)
+class _Facts:
+    """What the router derives from a label block alone; kept across rounds or not."""
+
+    uuid: Callable[[Mapping[str, str]], str]
+    new_device: Callable[[Mapping[str, str]], dict[str, Any]]
+    info: Callable[[Mapping[str, str]], tuple[dict[str, Any], dict[str, str]]]
+    workload: Callable[[Mapping[str, str]], WorkloadReading | None]
+
+
+_WORKED_OUT = _Facts(_uuid_of, _new_device, _info_of, _device_workload)
+_KEPT = _Facts(FactStore(_uuid_of), FactStore(_new_device), FactStore(_info_of),
+               FactStore(_device_workload))
+
+
 def _device(devices: dict[str, dict[str, Any]], labels: Mapping[str, str],
-            creates: bool) -> dict[str, Any] | None:
-    uuid = _first(labels, _UUID_LABELS)
+            creates: bool, facts: _Facts) -> dict[str, Any] | None:
+    uuid = facts.uuid(labels)
     if not uuid:
         return None
     device = devices.get(uuid)
     if device is None:
         if not creates or len(devices) >= _MAX_DEVICES:
             return None
-        index = label_int(_first(labels, _INDEX_LABELS))
-        kind = "npu" if _NPU.name_label in labels and _GPU.name_label not in labels else "gpu"
-        device = devices[uuid] = {
-            "uuid": clean_text(uuid), "name": clean_text(_first(labels, _NAME_LABELS)),
-            "index": len(devices) if index is None else index, "kind": kind,
-            "backend": clean_text(labels.get("backend") or "remote")}
+        device = dict(facts.new_device(labels))  # the kept one stays as it was made
+        if device["index"] is None:
+            device["index"] = len(devices)
+        devices[uuid] = device
     return device
 
 
@@ -228,32 +287,17 @@ def _workload(labels: Mapping[str, str], names: tuple[str, ...]) -> WorkloadRead
 
 
 def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
-                  value: Any) -> None:
+                  value: Any, facts: _Facts) -> None:
     if rule is DEVICE_WORKLOAD:
         held = device.setdefault("workloads", [])
-        workload = None if len(held) >= MAX_DEVICE_WORKLOADS else _workload(
-            labels, DEVICE_WORKLOAD_LABELS)
+        workload = None if len(held) >= MAX_DEVICE_WORKLOADS else facts.workload(labels)
         if workload is not None and workload not in held:
             held.append(workload)
         return
     if rule is DEVICE_INFO:
-        kind = labels.get("type", "").lower()
-        if kind in ("gpu", "npu", "soc"):
-            device["kind"] = kind
-        elif kind == "tpu":
-            device["kind"] = "npu"
-        if labels.get("kind") in ("gpu", "npu", "soc"):
-            device["kind"] = labels["kind"]
-        if labels.get("vendor"):
-            device["vendor"] = clean_text(labels["vendor"])
-        if labels.get("backend"):
-            device["backend"] = clean_text(labels["backend"])
-        details = device.setdefault("details", {})
-        base = _device_base_labels()
-        for key, text in labels.items():
-            if key not in base:  # a label name may be any length
-                details[clean_text(key)] = (text if text.isprintable() and len(text) <= MAX_TEXT
-                                            else clean_text(text))
+        sets, details = facts.info(labels)
+        device.update(sets)
+        device.setdefault("details", {}).update(details)
         return
     if rule.detail:
         found = labels.get(rule.label) if rule.label else value

@@ -1,6 +1,7 @@
-"""The router's shortcuts (a device found once per label block, plain families in fewer steps)
-change nothing: the same samples with every label block a fresh object, so that no shortcut
-applies, give the same snapshot, whatever the order of lines and whatever values they hold.
+"""The router's shortcuts (a device found once per label block, plain families in fewer steps,
+block facts kept across rounds) change nothing: the same samples with every label block a
+fresh object, so that no shortcut applies, give the same snapshot, whatever the order of
+lines and whatever values they hold.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ BODIES = [parse_samples(text, strict=False) for text in _bodies()]
 ODD_VALUES = [-1.0, 0.0, 1e30, -1e30, float("nan"), float("inf"), 4294967295.0, 0.5]
 
 
-def _read(samples: list[Sample]) -> NodeSnapshot:
+def _read(samples: list[Sample], shared_blocks: bool = False) -> NodeSnapshot:
     with mock.patch.object(time, "time", return_value=NOW):
-        return snapshot_from_samples(samples, "fallback")
+        return snapshot_from_samples(samples, "fallback", shared_blocks=shared_blocks)
 
 
 def test_every_fixture_reads_the_same_without_shared_blocks() -> None:
@@ -45,6 +46,8 @@ def test_every_fixture_reads_the_same_without_shared_blocks() -> None:
         assert len({id(labels) for _, labels, _ in samples}) < len(samples)  # blocks shared
         fresh = [(n, dict(labels), v) for n, labels, v in samples]
         assert _read(samples) == _read(fresh)
+        for _ in range(2):  # kept block facts: made in the first round, used in the second
+            assert _read(samples, shared_blocks=True) == _read(fresh)
 
 
 @settings(max_examples=200, deadline=None)
@@ -61,7 +64,7 @@ def test_shuffled_dropped_and_odd_values_read_the_same(data: st.DataObject) -> N
         picked[index] = (name, labels, value)
     fresh = [(n, dict(labels), v) for n, labels, v in picked]
     try:
-        shared = _read(picked)
+        shared = _read(picked, shared_blocks=data.draw(st.booleans()))
     except ValueError as exc:  # ParseError: no all_smi sample left
         try:
             _read(fresh)
