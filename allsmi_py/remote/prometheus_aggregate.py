@@ -28,7 +28,7 @@ import httpx
 from allsmi_py.model import ClusterNode, DeviceReading, NodeSnapshot, NodeStatus
 from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.remote.parse import ParseError, snapshot_from_samples
-from allsmi_py.remote.prometheus_budget import Carried, RoundBudget
+from allsmi_py.remote.prometheus_budget import Carried, RoundBudget, within
 from allsmi_py.remote.prometheus_http import PrometheusApi, PrometheusFailure
 from allsmi_py.remote.prometheus_queries import DEVICE_KEY_LABELS, STAT_LABEL, Scope
 from allsmi_py.remote.prometheus_round import (
@@ -117,6 +117,7 @@ class PrometheusAggregateSource(RoundSource):
         self._problems: tuple[str, ...] = ()
         self._last: AggregatedRound | None = None
         self._queries = 0
+        self._jobs: set[str] = set()  # jobs that ever held all_smi series: their down targets
         self._carried = Carried()  # optional parts still running from earlier rounds
         self._node_names = ("up", *sorted(rules()))
 
@@ -131,8 +132,10 @@ class PrometheusAggregateSource(RoundSource):
         started, wire0 = time.monotonic(), self.api.wire_bytes
         self._queries = 0
         try:
+            # One allowance for all the essentials' answers together: eleven queries in
+            # flight must not each read up to the cap.
             stats, means, down, eval_s, warnings = await asyncio.wait_for(
-                self._essentials(), self.timeout_s)
+                within(self.api.max_response_bytes, self._essentials), self.timeout_s)
         except PrometheusFailure as exc:
             return self._failed(exc)
         except asyncio.TimeoutError:
@@ -212,13 +215,23 @@ class PrometheusAggregateSource(RoundSource):
 
     async def _essentials(self) -> tuple[dict[str, float | None], dict[str, float | None],
                                          set[str], float, list[str]]:
-        (stats, eval_s, w1), (grid, _, w2), (ups, _, w3) = await _together(
-            self._query(self.scope.summary()), self._query(self.scope.node_utilization()),
-            self._query(self.scope.down_targets()))
-        means = {label(s, "instance"): number(s) for s in grid if label(s, "instance")}
-        down = {label(s, "instance") for s in ups if label(s, "instance")} - set(means)
-        return ({label(s, STAT_LABEL): number(s) for s in stats}, means, down, eval_s,
-                w1 + w2 + w3)
+        stats = self.scope.summary()
+        answers = await _together(
+            self._query(self.scope.node_utilization()), self._query(self.scope.down_targets()),
+            *(self._query(expr) for expr in stats.values()))
+        (grid, eval_s, warnings), (ups, _, _) = answers[0], answers[1]
+        jobs = {label(s, "job") for s in grid}
+        self._jobs |= jobs
+        means: dict[str, float | None] = {}
+        for s in grid:
+            name = label(s, "instance")
+            if name:  # the same instance in two jobs: either's mean
+                means[name] = number(s) if means.get(name) is None else means[name]
+        down = {label(s, "instance") for s in ups if label(s, "instance")
+                and (self.scope.job is not None or label(s, "job") in self._jobs)} - set(means)
+        values = {name: number(answer[0][0]) if answer[0] else None
+                  for name, answer in zip(stats, answers[2:], strict=True)}
+        return values, means, down, eval_s, warnings + [w for a in answers[1:] for w in a[2]]
 
     async def _page(self, request: PageRequest, means: Mapping[str, float | None],
                     summary: ClusterSummary, eval_s: float) -> Page:

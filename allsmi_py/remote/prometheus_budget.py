@@ -61,7 +61,7 @@ class RoundBudget:
             if bytes_left <= 0 or time.monotonic() >= self.deadline:
                 self.dropped.append(name)
                 return None
-            task = asyncio.ensure_future(_within(bytes_left, start))
+            task = asyncio.ensure_future(within(bytes_left, start))
         seconds_left = self.deadline - time.monotonic()
         if not task.done() and seconds_left > 0:
             await asyncio.wait({task}, timeout=seconds_left)
@@ -88,6 +88,7 @@ class RoundBudget:
         return None
 
 
-async def _within(bytes_left: int, start: Callable[[], Coroutine[Any, Any, T]]) -> T:
+async def within(bytes_left: int, start: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """`start()` awaited with `bytes_left` for all its reads (and its child tasks')."""
     ALLOWANCE.set(Allowance(bytes_left, bytes_left))  # this task's context only
     return await start()

@@ -19,12 +19,14 @@ from typing import Any
 
 from aiohttp import web
 
+from allsmi_py.remote.prometheus_queries import Scope
 from tests.allsmi_py.remote.faults import node_snapshot
 from tests.allsmi_py.remote.prom_api import EVAL_S, active_target, scraped, series, vector
 
 MODES = ("ok", "huge", "endless", "nan", "targets_404", "bloated", "slow_users")
 SLOW_S = 0.8  # how long `slow_users` takes over the Users tab's queries
 DOWN = "10.0.0.9:9090"
+STATS = {expr: name for name, expr in Scope().summary().items()}  # query -> statistic
 
 
 class FakePrometheusApi:
@@ -91,14 +93,15 @@ class FakePrometheusApi:
     def result(self, promql: str) -> list[dict[str, Any]]:
         """The instant vector a Prometheus would return for one of the source's queries."""
         devices = [d for snap in self.snapshots.values() for d in snap.devices]
-        if "util_mean" in promql:
-            value = float("nan") if self.mode == "nan" else None
+        stat = STATS.get(promql)
+        if stat is not None:
             utils = [d.utilization_pct or 0.0 for d in devices]
-            stats = {"devices": len(devices), "util_mean": sum(utils) / len(utils),
-                     "power": sum(d.power_w or 0.0 for d in devices),
-                     "temp_max": float("inf"), "memory_total": 1e12, "memory_used": 5e11}
-            return [series("", value if value is not None else v, {"allsmi_stat": k})
-                    for k, v in stats.items()]
+            values = {"devices": len(devices), "util_mean": sum(utils) / len(utils),
+                      "power": sum(d.power_w or 0.0 for d in devices),
+                      "temp_max": float("inf"), "memory_total": 1e12, "memory_used": 5e11}
+            if stat not in values:
+                return []  # no such series: the statistic is unknown, not zero
+            return [series("", float("nan") if self.mode == "nan" else values[stat], {})]
         if promql.startswith("topk by (user)"):
             return [series("all_smi_process_memory_used_bytes", 4e9, {
                 "user": "alice", "command": "python train.py", "instance": "node-0"})]
@@ -110,9 +113,9 @@ class FakePrometheusApi:
                     series("", 1, {"allsmi_stat": "gpu", "user": "alice", "instance": "node-1",
                                    "device_uuid": second}),
                     series("", 2, {"allsmi_stat": "reporting"})]
-        if promql.startswith("avg by (instance)"):
+        if promql.startswith("avg by (job, instance)"):
             return [series("", float("-inf") if self.mode == "nan" else 50.0,
-                           {"instance": name}) for name in self.snapshots]
+                           {"job": "allsmi", "instance": name}) for name in self.snapshots]
         if "up == 0" in promql:
             return [series("up", 0.0, {"job": "allsmi", "instance": DOWN})]
         if promql.startswith(("topk(", "bottomk(")):
