@@ -121,6 +121,9 @@ class FakePrometheusApi:
         if promql.startswith(("topk(", "bottomk(")):
             return [s for s in self.series if s["metric"]["__name__"] == "all_smi_gpu_utilization"
                     ][:4]
+        for name in self.snapshots:
+            if f'instance="{name}"' in promql:  # the open node, whole
+                return [s for s in self.series if s["metric"].get("instance") == name]
         if "instance=~" in promql:
             picked = [s for s in self.series if s["metric"]["__name__"] != "up"
                       and s["metric"].get("instance") in promql]

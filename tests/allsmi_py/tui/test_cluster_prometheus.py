@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from textual.widgets import Static
+from textual.widgets import Static, TabbedContent
 
 from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
 from allsmi_py.tui.cluster_app import ClusterApp
@@ -47,6 +47,15 @@ async def test_grid_page_users_and_the_budget_line(fake: FakePrometheusApi) -> N
                                        for f in fake.forms))
         await until(pilot, lambda: app.state is not None and "top by utilization"
                     in app.state.source_line)
+        await pilot.press("enter")  # the first row's node opens: the next round reads it whole
+        opened = app.detail_address
+        assert opened is not None
+        await until(pilot, lambda: any(f'instance="{opened}"' in f.get("query", "")
+                                       for f in fake.forms))
+        await until(pilot, lambda: app.state is not None and any(
+            n.status.address == opened and n.snapshot is not None
+            and len(n.snapshot.devices) == 8 for n in app.state.cluster.nodes))
+        assert app.screen.query_one("#tabs", TabbedContent).active == "tab-node"
         await pilot.press("V")  # the Users tab: the next round asks the users' sums
         await until(pilot, lambda: app.state is not None and app.state.users is not None
                     and bool(app.state.users[0]))
