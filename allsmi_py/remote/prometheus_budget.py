@@ -2,7 +2,8 @@
 
 A part gets the bytes still unspent (`prometheus_http.ALLOWANCE`, which its reads count
 down; past it the part fails with OverBudget and is dropped) and the seconds still unspent.
-A part still running when its seconds are up is not cancelled but carried: the next round
+A part still running when its seconds are up (or started when none were left) is not
+cancelled but carried: the next round
 with the same request takes its answer when it has come (Prometheus often needs longer than
 one round for a query over every process of a large cluster), instead of asking again and
 never seeing one. A dropped part shows last round's copy; the status line names it.
@@ -58,9 +59,11 @@ class RoundBudget:
                 held[1].cancel()  # the screen asks for something else now
         if task is None:
             bytes_left = self.budget_bytes - self.spent()
-            if bytes_left <= 0 or time.monotonic() >= self.deadline:
+            if bytes_left <= 0:
                 self.dropped.append(name)
                 return None
+            # Out of seconds, it still starts, to be carried: one round late, not never (on
+            # a slow server the essentials alone may take the whole round).
             task = asyncio.ensure_future(within(bytes_left, start))
         seconds_left = self.deadline - time.monotonic()
         if not task.done() and seconds_left > 0:
