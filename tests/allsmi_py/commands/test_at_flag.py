@@ -37,3 +37,20 @@ def test_bad_or_misplaced_at_is_one_line_and_exit_2(argv: list[str],
     assert main(argv) == 2
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.count("\n") == 1 and "--at" in captured.err
+
+
+def test_view_reads_prometheus_by_aggregation_at_the_time_given(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
+    from allsmi_py.tui.cluster_app import ClusterApp
+
+    opened: list[ClusterApp] = []
+    monkeypatch.setattr(ClusterApp, "run", lambda self, *a, **k: opened.append(self))
+    monkeypatch.setenv("ALLSMI_PROMETHEUS_BUDGET_BYTES", "500000")
+    assert main(["view", "--prometheus", "http://127.0.0.1:1", "--at", "1790000000"]) == 0
+    (app,) = opened
+    source = app.cluster_source
+    assert isinstance(source, PrometheusAggregateSource)
+    assert source.api.at_s == 1_790_000_000.0 and source.budget_bytes == 500_000
+    assert source.view.__func__ is ClusterApp.page_request  # type: ignore[attr-defined]
+    assert app.label.startswith("prometheus http://127.0.0.1:1 at ")
