@@ -14,6 +14,9 @@ feeds the rounds to the cluster app headless (120x40) as bench_tui_cluster does:
   CPU        client CPU seconds per round (process time), median
   redraw     UI-thread CPU per refresh (derive excluded), median
   RSS        the child's peak resident memory
+  req, nodes, devices: requests in a round, nodes it returned, devices it carried (the
+             aggregated source: the page's rows); dropped: optional parts a round left out
+             to stay in its budget (2 MB, 1 s); --queries lists each request, slowest first
 Goals (issue 20) are printed beside each figure. Not a pytest module: figures depend on the
 machine, and building 10,000 nodes takes a long while.
 """
@@ -98,8 +101,10 @@ class AtTransport(httpx.AsyncBaseTransport):
         self.at_s = at_s
         self.bytes = 0
         self.requests = 0
+        self.calls: list[tuple[float, int, str]] = []  # (seconds, bytes, query) of each request
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        started = time.perf_counter()
         if request.url.path.endswith("/api/v1/query"):
             request = await self._at(request)
         response = await self.inner.handle_async_request(request)
@@ -107,6 +112,10 @@ class AtTransport(httpx.AsyncBaseTransport):
         await response.aclose()
         self.bytes += len(raw)
         self.requests += 1
+        query = dict(parse_qsl(request.content.decode())).get("query") if request.method == \
+            "POST" else request.url.params.get("query")
+        self.calls.append((time.perf_counter() - started, len(raw),
+                           " ".join((query or request.url.path).split())))
         return httpx.Response(response.status_code, headers=response.headers, content=raw,
                               request=request)
 
@@ -156,6 +165,7 @@ async def _rounds(mode: str, url: str, at_s: float,
         for number in range(count):
             transport.at_s = at_s + number * STEP_S
             bytes0, requests0 = transport.bytes, transport.requests
+            transport.calls.clear()
             cpu0, t0 = time.process_time(), time.perf_counter()
             snapshot = await source.poll_once()
             cost = getattr(snapshot, "cost", None)
@@ -163,8 +173,10 @@ async def _rounds(mode: str, url: str, at_s: float,
                             "bytes": transport.bytes - bytes0,
                             "requests": transport.requests - requests0,
                             "nodes": len(snapshot.nodes),
-                            "devices": sum(len(n.snapshot.devices) for n in snapshot.nodes
-                                           if n.snapshot is not None),
+                            "devices": len(snapshot.page) if hasattr(snapshot, "page") else
+                            sum(len(n.snapshot.devices) for n in snapshot.nodes
+                                if n.snapshot is not None),
+                            "calls": sorted(transport.calls, reverse=True),
                             "dropped": list(cost.dropped) if cost is not None else []})
             snapshots.append(snapshot)
             if source.problems:
@@ -245,6 +257,8 @@ def main() -> None:
     parser.add_argument("--cache", default=os.path.join(tempfile.gettempdir(),
                                                         "allsmi-bench-prometheus"))
     parser.add_argument("--build-only", action="store_true", help="build the caches, no runs")
+    parser.add_argument("--queries", action="store_true",
+                        help="list each request of the last round, slowest first")
     parser.add_argument("--modes", default=",".join(MODES), help="aggregated,series")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -272,7 +286,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as work, \
                 prometheus_on_tsdb(Path(b.data_dir), Path(work)) as url:
             for mode in args.modes.split(","):
-                print(report_row(mode, run_child(mode, url, at_s, args.rounds)), flush=True)
+                result = run_child(mode, url, at_s, args.rounds)
+                print(report_row(mode, result), flush=True)
+                if args.queries and not isinstance(result, str):
+                    for seconds, size, query in result["rounds"][-1]["calls"]:
+                        print(f"      {seconds:6.3f} s {size / 1e3:9.1f} kB  {query[:90]}")
 
 
 if __name__ == "__main__":
