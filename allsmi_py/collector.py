@@ -166,6 +166,8 @@ class Collector:
         """Close every backend that was opened and is not stuck in a read."""
         if self._workloads is not None:
             self._workloads.close()
+        if self._pod_devices is not None:
+            self._pod_devices.close()
         for slot in self._slots:
             if slot.opened and (slot.job is None or slot.job.done.is_set()):
                 try:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from allsmi_py.collector import Collector as CoreCollector
-from allsmi_py.commands.sources import open_backends, requested_backends
+from allsmi_py.commands.sources import host_workloads, open_backends, requested_backends
 from allsmi_py.errors import UsageError
 from allsmi_py.host import HostReader
 from allsmi_py.model import NodeSnapshot
 from allsmi_py.settings import NUMBERS, NumberSetting, Range
+from allsmi_py.workloads.pod_resources import SOCKET_PATH as POD_RESOURCES_SOCKET
+from allsmi_py.workloads.pod_resources_watch import INTERVAL_S as POD_RESOURCES_INTERVAL_S
 
 # What `allsmi snapshot` reads with: a tick gives each backend 0.8 s.
 ONE_SHOT_INTERVAL_S = 1.0
@@ -50,8 +52,10 @@ class Collector(CoreCollector):
             opened, unavailable = open_backends(mock, names, seed)
         except UsageError as exc:
             raise ValueError(str(exc)) from None
+        workloads, pod_devices = host_workloads(opened, POD_RESOURCES_SOCKET,
+                                                POD_RESOURCES_INTERVAL_S)
         super().__init__(opened, unavailable, host_reader=host_reader, interval_s=interval_s,
-                         deadline_s=deadline_s)
+                         deadline_s=deadline_s, workloads=workloads, pod_devices=pod_devices)
 
 
 def collect(*, mock: str | None = None, backends: str | Sequence[str] = (),

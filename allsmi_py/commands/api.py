@@ -66,7 +66,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     check_tls(tls_cert, tls_key)
     serve_tcp = args.socket is None or args.port is not None or args.bind is not None
     collector = metered(build_collector(args, interval_s=interval,
-                                        seed=config.value("mock", "seed", args.seed)), config)
+                                        seed=config.value("mock", "seed", args.seed),
+                                        config=config), config)
     unix: UnixListenSocket | None = None
     sockets = []
     try:

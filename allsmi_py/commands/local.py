@@ -49,7 +49,7 @@ def run(args: argparse.Namespace, config: Config) -> int:
     theme = chosen_theme(args, config)
     webhook = webhook_options(config)
     seed = config.value("mock", "seed", args.seed)
-    readings = build_collector(args, interval_s=interval_s, seed=seed)
+    readings = build_collector(args, interval_s=interval_s, seed=seed, config=config)
     collector = metered(readings, config)
     # Import after the checks above so that a usage error costs no Textual import.
     from allsmi_py.tui.app import AllSmiApp

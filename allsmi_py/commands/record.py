@@ -121,7 +121,7 @@ def _record(args: argparse.Namespace, config: Config, cluster: bool, started_s: 
             writer.close()
     else:
         collector = build_collector(args, interval_s=args.interval,
-                                    seed=config.value("mock", "seed", args.seed))
+                                    seed=config.value("mock", "seed", args.seed), config=config)
         label = f"mock {args.mock}" if args.mock else "this node"
         header = RecordingHeader("local", args.interval, started_s, label,
                                  allsmi_version=__version__)

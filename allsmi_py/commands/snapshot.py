@@ -48,6 +48,8 @@ from allsmi_py.settings import NumberSetting, Range
 
 FORMATS = ("json", "csv", "prometheus")
 EXIT_INTERRUPTED = 130
+# One read of the node: the kubelet usually answers within milliseconds; past this, no pods.
+POD_RESOURCES_WAIT_S = 1.0
 # The margin lets nodes queued behind stalled ones (concurrency) still be read after the
 # stalled ones spend their per-node timeout (issue 15 item 1).
 DEADLINE_MARGIN_S = 1.0
@@ -97,7 +99,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
     output = _output(args, cluster=False)
     seed = config.value("mock", "seed", args.seed)
     collector = build_collector(args, interval_s=1.0, seed=seed,
-                                include_disks=output.parts is None or "storage" in output.parts)
+                                include_disks=output.parts is None or "storage" in output.parts,
+                                config=config, wait_for_pods_s=POD_RESOURCES_WAIT_S)
     try:
         samples = take_samples(lambda: output.node(collector.tick()), *_schedule(args))
     finally:

@@ -7,12 +7,15 @@ from collections.abc import Sequence
 
 from allsmi_py.backend import Backend
 from allsmi_py.collector import Collector
+from allsmi_py.config import Config
 from allsmi_py.errors import UsageError
 from allsmi_py.host import HostReader
 from allsmi_py.model import BackendStatus
 from allsmi_py.plugins import backend_names, check_availability, load_backend_class
 from allsmi_py.recording.timespec import parse_duration, parse_time
 from allsmi_py.settings import flag_type
+from allsmi_py.workloads.attach import WorkloadAttacher
+from allsmi_py.workloads.pod_resources_watch import PodResourcesWatcher, watcher_if_present
 
 
 def add_source_arguments(parser: argparse.ArgumentParser) -> None:
@@ -111,9 +114,29 @@ def open_backends(mock_spec: str | None, names: Sequence[str],
 
 
 def build_collector(args: argparse.Namespace, interval_s: float, seed: int | None,
-                    include_disks: bool = True) -> Collector:
-    """A collector over the backends that `args` (from add_source_arguments) asks for."""
+                    include_disks: bool = True, *, config: Config,
+                    wait_for_pods_s: float = 0.0) -> Collector:
+    """A collector over the backends that `args` (from add_source_arguments) asks for, with
+    containers and pods (the [kubernetes] settings) unless every backend simulates them.
+
+    `wait_for_pods_s`: how long a one-shot reader waits for the pod-resources map's first read.
+    """
     # Made first: its CPU sample window then overlaps the backends' imports.
     host_reader = HostReader(include_disks=include_disks)
     backends, unavailable = open_backends(args.mock, requested_backends(args.backend), seed)
-    return Collector(backends, unavailable, host_reader=host_reader, interval_s=interval_s)
+    workloads, pod_devices = host_workloads(
+        backends, config.get("kubernetes", "pod_resources_socket"),
+        float(config.get("kubernetes", "pod_resources_interval_s")), wait_for_pods_s)
+    return Collector(backends, unavailable, host_reader=host_reader, interval_s=interval_s,
+                     workloads=workloads, pod_devices=pod_devices)
+
+
+def host_workloads(backends: Sequence[Backend], pod_resources_socket: str,
+                   pod_resources_interval_s: float, wait_s: float = 0.0,
+                   ) -> tuple[WorkloadAttacher | None, PodResourcesWatcher | None]:
+    """What puts this host's containers and pods on readings of real devices; (None, None)
+    when every backend simulates its processes and their workloads (the mock)."""
+    if all(backend.simulates_processes for backend in backends):
+        return None, None
+    watcher = watcher_if_present(pod_resources_socket, pod_resources_interval_s, wait_s)
+    return WorkloadAttacher.on_host(), watcher

@@ -34,6 +34,10 @@ class DeviceWorkloadSource(Protocol):
         """Device id as the device plugin reports it (GPU-..., MIG-...) -> pod containers."""
         ...
 
+    def close(self) -> None:
+        """Stop reading (the collector's close calls it)."""
+        ...
+
 
 class WorkloadAttacher:
     """Fills `ProcessReading.workload` and `DeviceReading.workloads` on a tick's readings."""

@@ -11,6 +11,7 @@ import threading
 import time
 from types import MappingProxyType
 
+from allsmi_py.settings import SCHEMA
 from allsmi_py.workloads.pod_resources import (
     DEADLINE_S,
     SOCKET_PATH,
@@ -20,7 +21,7 @@ from allsmi_py.workloads.pod_resources import (
     unavailable_reason,
 )
 
-INTERVAL_S = 10.0
+INTERVAL_S: float = SCHEMA["kubernetes"]["pod_resources_interval_s"].default
 _EMPTY: DeviceMap = MappingProxyType({})
 
 

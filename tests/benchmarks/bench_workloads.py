@@ -87,6 +87,9 @@ class PodMap:
     def device_workloads(self) -> DeviceWorkloads:
         return self.map
 
+    def close(self) -> None:
+        pass
+
 
 def _median_ms(fn: Callable[[], object], repeat: int) -> float:
     return _paired_ms([fn], repeat)[0]

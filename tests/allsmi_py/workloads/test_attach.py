@@ -27,15 +27,22 @@ class Map:
     def __init__(self, entries: DeviceWorkloads) -> None:
         self.entries = entries
         self.calls = 0
+        self.closed = False
 
     def device_workloads(self) -> DeviceWorkloads:
         self.calls += 1
         return self.entries
 
+    def close(self) -> None:
+        self.closed = True
+
 
 class Broken:
     def device_workloads(self) -> DeviceWorkloads:
         raise RuntimeError("watcher bug")
+
+    def close(self) -> None:
+        pass
 
 
 def _root(tmp_path: Path) -> Path:
@@ -222,6 +229,7 @@ def test_collector_attaches_to_real_backends_only(tmp_path: Path) -> None:
     assert all(p.workload is None for p in mock.processes)
     assert mock.workloads == ()
     collector.close()
+    assert pods.closed, "the collector's close stops the pod-resources watcher"
 
 
 def test_collector_with_only_a_pod_map_attaches_on_the_host() -> None:
