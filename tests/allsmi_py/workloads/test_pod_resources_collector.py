@@ -74,8 +74,8 @@ def test_a_hung_kubelet_leaves_the_ticks_unlabelled_and_on_time(sock_dir: Path) 
         assert entered.wait(10)
         collector = _collector(watcher)
         snapshots = [collector.tick() for _ in range(3)]  # while List hangs for 10 s
-        collector.close()
         assert not watcher.wait_ready(0)  # the first List has not ended yet
+        collector.close()  # closes the watcher too, which cancels the hung List
     assert all(d.workloads == () for s in snapshots for d in s.devices)
     assert [b.state for s in snapshots for b in s.backends] == ["ok"] * 3
 
