@@ -3,36 +3,19 @@ and it speaks the kubelet's wire names: package, service, methods and field numb
 
 from __future__ import annotations
 
-import ast
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from tests.protoc_check import assert_generated_from
 
 ROOT = Path(__file__).resolve().parents[3]
 PROTO_DIR = ROOT / "allsmi_py" / "workloads"
 GENERATED = PROTO_DIR / "pod_resources_pb2.py"
 
 
-def _descriptor_bytes(path: Path) -> bytes:
-    """The serialized FileDescriptorProto protoc wrote into a _pb2 module."""
-    for node in ast.walk(ast.parse(path.read_text())):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "AddSerializedFile"):
-            value = node.args[0]
-            assert isinstance(value, ast.Constant) and isinstance(value.value, bytes)
-            return value.value
-    raise AssertionError(f"no AddSerializedFile in {path}")
-
-
 def test_the_committed_code_matches_the_proto(tmp_path: Path) -> None:
-    pytest.importorskip("grpc_tools")
-    subprocess.run([sys.executable, "-m", "grpc_tools.protoc", f"-I{PROTO_DIR}",
-                    f"--python_out={tmp_path}", str(PROTO_DIR / "pod_resources.proto")],
-                   check=True, capture_output=True, timeout=60)
-    assert _descriptor_bytes(tmp_path / "pod_resources_pb2.py") == \
-        _descriptor_bytes(GENERATED), "regenerate: see the head of pod_resources.proto"
+    assert_generated_from(PROTO_DIR / "pod_resources.proto", GENERATED, tmp_path)
 
 
 def _numbers(message: object) -> dict[str, int]:
