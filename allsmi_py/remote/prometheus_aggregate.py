@@ -1,12 +1,14 @@
 """The cluster view from a Prometheus server by aggregation queries: a few kB per round.
 
 `PrometheusSource` moves every series every round (about 50 MB at 1024 eight-GPU nodes).
-This source asks Prometheus to compute what the screen shows instead: the overview (one
-vector of statistics), the node grid (`avg by (instance)` of utilization) and the down
-targets are the round's essentials; the page of device rows (`topk`/`bottomk` by the sort
-key, then those devices' series), the open node's series, the Users tab's sums and the down
-targets' scrape errors are optional parts, each asked only with the bytes and seconds left
-in the round's budget. A part that would pass the budget is dropped and last round's copy
+This source asks Prometheus to compute what the screen shows instead: the overview (a few
+statistics), the node grid (`avg by (instance)` of utilization) and the down targets are
+the round's essentials. The overview's slow part (`Steady`: device counts, total memory,
+mean temperature and its spread) is asked beside them in the first round, then every few
+rounds as an optional part. The page of device rows (`topk`/`bottomk` by the sort key, then
+those devices' series), the open node's series, the Users tab's sums and the down targets'
+scrape errors are optional parts too, each asked only with the bytes and seconds left in
+the round's budget. A part that would pass the budget is dropped and last round's copy
 is shown, and the status line says so (`RoundCost.describe`).
 
 The screen tells the source what it shows through `view`, a callable read at the start of
@@ -35,6 +37,7 @@ from allsmi_py.remote.prometheus_round import (
     OPEN_NODE,
     PAGE,
     SCRAPE_ERRORS,
+    STEADY,
     USERS,
     AggregatedRound,
     PageRequest,
@@ -58,6 +61,17 @@ Page = tuple[tuple[tuple[str, DeviceReading], ...], dict[str, NodeSnapshot]]
 _TARGET_LABELS = frozenset({"job", "instance"})
 MAX_LABEL_CHARS = 256
 MAX_PAGE_FETCHES = 4
+MAX_DEVICES_PER_NODE = 4096  # a count past it is no node's
+STEADY_EVERY_ROUNDS = 10  # the steady part is asked again after this many rounds
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Steady:
+    """The slowly changing part of the overview: statistics and each node's device count."""
+
+    stats: dict[str, float | None]
+    device_counts: dict[str, int]
+    asked_round: int
 
 
 def number(series: Mapping[str, Any]) -> float | None:
@@ -120,6 +134,8 @@ class PrometheusAggregateSource(RoundSource):
         self._jobs: set[str] = set()  # jobs that ever held all_smi series: their down targets
         self._carried = Carried()  # optional parts still running from earlier rounds
         self._node_names = ("up", *sorted(rules()))
+        self._steady: Steady | None = None
+        self._rounds = 0
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -130,12 +146,15 @@ class PrometheusAggregateSource(RoundSource):
         """One round; never raises for Prometheus trouble (see `problems` and `failure`)."""
         request = self.view()
         started, wire0 = time.monotonic(), self.api.wire_bytes
+        self._rounds += 1
         self._queries = 0
         try:
             # One allowance for all the essentials' answers together: eleven queries in
             # flight must not each read up to the cap.
-            stats, means, down, eval_s, warnings = await asyncio.wait_for(
-                within(self.api.max_response_bytes, self._essentials), self.timeout_s)
+            stats, means, down, eval_s, warnings, first_steady = await asyncio.wait_for(
+                within(self.api.max_response_bytes,
+                       lambda: self._essentials(with_steady=self._steady is None)),
+                self.timeout_s)
         except PrometheusFailure as exc:
             return self._failed(exc)
         except asyncio.TimeoutError:
@@ -144,9 +163,16 @@ class PrometheusAggregateSource(RoundSource):
         problems = [f"prometheus: {w}" for w in warnings]
         instances = sorted(set(means) | set(down))
         positions = {name: pos for pos, name in enumerate(instances)}
-        summary = _summary(stats, len(means), len(instances))
         budget = RoundBudget(self.budget_bytes, self.budget_s - (time.monotonic() - started),
                              lambda: self.api.wire_bytes - wire0, self._carried)
+        if first_steady is not None:
+            self._steady = first_steady
+        elif self._steady_due(means):
+            fresh = await budget.part(STEADY, STEADY, self._steady_part)
+            if fresh is not None:
+                self._steady = fresh
+        assert self._steady is not None
+        summary = _summary(stats, self._steady, means, len(instances))
         last = self._last
         page: tuple[tuple[str, DeviceReading], ...] = ()
         page_nodes: dict[str, NodeSnapshot] = {}
@@ -213,25 +239,49 @@ class PrometheusAggregateSource(RoundSource):
         self._queries += 1
         return await self.api.query(promql)
 
-    async def _essentials(self) -> tuple[dict[str, float | None], dict[str, float | None],
-                                         set[str], float, list[str]]:
+    async def _essentials(self, *, with_steady: bool) -> tuple[
+            dict[str, float | None], dict[str, float | None], set[str], float, list[str],
+            Steady | None]:
         stats = self.scope.summary()
-        answers = await _together(
-            self._query(self.scope.node_utilization()), self._query(self.scope.down_targets()),
-            *(self._query(expr) for expr in stats.values()))
+        # the first round's overview needs the steady part too: asked beside the rest
+        steady = asyncio.ensure_future(self._steady_part()) if with_steady else None
+        try:
+            answers = await _together(
+                self._query(self.scope.node_utilization()),
+                self._query(self.scope.down_targets()),
+                *(self._query(expr) for expr in stats.values()))
+            first_steady = None if steady is None else await steady
+        finally:
+            if steady is not None:
+                steady.cancel()
+                await asyncio.gather(steady, return_exceptions=True)
         (grid, eval_s, warnings), (ups, _, _) = answers[0], answers[1]
         jobs = {label(s, "job") for s in grid}
         self._jobs |= jobs
-        means: dict[str, float | None] = {}
-        for s in grid:
-            name = label(s, "instance")
-            if name:  # the same instance in two jobs: either's mean
-                means[name] = number(s) if means.get(name) is None else means[name]
+        means = _by_instance(grid)
         down = {label(s, "instance") for s in ups if label(s, "instance")
                 and (self.scope.job is not None or label(s, "job") in self._jobs)} - set(means)
         values = {name: number(answer[0][0]) if answer[0] else None
                   for name, answer in zip(stats, answers[2:], strict=True)}
-        return values, means, down, eval_s, warnings + [w for a in answers[1:] for w in a[2]]
+        warned = warnings + [w for a in answers[1:] for w in a[2]]
+        return values, means, down, eval_s, warned, first_steady
+
+    def _steady_due(self, means: Mapping[str, float | None]) -> bool:
+        """Asked again every STEADY_EVERY_ROUNDS, and as soon as a node has no count."""
+        steady = self._steady
+        return (steady is None or self._rounds - steady.asked_round >= STEADY_EVERY_ROUNDS
+                or not steady.device_counts.keys() >= means.keys())
+
+    async def _steady_part(self) -> Steady:
+        asked = self._rounds
+        stats = self.scope.steady()
+        answers = await _together(self._query(self.scope.node_device_counts()),
+                                  *(self._query(expr) for expr in stats.values()))
+        counts = {name: int(count) for name, count in _by_instance(answers[0][0]).items()
+                  if count is not None and 0 <= count <= MAX_DEVICES_PER_NODE}
+        values = {name: number(answer[0][0]) if answer[0] else None
+                  for name, answer in zip(stats, answers[1:], strict=True)}
+        return Steady(values, counts, asked)
 
     async def _page(self, request: PageRequest, means: Mapping[str, float | None],
                     summary: ClusterSummary, eval_s: float) -> Page:
@@ -364,15 +414,33 @@ def _snapshot_of(last: AggregatedRound, address: str) -> NodeSnapshot | None:
     return None
 
 
-def _summary(stats: Mapping[str, float | None], live: int, total: int) -> ClusterSummary:
-    def value(name: str) -> float | None:
-        return stats.get(name)
+def _by_instance(vector: list[dict[str, Any]]) -> dict[str, float | None]:
+    """An answer by (job, instance) to one value per instance (in two jobs: either's)."""
+    values: dict[str, float | None] = {}
+    for s in vector:
+        name = label(s, "instance")
+        if name and values.get(name) is None:
+            values[name] = number(s)
+    return values
 
+
+def _summary(stats: Mapping[str, float | None], steady: Steady,
+             means: Mapping[str, float | None], total: int) -> ClusterSummary:
+    """The overview: this round's statistics, the steady ones, and from the grid's node
+    means weighted by their device counts the cluster's mean utilization (what
+    `avg(utilization)` would give, without selecting every device once more)."""
+    counts = steady.device_counts
+    weighted = [(mean, counts[name]) for name, mean in means.items()
+                if mean is not None and counts.get(name)]
+    weight = sum(count for _, count in weighted)
     return ClusterSummary(
-        nodes_live=live, nodes_total=total, nodes_stale=0,
-        device_count=int(value("devices") or 0),
-        memory_total_bytes=int(value("memory_total") or 0),
-        memory_used_bytes=int(value("memory_used") or 0),
-        utilization_mean_pct=value("util_mean"), temperature_mean_c=value("temp_mean"),
-        temperature_stdev_c=value("temp_stdev"), temperature_max_c=value("temp_max"),
-        power_total_w=value("power") or 0.0, energy_total_j=value("energy"))
+        nodes_live=len(means), nodes_total=total, nodes_stale=0,
+        device_count=sum(counts.get(name, 0) for name in means),
+        memory_total_bytes=int(steady.stats.get("memory_total") or 0),
+        memory_used_bytes=int(stats.get("memory_used") or 0),
+        utilization_mean_pct=(sum(mean * count for mean, count in weighted) / weight
+                              if weight else None),
+        temperature_mean_c=steady.stats.get("temp_mean"),
+        temperature_stdev_c=steady.stats.get("temp_stdev"),
+        temperature_max_c=stats.get("temp_max"),
+        power_total_w=stats.get("power") or 0.0, energy_total_j=stats.get("energy"))

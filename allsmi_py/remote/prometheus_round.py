@@ -20,7 +20,8 @@ from allsmi_py.remote.prometheus_queries import Scope
 # The optional parts of a round, in the order they are dropped when the budget runs out
 # (the last first): the overview, the grid and the down nodes are never dropped.
 PAGE, OPEN_NODE, USERS, SCRAPE_ERRORS = "page", "open node", "users", "scrape errors"
-OPTIONAL_PARTS = (PAGE, OPEN_NODE, USERS, SCRAPE_ERRORS)
+STEADY = "steady stats"  # the device counts and slow statistics, refreshed every few rounds
+OPTIONAL_PARTS = (STEADY, PAGE, OPEN_NODE, USERS, SCRAPE_ERRORS)
 
 
 @dataclass(frozen=True, slots=True)

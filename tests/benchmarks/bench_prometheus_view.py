@@ -133,13 +133,14 @@ class AtTransport(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-MODES = ("aggregated", "series")
+MODES = ("aggregated", "users", "series")
 
 
 def _source(mode: str, url: str, transport: AtTransport) -> Any:
-    """The view's source (`aggregated`: what `allsmi view --prometheus` reads, with the
-    Users tab open and the device rows sorted by utilization) or every series (`series`:
-    what `allsmi snapshot --prometheus` reads, with its answer cap lifted)."""
+    """The view's source (`aggregated`: what `allsmi view --prometheus` reads for its device
+    table, sorted by utilization; `users`: the same with the Users tab open, which hides the
+    table) or every series (`series`: what `allsmi snapshot --prometheus` reads, with its
+    answer cap lifted)."""
     if mode == "series":
         from allsmi_py.remote.prometheus_source import PrometheusSource
 
@@ -150,7 +151,8 @@ def _source(mode: str, url: str, transport: AtTransport) -> Any:
     from allsmi_py.remote.prometheus_round import PageRequest
 
     source = PrometheusAggregateSource(url, timeout_s=120.0, transport=transport)
-    request = PageRequest(sort_key="util", descending=True, users=True, rows=source.page_rows)
+    request = PageRequest(sort_key="util", descending=True, users=mode == "users",
+                          rows=source.page_rows)
     source.view = lambda: request
     return source
 
@@ -259,7 +261,7 @@ def main() -> None:
     parser.add_argument("--build-only", action="store_true", help="build the caches, no runs")
     parser.add_argument("--queries", action="store_true",
                         help="list each request of the last round, slowest first")
-    parser.add_argument("--modes", default=",".join(MODES), help="aggregated,series")
+    parser.add_argument("--modes", default=",".join(MODES), help="aggregated,users,series")
     parser.add_argument("--child", choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--at", type=float, help=argparse.SUPPRESS)

@@ -19,6 +19,7 @@ from typing import Any
 
 from aiohttp import web
 
+from allsmi_py.model import NodeSnapshot
 from allsmi_py.remote.prometheus_queries import Scope
 from tests.allsmi_py.remote.faults import node_snapshot
 from tests.allsmi_py.remote.prom_api import EVAL_S, active_target, scraped, series, vector
@@ -26,7 +27,8 @@ from tests.allsmi_py.remote.prom_api import EVAL_S, active_target, scraped, seri
 MODES = ("ok", "huge", "endless", "nan", "targets_404", "bloated", "slow_users")
 SLOW_S = 0.8  # how long `slow_users` takes over the Users tab's queries
 DOWN = "10.0.0.9:9090"
-STATS = {expr: name for name, expr in Scope().summary().items()}  # query -> statistic
+STATS = {expr: name for name, expr in {**Scope().summary(), **Scope().steady()}.items()}
+NODE_COUNTS = Scope().node_device_counts()
 
 
 class FakePrometheusApi:
@@ -95,13 +97,15 @@ class FakePrometheusApi:
         devices = [d for snap in self.snapshots.values() for d in snap.devices]
         stat = STATS.get(promql)
         if stat is not None:
-            utils = [d.utilization_pct or 0.0 for d in devices]
-            values = {"devices": len(devices), "util_mean": sum(utils) / len(utils),
-                      "power": sum(d.power_w or 0.0 for d in devices),
+            values = {"power": sum(d.power_w or 0.0 for d in devices),
                       "temp_max": float("inf"), "memory_total": 1e12, "memory_used": 5e11}
             if stat not in values:
                 return []  # no such series: the statistic is unknown, not zero
             return [series("", float("nan") if self.mode == "nan" else values[stat], {})]
+        if promql == NODE_COUNTS:
+            return [series("", float("nan") if self.mode == "nan" else len(snap.devices),
+                           {"job": "allsmi", "instance": name})
+                    for name, snap in self.snapshots.items()]
         if promql.startswith("topk by (user)"):
             return [series("all_smi_process_memory_used_bytes", 4e9, {
                 "user": "alice", "command": "python train.py", "instance": "node-0"})]
@@ -114,8 +118,9 @@ class FakePrometheusApi:
                                    "device_uuid": second}),
                     series("", 2, {"allsmi_stat": "reporting"})]
         if promql.startswith("avg by (job, instance)"):
-            return [series("", float("-inf") if self.mode == "nan" else 50.0,
-                           {"job": "allsmi", "instance": name}) for name in self.snapshots]
+            return [series("", float("-inf") if self.mode == "nan" else _mean_utilization(snap),
+                           {"job": "allsmi", "instance": name})
+                    for name, snap in self.snapshots.items()]
         if "up == 0" in promql:
             return [series("up", 0.0, {"job": "allsmi", "instance": DOWN})]
         if promql.startswith(("topk(", "bottomk(")):
@@ -132,6 +137,11 @@ class FakePrometheusApi:
                     s["metric"]["padding"] = secrets.token_hex(2000)  # gzip cannot shrink it
             return picked
         return []
+
+
+def _mean_utilization(snapshot: NodeSnapshot) -> float:
+    utils = [d.utilization_pct or 0.0 for d in snapshot.devices]
+    return sum(utils) / len(utils)
 
 
 async def _huge(request: web.Request) -> web.StreamResponse:

@@ -100,6 +100,7 @@ async def test_overview_grid_and_down_node_match_every_series(live: tuple[str, f
     assert _close(got.utilization_mean_pct, want.utilization_mean_pct)
     assert _close(got.temperature_max_c, want.temperature_max_c)
     assert _close(got.temperature_stdev_c, want.temperature_stdev_c)
+    assert _close(got.temperature_mean_c, want.temperature_mean_c)
     full_nodes = {n.status.address: n for n in full.nodes}
     for node, mean in zip(agg.nodes, agg.utilization, strict=True):
         match = full_nodes[node.status.address]
