@@ -32,6 +32,15 @@ from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.remote.parse import ParseError, snapshot_from_samples
 from allsmi_py.remote.prometheus_budget import Carried, RoundBudget, within
 from allsmi_py.remote.prometheus_http import PrometheusApi, PrometheusFailure
+from allsmi_py.remote.prometheus_overview import (
+    MAX_DEVICES_PER_NODE,
+    STEADY_EVERY_ROUNDS,
+    Steady,
+    by_instance,
+    label,
+    number,
+    overview,
+)
 from allsmi_py.remote.prometheus_queries import DEVICE_KEY_LABELS, STAT_LABEL, Scope
 from allsmi_py.remote.prometheus_round import (
     OPEN_NODE,
@@ -43,7 +52,6 @@ from allsmi_py.remote.prometheus_round import (
     PageRequest,
     RoundCost,
     UserTotal,
-    finite,
 )
 from allsmi_py.remote.prometheus_source import (
     SOURCE,
@@ -59,39 +67,7 @@ from allsmi_py.remote.text import clean_text
 T = TypeVar("T")
 Page = tuple[tuple[tuple[str, DeviceReading], ...], dict[str, NodeSnapshot]]
 _TARGET_LABELS = frozenset({"job", "instance"})
-MAX_LABEL_CHARS = 256
 MAX_PAGE_FETCHES = 4
-MAX_DEVICES_PER_NODE = 4096  # a count past it is no node's
-STEADY_EVERY_ROUNDS = 10  # the steady part is asked again after this many rounds
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Steady:
-    """The slowly changing part of the overview: statistics and each node's device count."""
-
-    stats: dict[str, float | None]
-    device_counts: dict[str, int]
-    asked_round: int
-
-
-def number(series: Mapping[str, Any]) -> float | None:
-    """An instant-vector element's value as a finite float; None for NaN, Inf or junk."""
-    value = series.get("value")
-    if not isinstance(value, list) or len(value) != 2:
-        return None
-    try:
-        return finite(float(value[1]))
-    except (TypeError, ValueError):
-        return None
-
-
-def label(series: Mapping[str, Any], name: str) -> str:
-    """A label of an instant-vector element ("" when absent), capped."""
-    labels = series.get("metric")
-    value = labels.get(name, "") if isinstance(labels, dict) else ""
-    return value[:MAX_LABEL_CHARS] if isinstance(value, str) else ""
-
-
 def parse_nodes(series: list[dict[str, Any]], eval_s: float) -> dict[str, NodeSnapshot]:
     """Series of some nodes (and their `up`) to a snapshot per instance label."""
     _ups, data, target_labels = group_series(series)
@@ -172,7 +148,7 @@ class PrometheusAggregateSource(RoundSource):
             if fresh is not None:
                 self._steady = fresh
         assert self._steady is not None
-        summary = _summary(stats, self._steady, means, len(instances))
+        summary = overview(stats, self._steady, means, len(instances))
         last = self._last
         page: tuple[tuple[str, DeviceReading], ...] = ()
         page_nodes: dict[str, NodeSnapshot] = {}
@@ -258,7 +234,7 @@ class PrometheusAggregateSource(RoundSource):
         (grid, eval_s, warnings), (ups, _, _) = answers[0], answers[1]
         jobs = {label(s, "job") for s in grid}
         self._jobs |= jobs
-        means = _by_instance(grid)
+        means = by_instance(grid)
         down = {label(s, "instance") for s in ups if label(s, "instance")
                 and (self.scope.job is not None or label(s, "job") in self._jobs)} - set(means)
         values = {name: number(answer[0][0]) if answer[0] else None
@@ -277,7 +253,7 @@ class PrometheusAggregateSource(RoundSource):
         stats = self.scope.steady()
         answers = await _together(self._query(self.scope.node_device_counts()),
                                   *(self._query(expr) for expr in stats.values()))
-        counts = {name: int(count) for name, count in _by_instance(answers[0][0]).items()
+        counts = {name: int(count) for name, count in by_instance(answers[0][0]).items()
                   if count is not None and 0 <= count <= MAX_DEVICES_PER_NODE}
         values = {name: number(answer[0][0]) if answer[0] else None
                   for name, answer in zip(stats, answers[1:], strict=True)}
@@ -412,35 +388,3 @@ def _snapshot_of(last: AggregatedRound, address: str) -> NodeSnapshot | None:
         if node.status.address == address:
             return node.snapshot
     return None
-
-
-def _by_instance(vector: list[dict[str, Any]]) -> dict[str, float | None]:
-    """An answer by (job, instance) to one value per instance (in two jobs: either's)."""
-    values: dict[str, float | None] = {}
-    for s in vector:
-        name = label(s, "instance")
-        if name and values.get(name) is None:
-            values[name] = number(s)
-    return values
-
-
-def _summary(stats: Mapping[str, float | None], steady: Steady,
-             means: Mapping[str, float | None], total: int) -> ClusterSummary:
-    """The overview: this round's statistics, the steady ones, and from the grid's node
-    means weighted by their device counts the cluster's mean utilization (what
-    `avg(utilization)` would give, without selecting every device once more)."""
-    counts = steady.device_counts
-    weighted = [(mean, counts[name]) for name, mean in means.items()
-                if mean is not None and counts.get(name)]
-    weight = sum(count for _, count in weighted)
-    return ClusterSummary(
-        nodes_live=len(means), nodes_total=total, nodes_stale=0,
-        device_count=sum(counts.get(name, 0) for name in means),
-        memory_total_bytes=int(steady.stats.get("memory_total") or 0),
-        memory_used_bytes=int(stats.get("memory_used") or 0),
-        utilization_mean_pct=(sum(mean * count for mean, count in weighted) / weight
-                              if weight else None),
-        temperature_mean_c=steady.stats.get("temp_mean"),
-        temperature_stdev_c=steady.stats.get("temp_stdev"),
-        temperature_max_c=stats.get("temp_max"),
-        power_total_w=stats.get("power") or 0.0, energy_total_j=stats.get("energy"))

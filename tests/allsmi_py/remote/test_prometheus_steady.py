@@ -10,7 +10,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from allsmi_py.remote.prometheus_aggregate import STEADY_EVERY_ROUNDS, PrometheusAggregateSource
+from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
+from allsmi_py.remote.prometheus_overview import STEADY_EVERY_ROUNDS
 from allsmi_py.remote.prometheus_queries import Scope
 from tests.allsmi_py.remote.faults import node_snapshot
 from tests.hostile.fake_prometheus_api import FakePrometheusApi
