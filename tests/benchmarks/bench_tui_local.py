@@ -61,7 +61,7 @@ def local_app(devices: int, interval_s: float, state_dir: Path) -> AllSmiApp:
     args = parser.parse_args(["--mock", f"h100:{devices}", "--interval", str(interval_s),
                               "--seed", "1"])
     config = load_config(environ={"ALLSMI_ENERGY_STATE_FILE": str(state_dir / "energy.json")})
-    readings = build_collector(args, interval_s=interval_s, seed=1)
+    readings = build_collector(args, interval_s=interval_s, seed=1, config=config)
     collector = metered(readings, config)
     return AllSmiApp(collector, process_actions=local.process_actions(args, config, readings))
 
