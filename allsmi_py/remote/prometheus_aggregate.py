@@ -40,6 +40,7 @@ from allsmi_py.remote.prometheus_overview import (
     label,
     number,
     overview,
+    scalars,
 )
 from allsmi_py.remote.prometheus_queries import DEVICE_KEY_LABELS, STAT_LABEL, Scope
 from allsmi_py.remote.prometheus_round import (
@@ -68,6 +69,8 @@ T = TypeVar("T")
 Page = tuple[tuple[tuple[str, DeviceReading], ...], dict[str, NodeSnapshot]]
 _TARGET_LABELS = frozenset({"job", "instance"})
 MAX_PAGE_FETCHES = 4
+
+
 def parse_nodes(series: list[dict[str, Any]], eval_s: float) -> dict[str, NodeSnapshot]:
     """Series of some nodes (and their `up`) to a snapshot per instance label."""
     _ups, data, target_labels = group_series(series)
@@ -237,8 +240,7 @@ class PrometheusAggregateSource(RoundSource):
         means = by_instance(grid)
         down = {label(s, "instance") for s in ups if label(s, "instance")
                 and (self.scope.job is not None or label(s, "job") in self._jobs)} - set(means)
-        values = {name: number(answer[0][0]) if answer[0] else None
-                  for name, answer in zip(stats, answers[2:], strict=True)}
+        values = scalars(stats, answers[2:])
         warned = warnings + [w for a in answers[1:] for w in a[2]]
         return values, means, down, eval_s, warned, first_steady
 
@@ -255,9 +257,7 @@ class PrometheusAggregateSource(RoundSource):
                                   *(self._query(expr) for expr in stats.values()))
         counts = {name: int(count) for name, count in by_instance(answers[0][0]).items()
                   if count is not None and 0 <= count <= MAX_DEVICES_PER_NODE}
-        values = {name: number(answer[0][0]) if answer[0] else None
-                  for name, answer in zip(stats, answers[1:], strict=True)}
-        return Steady(values, counts, asked)
+        return Steady(scalars(stats, answers[1:]), counts, asked)
 
     async def _page(self, request: PageRequest, means: Mapping[str, float | None],
                     summary: ClusterSummary, eval_s: float) -> Page:

@@ -5,7 +5,7 @@ and the cluster summary (the mean utilization weighted by each node's device cou
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from allsmi_py.remote.aggregate import ClusterSummary
@@ -41,6 +41,14 @@ def label(series: Mapping[str, Any], name: str) -> str:
     labels = series.get("metric")
     value = labels.get(name, "") if isinstance(labels, dict) else ""
     return value[:MAX_LABEL_CHARS] if isinstance(value, str) else ""
+
+
+def scalars(names: Iterable[str],
+            answers: Sequence[tuple[list[dict[str, Any]], float, list[str]]]
+            ) -> dict[str, float | None]:
+    """One statistic per name from its query's answer (a one-element vector; empty: None)."""
+    return {name: number(vector[0]) if vector else None
+            for name, (vector, _, _) in zip(names, answers, strict=True)}
 
 
 def by_instance(vector: list[dict[str, Any]]) -> dict[str, float | None]:
