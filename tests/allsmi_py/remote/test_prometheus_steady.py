@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
 from allsmi_py.remote.prometheus_overview import STEADY_EVERY_ROUNDS
 from allsmi_py.remote.prometheus_queries import Scope
 from tests.allsmi_py.remote.faults import node_snapshot
-from tests.hostile.fake_prometheus_api import FakePrometheusApi
+from tests.hostile.fake_prometheus_api import NODE_COUNTS, FakePrometheusApi
 from tests.threaded_server import serving_in_thread
 
 STEADY_QUERIES = {Scope().node_device_counts(), *Scope().steady().values()}
@@ -76,3 +77,28 @@ async def test_counts_that_are_no_numbers_give_no_mean() -> None:
             cluster = await source.poll_once()
     assert cluster.summary is not None
     assert cluster.summary.device_count == 0 and cluster.summary.utilization_mean_pct is None
+
+
+class SentinelCounts(FakePrometheusApi):
+    """Node counts no node has: the 0xFFFFFFFF sentinel, a negative, an infinity."""
+
+    def result(self, promql: str) -> list[dict[str, Any]]:
+        answer = super().result(promql)
+        if promql == NODE_COUNTS:
+            for element, bad in zip(answer, ("4294967295", "-3", "+Inf"), strict=False):
+                element["value"][1] = bad
+        return answer
+
+
+async def test_a_sentinel_count_is_no_count_and_is_asked_again() -> None:
+    with serving_in_thread(SentinelCounts("ok")) as fake:
+        async with PrometheusAggregateSource(fake.url, timeout_s=5) as source:
+            first = await source.poll_once()
+            before = len(fake.forms)
+            second = await source.poll_once()
+        asked_again = _asked(fake, before) >= STEADY_QUERIES
+    for cluster in (first, second):
+        assert cluster.summary is not None and cluster.summary.nodes_live == 3
+        assert cluster.summary.device_count == 0  # no node's count was believable
+        assert cluster.summary.utilization_mean_pct is None
+    assert asked_again  # nodes without a count: the next round asks for them
