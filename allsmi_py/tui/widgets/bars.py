@@ -17,9 +17,9 @@ from rich.style import Style
 from rich.text import Text
 from textual.geometry import Region
 from textual.strip import Strip
-from textual.widget import Widget
 
 from allsmi_py.tui.style import MUTED, fill_colour
+from allsmi_py.tui.widgets.kept_style import KeptStyle
 
 SPARK_CHARS = "▁▂▃▄▅▆▇█"
 FULL = "█"
@@ -110,15 +110,13 @@ def line_strip(line: Line, width: int, base: Style) -> Strip:
     return strip
 
 
-class LineWidget(Widget):
+class LineWidget(KeptStyle):
     """Draws the lines `build` returns; `redraw` repaints only the lines that changed."""
 
     def __init__(self, id: str | None = None, classes: str | None = None) -> None:
         super().__init__(id=id, classes=classes)
         self._lines: list[Line] = []
         self._width = -1  # content width the lines were built for; -1: build on next paint
-        # rich_style walks every ancestor's styles; one lookup per paint, not one per line.
-        self._base: Style | None = None
 
     def build(self, width: int) -> list[Line]:
         """The lines to show at this content width (from the data the widget holds)."""
@@ -143,7 +141,6 @@ class LineWidget(Widget):
 
     def redraw(self) -> None:
         """Rebuild the lines from the widget's data and repaint the ones that differ."""
-        self._base = None
         width = self.content_size.width
         if width <= 0:
             self._width = -1  # not laid out yet: the first paint builds them
@@ -165,14 +162,7 @@ class LineWidget(Widget):
         lines = self.lines
         if y >= len(lines):
             return Strip([])
-        if self._base is None:
-            self._base = self.rich_style
-        return line_strip(lines[y], self.content_size.width, self._base)
-
-    def notify_style_update(self) -> None:
-        """Styles changed (theme, classes): look the base style up again."""
-        self._base = None
-        super().notify_style_update()
+        return line_strip(lines[y], self.content_size.width, self.base_style)
 
     def on_resize(self) -> None:
         """Lines depend on the width: build them again."""

@@ -25,9 +25,12 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from allsmi_py.tui.style import HEADER
+from allsmi_py.tui.widgets.bars import span_style
+from allsmi_py.tui.widgets.kept_style import KeptStyle
 
 RowT = TypeVar("RowT")
 HEADER_STYLE = Style.parse(HEADER)
+CURSOR_STYLE = Style(reverse=True)
 Cell = tuple[str, str]  # (text, rich style)
 COMPACT_BELOW = 100  # terminal columns
 SCROLL_STEP = 8  # cells per ←/→
@@ -57,7 +60,7 @@ def fit(text: str, column: Column) -> str:
     return (text.rjust(width) if column.right else text.ljust(width)) + " "
 
 
-class LineTable(ScrollView, Generic[RowT], can_focus=True):
+class LineTable(ScrollView, KeptStyle, Generic[RowT], can_focus=True):
     """Header on the first line, then rows; a cursor row; Enter chooses it."""
 
     BINDINGS = [
@@ -88,6 +91,8 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         self.compact = False
         # viewport line -> what render_line drew there: set_rows repaints only lines that differ
         self._drawn: dict[int, tuple[object, ...]] = {}
+        # viewport line -> the row and cells set_rows made for it, for render_line to reuse
+        self._made: dict[int, tuple[RowT, list[Cell]]] = {}
         self._layout(compact=False)
 
     def _layout(self, compact: bool) -> None:
@@ -122,6 +127,7 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
             return
         # The header line is always repainted: a subclass may draw it from its own state.
         width = max(self.virtual_size.width, self.size.width)
+        self._made.clear()
         self.refresh(Region(0, 0, width, 1),
                      *(Region(0, y, width, 1) for y in range(1, self.size.height)
                        if self._drawn.get(y) != self._line_key(y)))
@@ -148,8 +154,15 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         index = scroll_y + y - 1
         if index >= len(self.rows):
             return (scroll_x, self.size.width)
-        return (scroll_x, self.size.width, self.has_focus and index == self.cursor,
-                tuple(self.cells(self.rows[index])))
+        row = self.rows[index]
+        cells = self.cells(row)
+        self._made[y] = (row, cells)
+        return (scroll_x, self.size.width, self.has_focus and index == self.cursor, tuple(cells))
+
+    def _cells_at(self, y: int, row: RowT) -> list[Cell]:
+        """The cells of `row` on viewport line y: those set_rows made, else made now."""
+        made = self._made.pop(y, None)
+        return made[1] if made is not None and made[0] is row else self.cells(row)
 
     @property
     def current(self) -> RowT | None:
@@ -165,7 +178,7 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
         """Line y of the viewport: the header, or the row scrolled to it."""
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        base = self.rich_style
+        base = self.base_style
         if y == 0:
             strip = Strip([Segment(self._header, base + HEADER_STYLE)])
         else:
@@ -174,15 +187,12 @@ class LineTable(ScrollView, Generic[RowT], can_focus=True):
                 self._drawn[y] = (scroll_x, width)
                 return Strip.blank(width, base)
             cursor = self.has_focus and index == self.cursor
-            segments = []
-            cells = self.cells(self.rows[index])
+            row_base = base + CURSOR_STYLE if cursor else base
+            cells = self._cells_at(y, self.rows[index])
             self._drawn[y] = (scroll_x, width, cursor, tuple(cells))
-            for position, column in self.shown_columns:
-                text, style = cells[position]
-                cell_style = base + Style.parse(style) if style else base
-                if cursor:
-                    cell_style += Style(reverse=True)
-                segments.append(Segment(fit(text, column), cell_style))
+            segments = [Segment(fit(cells[position][0], column),
+                                span_style(row_base, cells[position][1]))
+                        for position, column in self.shown_columns]
             strip = Strip(segments)
         return strip.crop_extend(scroll_x, scroll_x + width, base)
 

@@ -332,7 +332,7 @@ class ProcessTable(LineTable[ProcessRow]):
         """The header (with the sort arrow), or a row."""
         if y:
             return super().render_line(y)
-        base = self.rich_style
+        base = self.base_style
         labels = self.labels
         text = "".join(fit(labels[position], column) for position, column in self.shown_columns)
         scroll_x = int(self.scroll_x)
