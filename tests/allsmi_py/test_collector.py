@@ -5,6 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+
+import allsmi_py.collector as collector_module
 from allsmi_py.backend import Backend
 from allsmi_py.collector import Collector
 from allsmi_py.errors import BackendUnavailable
@@ -146,4 +149,61 @@ def test_a_subscriber_that_raises_does_not_stop_collection() -> None:
     collector = Collector([Healthy()], deadline_s=0.5)
     collector.subscribe(lambda s: (_ for _ in ()).throw(ValueError("consumer bug")))
     assert len(collector.tick().devices) == 2
+    assert len(collector.tick().devices) == 2
+
+
+def _reader_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("allsmi-read-")]
+
+
+def _host() -> HostReading:
+    return HostReading()
+
+
+def test_every_tick_reads_on_the_same_reader_threads_and_close_ends_them() -> None:
+    before = set(_reader_threads())
+    healthy = Healthy()
+    collector = Collector([healthy], host_reader=_host, deadline_s=1.0)
+    seen: set[int] = set()
+    for _ in range(20):
+        collector.tick()
+        seen |= {t.ident or 0 for t in set(_reader_threads()) - before}
+    assert healthy.reads == 20
+    assert len(seen) == 2  # one for the backend, one for the host: not 40
+    collector.close()
+    deadline = time.monotonic() + 2.0
+    while set(_reader_threads()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not set(_reader_threads()) - before
+    assert len(collector.tick().devices) == 2  # reopened and read again after a close
+    collector.close()
+
+
+def test_a_stuck_read_keeps_its_reader_and_close_lets_it_end_when_the_read_returns() -> None:
+    before = set(_reader_threads())
+    hanging, healthy = Hanging(), Healthy()
+    collector = Collector([hanging, healthy], deadline_s=0.1)
+    for _ in range(3):
+        snapshot = collector.tick()
+    assert hanging.calls == 1 and healthy.reads == 3
+    assert _status(snapshot, "healthy").state == "ok"
+    collector.close()
+    stuck = [t for t in set(_reader_threads()) - before if t.name == "allsmi-read-hanging"]
+    assert stuck and all(t.is_alive() for t in stuck)
+    hanging.release.set()
+    for thread in stuck:
+        thread.join(2.0)
+    assert not any(t.is_alive() for t in stuck)
+
+
+def test_a_reader_with_no_read_for_a_while_ends_and_the_next_tick_starts_one(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(collector_module, "READER_IDLE_S", 0.05)
+    before = set(_reader_threads())
+    collector = Collector([Healthy()], deadline_s=1.0)
+    collector.tick()
+    deadline = time.monotonic() + 2.0
+    while set(_reader_threads()) - before and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert not set(_reader_threads()) - before  # nobody closed it, yet no thread is left
     assert len(collector.tick().devices) == 2
