@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import math
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -28,8 +27,6 @@ from typing import Any, TypeVar
 import httpx
 
 from allsmi_py.model import ClusterNode, DeviceReading, NodeSnapshot, NodeStatus
-from allsmi_py.remote.aggregate import ClusterSummary
-from allsmi_py.remote.parse import ParseError, snapshot_from_samples
 from allsmi_py.remote.prometheus_budget import Carried, RoundBudget, within
 from allsmi_py.remote.prometheus_http import PrometheusApi, PrometheusFailure
 from allsmi_py.remote.prometheus_overview import (
@@ -42,7 +39,15 @@ from allsmi_py.remote.prometheus_overview import (
     overview,
     scalars,
 )
-from allsmi_py.remote.prometheus_queries import DEVICE_KEY_LABELS, STAT_LABEL, Scope
+from allsmi_py.remote.prometheus_page import (
+    is_ranked,
+    node_page,
+    parse_nodes,
+    ranked_page,
+    ranking,
+)
+from allsmi_py.remote.prometheus_queries import STAT_LABEL, Scope
+from allsmi_py.remote.prometheus_rotation import Rotation
 from allsmi_py.remote.prometheus_round import (
     OPEN_NODE,
     PAGE,
@@ -54,35 +59,25 @@ from allsmi_py.remote.prometheus_round import (
     RoundCost,
     UserTotal,
 )
-from allsmi_py.remote.prometheus_source import (
-    SOURCE,
-    exporter_samples,
-    group_series,
-    scrape_errors,
-    state_of_scrape_error,
-)
+from allsmi_py.remote.prometheus_source import SOURCE, scrape_errors, state_of_scrape_error
 from allsmi_py.remote.rules import rules
 from allsmi_py.remote.source import RoundSource
 from allsmi_py.remote.text import clean_text
 
 T = TypeVar("T")
-Page = tuple[tuple[tuple[str, DeviceReading], ...], dict[str, NodeSnapshot]]
-_TARGET_LABELS = frozenset({"job", "instance"})
-MAX_PAGE_FETCHES = 4
 
 
-def parse_nodes(series: list[dict[str, Any]], eval_s: float) -> dict[str, NodeSnapshot]:
-    """Series of some nodes (and their `up`) to a snapshot per instance label."""
-    _ups, data, target_labels = group_series(series)
-    nodes: dict[str, NodeSnapshot] = {}
-    for (job, instance), samples in data.items():
-        strip = target_labels.get(job, _TARGET_LABELS)
-        try:
-            snapshot = snapshot_from_samples(exporter_samples(samples, strip), instance)
-        except ParseError:
-            continue
-        nodes[instance] = dataclasses.replace(snapshot, taken_at_s=eval_s)
-    return nodes
+@dataclasses.dataclass
+class _Essentials:
+    """What a round asks before anything else, side by side."""
+
+    stats: dict[str, float | None]  # the overview's statistics asked this round
+    means: dict[str, float | None]  # the grid: each live node's mean utilization
+    down: set[str]
+    eval_s: float
+    warnings: list[str]
+    steady: Steady | None  # the first round's
+    ranked: list[dict[str, Any]] | PrometheusFailure | None  # the page's ranking, if asked
 
 
 class PrometheusAggregateSource(RoundSource):
@@ -115,6 +110,10 @@ class PrometheusAggregateSource(RoundSource):
         self._node_names = ("up", *sorted(rules()))
         self._steady: Steady | None = None
         self._rounds = 0
+        # The overview's statistics and the ranked page are asked in turn on a large cluster
+        self._rotation = Rotation(budget_s)
+        self._stats: dict[str, float | None] = {}
+        self._page_key: tuple[object, ...] | None = None
 
     @property
     def problems(self) -> tuple[str, ...]:
@@ -127,19 +126,37 @@ class PrometheusAggregateSource(RoundSource):
         started, wire0 = time.monotonic(), self.api.wire_bytes
         self._rounds += 1
         self._queries = 0
+        page_key = (request.sort_key, request.descending, request.where, request.rows)
+        heavy = [*self.scope.summary()]
+        if not request.users and is_ranked(request):
+            heavy.append(PAGE)
+        chosen = self._rotation.choose(heavy, self._rounds,
+                                       now=[PAGE] if page_key != self._page_key else [])
+        asked_stats = [name for name in self.scope.summary() if name in chosen]
+        with_steady = self._steady is None
+        # A ranked page's ranking selects every device like the statistics: asked beside
+        # them, not after (at 10,000 nodes each takes half a second of the round).
+        rank = ranking(self.scope, request) if PAGE in chosen else None
         try:
             # One allowance for all the essentials' answers together: eleven queries in
             # flight must not each read up to the cap.
-            stats, means, down, eval_s, warnings, first_steady = await asyncio.wait_for(
+            first = await asyncio.wait_for(
                 within(self.api.max_response_bytes,
-                       lambda: self._essentials(with_steady=self._steady is None)),
+                       lambda: self._essentials(asked_stats, rank, with_steady=with_steady)),
                 self.timeout_s)
         except PrometheusFailure as exc:
             return self._failed(exc)
         except asyncio.TimeoutError:
             return self._failed(PrometheusFailure("timeout", f"timed out after {self.timeout_s} s"))
+        # the grid, the statistics, the ranking, in the first round the steady part's queries
+        self._rotation.measured(time.monotonic() - started, 1 + len(asked_stats) + (
+            rank is not None) + (1 + len(self.scope.steady()) if with_steady else 0))
+        self._stats.update(first.stats)
+        means, down, eval_s, first_steady = first.means, first.down, first.eval_s, first.steady
         self.failure = None
-        problems = [f"prometheus: {w}" for w in warnings]
+        problems = [f"prometheus: {w}" for w in first.warnings]
+        if isinstance(first.ranked, PrometheusFailure):
+            problems.append(f"prometheus {PAGE}: {first.ranked}")
         instances = sorted(set(means) | set(down))
         positions = {name: pos for pos, name in enumerate(instances)}
         budget = RoundBudget(self.budget_bytes, self.budget_s - (time.monotonic() - started),
@@ -147,19 +164,32 @@ class PrometheusAggregateSource(RoundSource):
         if first_steady is not None:
             self._steady = first_steady
         elif self._steady_due(means):
-            fresh = await budget.part(STEADY, STEADY, self._steady_part)
+            # a node without a count is waited for; the periodic refresh runs in the
+            # background (four queries over every device: a whole round at 10,000 nodes)
+            steady = self._steady
+            uncounted = steady is None or not steady.device_counts.keys() >= means.keys()
+            fresh = await budget.part(STEADY, STEADY, self._steady_part, wait=uncounted)
             if fresh is not None:
                 self._steady = fresh
         assert self._steady is not None
-        summary = overview(stats, self._steady, means, len(instances))
+        summary = overview(self._stats, self._steady, means, len(instances))
         last = self._last
         page: tuple[tuple[str, DeviceReading], ...] = ()
         page_nodes: dict[str, NodeSnapshot] = {}
         fetched = None
-        if not request.users:  # the Users tab hides the device table: last page kept
-            fetched = await budget.part(
-                PAGE, (request.sort_key, request.descending, request.where, request.rows),
-                lambda: self._page(request, means, summary, eval_s))
+        # The Users tab hides the device table, and a ranked page not due this round (nor
+        # still coming from an earlier one) is kept: last round's page is shown.
+        if request.users:
+            pass
+        elif not is_ranked(request):
+            self._page_key = page_key
+            fetched = await budget.part(PAGE, page_key, lambda: node_page(
+                self._query, self.scope, request, sorted(means), summary, eval_s))
+        elif isinstance(first.ranked, list) or self._carried_key(PAGE) == page_key:
+            self._page_key = page_key
+            picked = first.ranked if isinstance(first.ranked, list) else []
+            fetched = await budget.part(PAGE, page_key, lambda: ranked_page(
+                self._query, self.scope, picked, eval_s))
         if fetched is not None:
             page, page_nodes = fetched
         elif last is not None:
@@ -192,7 +222,8 @@ class PrometheusAggregateSource(RoundSource):
                 snapshot = open_snapshot
             nodes.append(self._node(name, name in down, snapshot, errors.get(name), eval_s))
         cost = RoundCost(self.api.wire_bytes - wire0, time.monotonic() - started,
-                         self.budget_bytes, self.budget_s, tuple(budget.dropped), self._queries)
+                         self.budget_bytes, self.budget_s, tuple(budget.dropped), self._queries,
+                         kept=tuple(name for name in heavy if name not in chosen))
         if not instances:
             problems.append(f"prometheus: no all_smi series at {self.shown_url}")
         self._problems = tuple(problems)
@@ -214,26 +245,40 @@ class PrometheusAggregateSource(RoundSource):
             address=address, state=state, http_status=http_status, source=SOURCE,
             error=clean_text(error or "Prometheus reports the target down (up == 0)")))
 
+    def _carried_key(self, name: str) -> object:
+        """The request key of part `name` if an earlier round left it running."""
+        held = self._carried.tasks.get(name)
+        return None if held is None else held[0]
+
     async def _query(self, promql: str) -> tuple[list[dict[str, Any]], float, list[str]]:
         self._queries += 1
         return await self.api.query(promql)
 
-    async def _essentials(self, *, with_steady: bool) -> tuple[
-            dict[str, float | None], dict[str, float | None], set[str], float, list[str],
-            Steady | None]:
-        stats = self.scope.summary()
+    async def _essentials(self, asked_stats: list[str], rank: str | None, *,
+                          with_steady: bool) -> _Essentials:
+        stats = {name: expr for name, expr in self.scope.summary().items()
+                 if name in asked_stats}
         # the first round's overview needs the steady part too: asked beside the rest
         steady = asyncio.ensure_future(self._steady_part()) if with_steady else None
+        # the page's ranking may fail on its own: the round goes on without a new page
+        ranking_task = None if rank is None else asyncio.ensure_future(self._query(rank))
+        ranked: list[dict[str, Any]] | PrometheusFailure | None = None
         try:
             answers = await _together(
                 self._query(self.scope.node_utilization()),
                 self._query(self.scope.down_targets()),
                 *(self._query(expr) for expr in stats.values()))
             first_steady = None if steady is None else await steady
+            if ranking_task is not None:
+                try:
+                    ranked = (await ranking_task)[0]
+                except PrometheusFailure as exc:
+                    ranked = exc
         finally:
-            if steady is not None:
-                steady.cancel()
-                await asyncio.gather(steady, return_exceptions=True)
+            for task in (steady, ranking_task):
+                if task is not None:
+                    task.cancel()
+                    await asyncio.gather(task, return_exceptions=True)
         (grid, eval_s, warnings), (ups, _, _) = answers[0], answers[1]
         jobs = {label(s, "job") for s in grid}
         self._jobs |= jobs
@@ -242,7 +287,7 @@ class PrometheusAggregateSource(RoundSource):
                 and (self.scope.job is not None or label(s, "job") in self._jobs)} - set(means)
         values = scalars(stats, answers[2:])
         warned = warnings + [w for a in answers[1:] for w in a[2]]
-        return values, means, down, eval_s, warned, first_steady
+        return _Essentials(values, means, down, eval_s, warned, first_steady, ranked)
 
     def _steady_due(self, means: Mapping[str, float | None]) -> bool:
         """Asked again every STEADY_EVERY_ROUNDS, and as soon as a node has no count."""
@@ -258,54 +303,6 @@ class PrometheusAggregateSource(RoundSource):
         counts = {name: int(count) for name, count in by_instance(answers[0][0]).items()
                   if count is not None and 0 <= count <= MAX_DEVICES_PER_NODE}
         return Steady(scalars(stats, answers[1:]), counts, asked)
-
-    async def _page(self, request: PageRequest, means: Mapping[str, float | None],
-                    summary: ClusterSummary, eval_s: float) -> Page:
-        if request.sort_key == "node":
-            return await self._node_page(request, sorted(means), summary, eval_s)
-        ranked, _, _ = await self._query(self.scope.ranked(
-            request.sort_key, request.descending, request.rows, request.where))
-        keys = [(label(s, "instance"), _device_key(s)) for s in ranked]
-        keys = [(name, key) for name, key in keys if name and key]
-        if not keys:
-            return (), {}
-        series, _, _ = await self._query(self.scope.devices_by_key(
-            [key for _, key in keys], [name for name, _ in keys]))
-        nodes = parse_nodes(series, eval_s)
-        by_key = {(name, d.uuid): d for name, snap in nodes.items() for d in snap.devices}
-        page = tuple((name, by_key[name, key]) for name, key in keys if (name, key) in by_key)
-        return page, nodes
-
-    async def _node_page(self, request: PageRequest, live: list[str], summary: ClusterSummary,
-                         eval_s: float) -> Page:
-        if request.where:
-            matching, _, _ = await self._query(
-                f"count by (instance) ({request.where})")
-            wanted = {label(s, "instance") for s in matching}
-            live = [name for name in live if name in wanted]
-        if request.descending:
-            live.reverse()
-        per_node = max(1.0, summary.device_count / max(1, summary.nodes_live))
-        page: list[tuple[str, DeviceReading]] = []
-        nodes: dict[str, NodeSnapshot] = {}
-        start = 0
-        # Nodes hold different numbers of devices: fetch a guess of nodes, then more while
-        # the page is short (a few times at most; the budget bounds it too).
-        for _ in range(MAX_PAGE_FETCHES):
-            missing = request.rows - len(page)
-            chosen = live[start:start + math.ceil(missing / per_node)]
-            if missing <= 0 or not chosen:
-                break
-            start += len(chosen)
-            series, _, _ = await self._query(self.scope.devices_of_nodes(chosen))
-            fetched = parse_nodes(series, eval_s)
-            nodes.update(fetched)
-            for name in chosen:
-                if name in fetched:
-                    devices = fetched[name].devices
-                    page += [(name, d) for d in (reversed(devices) if request.descending
-                                                 else devices)]
-        return tuple(page[:request.rows]), nodes
 
     async def _open_node(self, instance: str, eval_s: float) -> NodeSnapshot | None:
         series, _, _ = await self._query(self.scope.node(instance, self._node_names))
@@ -373,14 +370,6 @@ async def _together(*calls: Awaitable[T]) -> list[T]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-
-
-def _device_key(series: Mapping[str, Any]) -> str:
-    for name in DEVICE_KEY_LABELS:
-        value = label(series, name)
-        if value:
-            return value
-    return ""
 
 
 def _snapshot_of(last: AggregatedRound, address: str) -> NodeSnapshot | None:

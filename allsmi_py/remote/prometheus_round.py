@@ -71,6 +71,7 @@ class RoundCost:
     budget_s: float
     dropped: tuple[str, ...] = ()
     queries: int = 0
+    kept: tuple[str, ...] = ()  # heavy queries not asked this round, in turn (rotation.py)
 
     @property
     def over(self) -> bool:
@@ -86,6 +87,8 @@ class RoundCost:
             text += " · OVER BUDGET"
         if self.dropped:
             text += ": kept last round's " + ", ".join(self.dropped)
+        if self.kept:
+            text += " · asked in turn, kept: " + ", ".join(self.kept)
         return text
 
 

@@ -5,7 +5,9 @@ Prometheus would give for a small cluster built from mock snapshots, unless `mod
 misbehave: `huge` (a body past any cap), `endless` (a body that never ends, a byte at a
 time), `nan` (NaN and infinities for every statistic), `targets_404` (no targets API, as in
 VictoriaMetrics or Thanos), `bloated` (the device series are padded past a byte budget),
-`slow_users` (the Users tab's queries take SLOW_S).
+`slow_users` (the Users tab's queries take SLOW_S), `busy` (each query that selects every
+device's series takes BUSY_S, one at a time, as on a Prometheus with one core to spare),
+`bad_ranking` (the page's topk/bottomk is refused, 400 bad_data, the rest answered).
 Records each query's text and form; `gzip` compresses every answer.
 """
 
@@ -24,11 +26,14 @@ from allsmi_py.remote.prometheus_queries import Scope
 from tests.allsmi_py.remote.faults import node_snapshot
 from tests.allsmi_py.remote.prom_api import EVAL_S, active_target, scraped, series, vector
 
-MODES = ("ok", "huge", "endless", "nan", "targets_404", "bloated", "slow_users")
+MODES = ("ok", "huge", "endless", "nan", "targets_404", "bloated", "slow_users", "busy",
+         "bad_ranking")
 SLOW_S = 0.8  # how long `slow_users` takes over the Users tab's queries
+BUSY_S = 0.08  # how long `busy` takes over each query that selects every device's series
 DOWN = "10.0.0.9:9090"
 STATS = {expr: name for name, expr in {**Scope().summary(), **Scope().steady()}.items()}
 NODE_COUNTS = Scope().node_device_counts()
+EVERY_DEVICE = {*STATS, NODE_COUNTS, Scope().node_utilization()}  # and the ranked pages
 
 
 class FakePrometheusApi:
@@ -45,6 +50,7 @@ class FakePrometheusApi:
                        for s in scraped(snap, name, honor_labels=True)]
         self.port = 0
         self._runner: web.AppRunner | None = None
+        self._busy = asyncio.Lock()
 
     @property
     def url(self) -> str:
@@ -83,6 +89,13 @@ class FakePrometheusApi:
             return await _endless(request)
         if self.mode == "slow_users" and "user" in promql:
             await asyncio.sleep(SLOW_S)
+        if self.mode == "bad_ranking" and promql.startswith(("topk(", "bottomk(")):
+            return web.json_response({"status": "error", "errorType": "bad_data",
+                                      "error": "parse error: unexpected ranking"}, status=400)
+        if self.mode == "busy" and (promql in EVERY_DEVICE
+                                    or promql.startswith(("topk(", "bottomk("))):
+            async with self._busy:
+                await asyncio.sleep(BUSY_S)
         return self._answer(vector(self.result(promql)))
 
     async def _targets(self, request: web.Request) -> web.StreamResponse:
