@@ -6,7 +6,11 @@ A part still running when its seconds are up (or started when none were left) is
 cancelled but carried: the next round
 with the same request takes its answer when it has come (Prometheus often needs longer than
 one round for a query over every process of a large cluster), instead of asking again and
-never seeing one. A dropped part shows last round's copy; the status line names it.
+never seeing one. A part carried from an earlier round and still running is not waited for
+again: it has shown itself slower than a round, and would take every round's seconds. A
+dropped part shows last round's copy; the status line names it. A part asked with
+`wait=False` (what changes slowly) runs in the background from the start: a later round
+takes its answer, and until then it is neither waited for nor counted as dropped.
 """
 
 from __future__ import annotations
@@ -48,13 +52,19 @@ class RoundBudget:
         self.problems: list[str] = []
 
     async def part(self, name: str, key: Hashable,
-                   start: Callable[[], Coroutine[Any, Any, T]]) -> T | None:
+                   start: Callable[[], Coroutine[Any, Any, T]], *,
+                   wait: bool = True) -> T | None:
         """The part's answer; None (and why noted) when it is dropped, failed or carried."""
         held = self.carried.tasks.pop(name, None)
         task: asyncio.Task[Any] | None = None
         if held is not None:
             if held[0] == key:
                 task = held[1]
+                if not task.done():  # slower than a round already: not waited for again
+                    self.carried.tasks[name] = held
+                    if wait:
+                        self.dropped.append(name)
+                    return None
             else:
                 held[1].cancel()  # the screen asks for something else now
         if task is None:
@@ -66,11 +76,12 @@ class RoundBudget:
             # a slow server the essentials alone may take the whole round).
             task = asyncio.ensure_future(within(bytes_left, start))
         seconds_left = self.deadline - time.monotonic()
-        if not task.done() and seconds_left > 0:
+        if wait and not task.done() and seconds_left > 0:
             await asyncio.wait({task}, timeout=seconds_left)
         if not task.done():
             self.carried.tasks[name] = (key, task)
-            self.dropped.append(name)
+            if wait:
+                self.dropped.append(name)
             return None
         outcome: T | None = self._outcome(name, task)
         return outcome

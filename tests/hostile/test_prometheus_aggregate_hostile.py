@@ -119,3 +119,32 @@ async def test_a_part_slower_than_the_budget_is_carried_to_the_next_round(
     assert second.cost is not None and USERS not in second.cost.dropped
     asked = [f["query"] for f in fake.forms if '"memory"' in f.get("query", "")]
     assert len(asked) == 1  # the first round's query answered the second round
+
+
+@pytest.mark.parametrize("fake", ["slow_users"], indirect=True)
+async def test_a_carried_part_still_running_is_not_waited_for_again(
+        fake: FakePrometheusApi) -> None:
+    async with PrometheusAggregateSource(fake.url, timeout_s=5, budget_s=0.3) as source:
+        source.view = lambda: PageRequest(users=True)
+        await source.poll_once()
+        source.budget_s = 5.0  # room enough to wait for it, were it waited for
+        second = await source.poll_once()
+        assert second.cost is not None and USERS in second.cost.dropped
+        assert second.users is None  # came back at once, the users still on their way
+        await asyncio.sleep(SLOW_S)
+        third = await source.poll_once()
+    assert third.users is not None and [u.user for u in third.users] == ["alice"]
+
+
+@pytest.mark.parametrize("fake", ["bad_ranking"], indirect=True)
+async def test_a_refused_ranking_costs_the_page_not_the_round(fake: FakePrometheusApi) -> None:
+    async with PrometheusAggregateSource(fake.url, timeout_s=5) as source:
+        source.view = lambda: PageRequest("node")
+        in_node_order = await source.poll_once()
+        source.view = lambda: PageRequest("util", True, rows=4)
+        ranked = await source.poll_once()
+    assert source.failure is None
+    assert ranked.summary is not None and ranked.summary.nodes_live == 3
+    assert any(p.startswith(f"prometheus {PAGE}: ") and "unexpected ranking" in p
+               for p in source.problems)
+    assert ranked.page == in_node_order.page  # the last page, kept
