@@ -185,7 +185,7 @@ class PrometheusAggregateSource(RoundSource):
             self._page_key = page_key
             fetched = await budget.part(PAGE, page_key, lambda: node_page(
                 self._query, self.scope, request, sorted(means), summary, eval_s))
-        elif isinstance(first.ranked, list) or self._carried_key(PAGE) == page_key:
+        elif isinstance(first.ranked, list) or self._carried.key_of(PAGE) == page_key:
             self._page_key = page_key
             picked = first.ranked if isinstance(first.ranked, list) else []
             fetched = await budget.part(PAGE, page_key, lambda: ranked_page(
@@ -223,7 +223,8 @@ class PrometheusAggregateSource(RoundSource):
             nodes.append(self._node(name, name in down, snapshot, errors.get(name), eval_s))
         cost = RoundCost(self.api.wire_bytes - wire0, time.monotonic() - started,
                          self.budget_bytes, self.budget_s, tuple(budget.dropped), self._queries,
-                         kept=tuple(name for name in heavy if name not in chosen))
+                         kept=(*(name for name in heavy if name not in chosen),
+                               *budget.resting))
         if not instances:
             problems.append(f"prometheus: no all_smi series at {self.shown_url}")
         self._problems = tuple(problems)
@@ -244,11 +245,6 @@ class PrometheusAggregateSource(RoundSource):
         return ClusterNode(NodeStatus(
             address=address, state=state, http_status=http_status, source=SOURCE,
             error=clean_text(error or "Prometheus reports the target down (up == 0)")))
-
-    def _carried_key(self, name: str) -> object:
-        """The request key of part `name` if an earlier round left it running."""
-        held = self._carried.tasks.get(name)
-        return None if held is None else held[0]
 
     async def _query(self, promql: str) -> tuple[list[dict[str, Any]], float, list[str]]:
         self._queries += 1

@@ -11,6 +11,8 @@ again: it has shown itself slower than a round, and would take every round's sec
 dropped part shows last round's copy; the status line names it. A part asked with
 `wait=False` (what changes slowly) runs in the background from the start: a later round
 takes its answer, and until then it is neither waited for nor counted as dropped.
+A part that outlived its round rests, once answered, for as long as it took before it is
+asked again (`resting`): a query that takes Prometheus 15 s is not to keep it busy for good.
 """
 
 from __future__ import annotations
@@ -26,14 +28,33 @@ T = TypeVar("T")
 
 
 class Carried:
-    """Parts left running by earlier rounds: name -> (request key, task)."""
+    """Parts left running by earlier rounds, name -> (request key, task, when it started,
+    when it ended once it has), and the slow ones resting after their answer, name ->
+    (request key, until when)."""
 
     def __init__(self) -> None:
-        self.tasks: dict[str, tuple[Hashable, asyncio.Task[Any]]] = {}
+        self.tasks: dict[str, tuple[Hashable, asyncio.Task[Any], float, list[float]]] = {}
+        self.rests: dict[str, tuple[Hashable, float]] = {}
+
+    def carry(self, name: str, key: Hashable, task: asyncio.Task[Any], started: float) -> None:
+        """Keep `task` for a later round; when it ends is noted (its rest is as long)."""
+        ended: list[float] = []
+        self.tasks[name] = (key, task, started, ended)
+        task.add_done_callback(lambda _task: ended.append(time.monotonic()))
+
+    def key_of(self, name: str) -> Hashable | None:
+        """The request key of part `name` if an earlier round left it running."""
+        held = self.tasks.get(name)
+        return None if held is None else held[0]
+
+    def resting(self, name: str, key: Hashable) -> bool:
+        """True while part `name`, slower than a round when last asked for `key`, rests."""
+        rest = self.rests.get(name)
+        return rest is not None and rest[0] == key and time.monotonic() < rest[1]
 
     def cancel(self) -> None:
         """Stop every part still running (the source is closing)."""
-        for _key, task in self.tasks.values():
+        for _key, task, _started, _ended in self.tasks.values():
             task.cancel()
         self.tasks.clear()
 
@@ -49,6 +70,7 @@ class RoundBudget:
         self.spent = spent  # bytes this round has taken so far
         self.carried = carried
         self.dropped: list[str] = []
+        self.resting: list[str] = []  # slow parts not asked this round (Carried.resting)
         self.problems: list[str] = []
 
     async def part(self, name: str, key: Hashable,
@@ -57,17 +79,23 @@ class RoundBudget:
         """The part's answer; None (and why noted) when it is dropped, failed or carried."""
         held = self.carried.tasks.pop(name, None)
         task: asyncio.Task[Any] | None = None
+        started = time.monotonic()
         if held is not None:
             if held[0] == key:
-                task = held[1]
+                _, task, started, ended = held
                 if not task.done():  # slower than a round already: not waited for again
                     self.carried.tasks[name] = held
                     if wait:
                         self.dropped.append(name)
                     return None
+                finished = ended[0] if ended else time.monotonic()
+                self.carried.rests[name] = (key, finished + (finished - started))
             else:
                 held[1].cancel()  # the screen asks for something else now
         if task is None:
+            if self.carried.resting(name, key):
+                self.resting.append(name)
+                return None
             bytes_left = self.budget_bytes - self.spent()
             if bytes_left <= 0:
                 self.dropped.append(name)
@@ -79,7 +107,7 @@ class RoundBudget:
         if wait and not task.done() and seconds_left > 0:
             await asyncio.wait({task}, timeout=seconds_left)
         if not task.done():
-            self.carried.tasks[name] = (key, task)
+            self.carried.carry(name, key, task, started)
             if wait:
                 self.dropped.append(name)
             return None

@@ -148,3 +148,25 @@ async def test_a_refused_ranking_costs_the_page_not_the_round(fake: FakePromethe
     assert any(p.startswith(f"prometheus {PAGE}: ") and "unexpected ranking" in p
                for p in source.problems)
     assert ranked.page == in_node_order.page  # the last page, kept
+
+
+@pytest.mark.parametrize("fake", ["slow_users"], indirect=True)
+async def test_a_part_slower_than_a_round_rests_as_long_as_it_took_before_it_is_asked_again(
+        fake: FakePrometheusApi) -> None:
+    def users_asked() -> int:
+        return sum('"memory"' in f.get("query", "") for f in fake.forms)
+
+    async with PrometheusAggregateSource(fake.url, timeout_s=5, budget_s=0.3) as source:
+        source.view = lambda: PageRequest(users=True)
+        await source.poll_once()  # asks, and carries it: it takes SLOW_S
+        await asyncio.sleep(SLOW_S)
+        answered = await source.poll_once()
+        assert answered.users is not None and users_asked() == 1
+        resting = await source.poll_once()
+        assert users_asked() == 1  # not asked again at once
+        assert resting.users == answered.users  # the last answer, kept
+        assert resting.cost is not None and USERS in resting.cost.kept
+        assert USERS not in resting.cost.dropped
+        await asyncio.sleep(SLOW_S)
+        await source.poll_once()
+        assert users_asked() == 2  # rested as long as it took: asked again
