@@ -3,13 +3,15 @@
 `PrometheusSource` moves every series every round (about 50 MB at 1024 eight-GPU nodes).
 This source asks Prometheus to compute what the screen shows instead: the overview (a few
 statistics), the node grid (`avg by (instance)` of utilization) and the down targets are
-the round's essentials. The overview's slow part (`Steady`: device counts, total memory,
-mean temperature and its spread) is asked beside them in the first round, then every few
-rounds as an optional part. The page of device rows (`topk`/`bottomk` by the sort key, then
-those devices' series), the open node's series, the Users tab's sums and the down targets'
-scrape errors are optional parts too, each asked only with the bytes and seconds left in
-the round's budget. A part that would pass the budget is dropped and last round's copy
-is shown, and the status line says so (`RoundCost.describe`).
+the round's essentials, with the overview's slow part (device counts, total memory, mean
+temperature and its spread) every few rounds. On a cluster too large for all of them in a
+round they are asked in turn (prometheus_rotation.py). A node the counts do not know yet
+is counted in the round it shows, as an optional part. The page of device rows
+(`topk`/`bottomk` by the sort key, then those devices' series), the open node's series, the
+Users tab's sums and the down targets' scrape errors are optional parts too, each asked
+only with the bytes and seconds left in the round's budget. A part that would pass the
+budget is dropped and last round's copy is shown, and the status line says so
+(`RoundCost.describe`).
 
 The screen tells the source what it shows through `view`, a callable read at the start of
 each round.
@@ -21,7 +23,7 @@ import asyncio
 import dataclasses
 import ssl
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import httpx
@@ -49,6 +51,7 @@ from allsmi_py.remote.prometheus_page import (
 from allsmi_py.remote.prometheus_queries import STAT_LABEL, Scope
 from allsmi_py.remote.prometheus_rotation import Rotation
 from allsmi_py.remote.prometheus_round import (
+    COUNTS,
     OPEN_NODE,
     PAGE,
     SCRAPE_ERRORS,
@@ -72,11 +75,11 @@ class _Essentials:
     """What a round asks before anything else, side by side."""
 
     stats: dict[str, float | None]  # the overview's statistics asked this round
+    counts: dict[str, int] | None  # each node's device count, if asked
     means: dict[str, float | None]  # the grid: each live node's mean utilization
     down: set[str]
     eval_s: float
     warnings: list[str]
-    steady: Steady | None  # the first round's
     ranked: list[dict[str, Any]] | PrometheusFailure | None  # the page's ranking, if asked
 
 
@@ -108,11 +111,13 @@ class PrometheusAggregateSource(RoundSource):
         self._jobs: set[str] = set()  # jobs that ever held all_smi series: their down targets
         self._carried = Carried()  # optional parts still running from earlier rounds
         self._node_names = ("up", *sorted(rules()))
-        self._steady: Steady | None = None
         self._rounds = 0
-        # The overview's statistics and the ranked page are asked in turn on a large cluster
+        # The overview's statistics, each node's device count and the ranked page are asked
+        # in turn on a large cluster; the steady ones (the counts among them) every few rounds
         self._rotation = Rotation(budget_s)
+        self._slow = {name: STEADY_EVERY_ROUNDS for name in (*self.scope.steady(), COUNTS)}
         self._stats: dict[str, float | None] = {}
+        self._counts: dict[str, int] = {}
         self._page_key: tuple[object, ...] | None = None
 
     @property
@@ -127,13 +132,12 @@ class PrometheusAggregateSource(RoundSource):
         self._rounds += 1
         self._queries = 0
         page_key = (request.sort_key, request.descending, request.where, request.rows)
-        heavy = [*self.scope.summary()]
+        heavy = [*self.scope.summary(), *self._slow]
         if not request.users and is_ranked(request):
             heavy.append(PAGE)
-        chosen = self._rotation.choose(heavy, self._rounds,
+        chosen = self._rotation.choose(heavy, self._rounds, min_rounds=self._slow,
                                        now=[PAGE] if page_key != self._page_key else [])
-        asked_stats = [name for name in self.scope.summary() if name in chosen]
-        with_steady = self._steady is None
+        asked = [name for name in chosen if name != PAGE]
         # A ranked page's ranking selects every device like the statistics: asked beside
         # them, not after (at 10,000 nodes each takes half a second of the round).
         rank = ranking(self.scope, request) if PAGE in chosen else None
@@ -142,17 +146,18 @@ class PrometheusAggregateSource(RoundSource):
             # flight must not each read up to the cap.
             first = await asyncio.wait_for(
                 within(self.api.max_response_bytes,
-                       lambda: self._essentials(asked_stats, rank, with_steady=with_steady)),
+                       lambda: self._essentials(asked, rank)),
                 self.timeout_s)
         except PrometheusFailure as exc:
             return self._failed(exc)
         except asyncio.TimeoutError:
             return self._failed(PrometheusFailure("timeout", f"timed out after {self.timeout_s} s"))
-        # the grid, the statistics, the ranking, in the first round the steady part's queries
-        self._rotation.measured(time.monotonic() - started, 1 + len(asked_stats) + (
-            rank is not None) + (1 + len(self.scope.steady()) if with_steady else 0))
+        # the grid, the statistics and counts asked, the ranking: side by side
+        self._rotation.measured(time.monotonic() - started, 1 + len(asked) + (rank is not None))
         self._stats.update(first.stats)
-        means, down, eval_s, first_steady = first.means, first.down, first.eval_s, first.steady
+        if first.counts is not None:
+            self._counts = first.counts
+        means, down, eval_s = first.means, first.down, first.eval_s
         self.failure = None
         problems = [f"prometheus: {w}" for w in first.warnings]
         if isinstance(first.ranked, PrometheusFailure):
@@ -161,18 +166,14 @@ class PrometheusAggregateSource(RoundSource):
         positions = {name: pos for pos, name in enumerate(instances)}
         budget = RoundBudget(self.budget_bytes, self.budget_s - (time.monotonic() - started),
                              lambda: self.api.wire_bytes - wire0, self._carried)
-        if first_steady is not None:
-            self._steady = first_steady
-        elif self._steady_due(means):
-            # a node without a count is waited for; the periodic refresh runs in the
-            # background (four queries over every device: a whole round at 10,000 nodes)
-            steady = self._steady
-            uncounted = steady is None or not steady.device_counts.keys() >= means.keys()
-            fresh = await budget.part(STEADY, STEADY, self._steady_part, wait=uncounted)
+        if COUNTS not in chosen and not self._counts.keys() >= means.keys():
+            # a node the counts do not know yet: counted (with the steady part) this round
+            fresh = await budget.part(STEADY, STEADY, self._steady_part)
             if fresh is not None:
-                self._steady = fresh
-        assert self._steady is not None
-        summary = overview(self._stats, self._steady, means, len(instances))
+                self._stats.update(fresh.stats)
+                self._counts = fresh.device_counts
+                self._rotation.asked(self._slow, self._rounds)
+        summary = overview(self._stats, self._counts, means, len(instances))
         last = self._last
         page: tuple[tuple[str, DeviceReading], ...] = ()
         page_nodes: dict[str, NodeSnapshot] = {}
@@ -223,8 +224,7 @@ class PrometheusAggregateSource(RoundSource):
             nodes.append(self._node(name, name in down, snapshot, errors.get(name), eval_s))
         cost = RoundCost(self.api.wire_bytes - wire0, time.monotonic() - started,
                          self.budget_bytes, self.budget_s, tuple(budget.dropped), self._queries,
-                         kept=(*(name for name in heavy if name not in chosen),
-                               *budget.resting))
+                         kept=(*self._rotation.left_out, *budget.resting))
         if not instances:
             problems.append(f"prometheus: no all_smi series at {self.shown_url}")
         self._problems = tuple(problems)
@@ -250,12 +250,10 @@ class PrometheusAggregateSource(RoundSource):
         self._queries += 1
         return await self.api.query(promql)
 
-    async def _essentials(self, asked_stats: list[str], rank: str | None, *,
-                          with_steady: bool) -> _Essentials:
-        stats = {name: expr for name, expr in self.scope.summary().items()
-                 if name in asked_stats}
-        # the first round's overview needs the steady part too: asked beside the rest
-        steady = asyncio.ensure_future(self._steady_part()) if with_steady else None
+    async def _essentials(self, asked: list[str], rank: str | None) -> _Essentials:
+        exprs = {**self.scope.summary(), **self.scope.steady()}
+        stats = {name: exprs[name] for name in asked if name in exprs}
+        counting = COUNTS in asked
         # the page's ranking may fail on its own: the round goes on without a new page
         ranking_task = None if rank is None else asyncio.ensure_future(self._query(rank))
         ranked: list[dict[str, Any]] | PrometheusFailure | None = None
@@ -263,42 +261,33 @@ class PrometheusAggregateSource(RoundSource):
             answers = await _together(
                 self._query(self.scope.node_utilization()),
                 self._query(self.scope.down_targets()),
-                *(self._query(expr) for expr in stats.values()))
-            first_steady = None if steady is None else await steady
+                *(self._query(expr) for expr in stats.values()),
+                *([self._query(self.scope.node_device_counts())] if counting else []))
             if ranking_task is not None:
                 try:
                     ranked = (await ranking_task)[0]
                 except PrometheusFailure as exc:
                     ranked = exc
         finally:
-            for task in (steady, ranking_task):
-                if task is not None:
-                    task.cancel()
-                    await asyncio.gather(task, return_exceptions=True)
+            if ranking_task is not None:
+                ranking_task.cancel()
+                await asyncio.gather(ranking_task, return_exceptions=True)
         (grid, eval_s, warnings), (ups, _, _) = answers[0], answers[1]
         jobs = {label(s, "job") for s in grid}
         self._jobs |= jobs
         means = by_instance(grid)
         down = {label(s, "instance") for s in ups if label(s, "instance")
                 and (self.scope.job is not None or label(s, "job") in self._jobs)} - set(means)
-        values = scalars(stats, answers[2:])
+        values = scalars(stats, answers[2:2 + len(stats)])
+        counts = _counts(answers[-1][0]) if counting else None
         warned = warnings + [w for a in answers[1:] for w in a[2]]
-        return _Essentials(values, means, down, eval_s, warned, first_steady, ranked)
-
-    def _steady_due(self, means: Mapping[str, float | None]) -> bool:
-        """Asked again every STEADY_EVERY_ROUNDS, and as soon as a node has no count."""
-        steady = self._steady
-        return (steady is None or self._rounds - steady.asked_round >= STEADY_EVERY_ROUNDS
-                or not steady.device_counts.keys() >= means.keys())
+        return _Essentials(values, counts, means, down, eval_s, warned, ranked)
 
     async def _steady_part(self) -> Steady:
-        asked = self._rounds
         stats = self.scope.steady()
         answers = await _together(self._query(self.scope.node_device_counts()),
                                   *(self._query(expr) for expr in stats.values()))
-        counts = {name: int(count) for name, count in by_instance(answers[0][0]).items()
-                  if count is not None and 0 <= count <= MAX_DEVICES_PER_NODE}
-        return Steady(scalars(stats, answers[1:]), counts, asked)
+        return Steady(scalars(stats, answers[1:]), _counts(answers[0][0]), self._rounds)
 
     async def _open_node(self, instance: str, eval_s: float) -> NodeSnapshot | None:
         series, _, _ = await self._query(self.scope.node(instance, self._node_names))
@@ -366,6 +355,12 @@ async def _together(*calls: Awaitable[T]) -> list[T]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+def _counts(vector: list[dict[str, Any]]) -> dict[str, int]:
+    """Each node's device count from `node_device_counts` (a count no node has: none)."""
+    return {name: int(count) for name, count in by_instance(vector).items()
+            if count is not None and 0 <= count <= MAX_DEVICES_PER_NODE}
 
 
 def _snapshot_of(last: AggregatedRound, address: str) -> NodeSnapshot | None:

@@ -1,6 +1,7 @@
 """The overview of the aggregated Prometheus view from its answers: values read from
-instant vectors (finite or None, labels capped), the steady part kept between its asks,
-and the cluster summary (the mean utilization weighted by each node's device count)."""
+instant vectors (finite or None, labels capped), the steady part as one answer (a new
+node's count), and the cluster summary (the mean utilization weighted by each node's
+device count)."""
 
 from __future__ import annotations
 
@@ -13,12 +14,13 @@ from allsmi_py.remote.prometheus_round import finite
 
 MAX_LABEL_CHARS = 256
 MAX_DEVICES_PER_NODE = 4096  # a count past it is no node's
-STEADY_EVERY_ROUNDS = 10  # the steady part is asked again after this many rounds
+STEADY_EVERY_ROUNDS = 10  # the steady statistics and counts wait this many rounds to be asked
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Steady:
-    """The slowly changing part of the overview: statistics and each node's device count."""
+    """The slowly changing part of the overview asked at once: statistics and each node's
+    device count."""
 
     stats: dict[str, float | None]
     device_counts: dict[str, int]
@@ -61,23 +63,22 @@ def by_instance(vector: list[dict[str, Any]]) -> dict[str, float | None]:
     return values
 
 
-def overview(stats: Mapping[str, float | None], steady: Steady,
+def overview(stats: Mapping[str, float | None], counts: Mapping[str, int],
              means: Mapping[str, float | None], total: int) -> ClusterSummary:
-    """The overview: this round's statistics, the steady ones, and from the grid's node
-    means weighted by their device counts the cluster's mean utilization (what
+    """The overview: the statistics (each as last answered), and from the grid's node means
+    weighted by their device counts the cluster's mean utilization (what
     `avg(utilization)` would give, without selecting every device once more)."""
-    counts = steady.device_counts
     weighted = [(mean, counts[name]) for name, mean in means.items()
                 if mean is not None and counts.get(name)]
     weight = sum(count for _, count in weighted)
     return ClusterSummary(
         nodes_live=len(means), nodes_total=total, nodes_stale=0,
         device_count=sum(counts.get(name, 0) for name in means),
-        memory_total_bytes=int(steady.stats.get("memory_total") or 0),
+        memory_total_bytes=int(stats.get("memory_total") or 0),
         memory_used_bytes=int(stats.get("memory_used") or 0),
         utilization_mean_pct=(sum(mean * count for mean, count in weighted) / weight
                               if weight else None),
-        temperature_mean_c=steady.stats.get("temp_mean"),
-        temperature_stdev_c=steady.stats.get("temp_stdev"),
+        temperature_mean_c=stats.get("temp_mean"),
+        temperature_stdev_c=stats.get("temp_stdev"),
         temperature_max_c=stats.get("temp_max"),
         power_total_w=stats.get("power") or 0.0, energy_total_j=stats.get("energy"))

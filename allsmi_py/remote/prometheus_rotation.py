@@ -12,7 +12,7 @@ Prometheus itself holds.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 HEAVY_SHARE = 0.8  # of a round's seconds, for the heavy queries asked side by side
 
@@ -23,22 +23,32 @@ class Rotation:
     def __init__(self, budget_s: float) -> None:
         self.budget_s = budget_s
         self.per_round: int | None = None  # besides the grid; None: not measured yet, all
+        self.left_out: list[str] = []  # the last choice's names that were due but found no room
         self._asked: dict[str, int] = {}  # name -> the round it was last asked in
 
-    def choose(self, names: Sequence[str], round_number: int,
-               now: Iterable[str] = ()) -> list[str]:
+    def choose(self, names: Sequence[str], round_number: int, now: Iterable[str] = (),
+               min_rounds: Mapping[str, int] | None = None) -> list[str]:
         """The names to ask in this round: those never asked and those in `now` (what the
         screen has just changed) whatever the room, then the longest unasked, up to
-        `per_round` in all. The chosen count as asked in `round_number`."""
+        `per_round` in all; a name in `min_rounds` waits that many rounds after it was
+        asked (what changes slowly). The chosen count as asked in `round_number`."""
         wanted = set(now)
+        wait = min_rounds or {}
         due = [name for name in names if name not in self._asked or name in wanted]
-        waiting = sorted((name for name in names if name not in due),
+        waiting = sorted((name for name in names if name not in due
+                          and round_number - self._asked[name] >= wait.get(name, 1)),
                          key=lambda name: self._asked[name])
         room = len(waiting) if self.per_round is None else max(0, self.per_round - len(due))
         chosen = due + waiting[:room]
+        self.left_out = waiting[room:]
         for name in chosen:
             self._asked[name] = round_number
         return chosen
+
+    def asked(self, names: Iterable[str], round_number: int) -> None:
+        """These were asked in `round_number` outside the rotation (a new node's count)."""
+        for name in names:
+            self._asked[name] = round_number
 
     def measured(self, seconds: float, heavy: int) -> None:
         """`heavy` queries asked side by side (the grid among them) took `seconds`: the next

@@ -21,6 +21,7 @@ from allsmi_py.remote.prometheus_queries import Scope
 # (the last first): the overview, the grid and the down nodes are never dropped.
 PAGE, OPEN_NODE, USERS, SCRAPE_ERRORS = "page", "open node", "users", "scrape errors"
 STEADY = "steady stats"  # the device counts and slow statistics, refreshed every few rounds
+COUNTS = "device counts"  # each node's device count (a steady part, in turn on its own)
 OPTIONAL_PARTS = (STEADY, PAGE, OPEN_NODE, USERS, SCRAPE_ERRORS)
 
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 import pytest
 
 from allsmi_py.remote.prometheus_aggregate import PrometheusAggregateSource
+from allsmi_py.remote.prometheus_overview import STEADY_EVERY_ROUNDS
 from allsmi_py.remote.prometheus_queries import Scope
 from allsmi_py.remote.prometheus_rotation import HEAVY_SHARE, Rotation
 from allsmi_py.remote.prometheus_round import PAGE, PageRequest
@@ -137,3 +138,32 @@ async def test_a_quick_prometheus_gets_every_statistic_every_round() -> None:
                 assert _heavy_asked(_asked(fake, before)) == set(NAMES)
                 assert cluster.cost is not None and cluster.cost.kept == ()
                 assert "in turn" not in cluster.cost.describe()
+
+
+def test_what_changes_slowly_waits_its_rounds_even_with_room() -> None:
+    rotation = Rotation(budget_s=1.0)
+    slow = {"counts": 3}
+    names = ["power", "counts"]
+    assert rotation.choose(names, 1, min_rounds=slow) == names
+    assert rotation.choose(names, 2, min_rounds=slow) == ["power"]
+    assert rotation.choose(names, 3, min_rounds=slow) == ["power"]
+    assert rotation.choose(names, 4, min_rounds=slow) == ["counts", "power"]  # oldest first
+    rotation.asked(["counts"], 5)  # asked outside the rotation: waits from there
+    assert rotation.choose(names, 6, min_rounds=slow) == ["power"]
+    assert rotation.left_out == []
+
+
+async def test_on_a_busy_prometheus_the_steady_part_comes_in_turn_not_all_at_once(
+        busy: FakePrometheusApi) -> None:
+    steady = {*Scope().steady().values(), Scope().node_device_counts()}
+    async with PrometheusAggregateSource(busy.url, timeout_s=5, budget_s=0.3) as source:
+        source.view = lambda: PageRequest("util", True, rows=4)
+        asked_steady = []
+        for _ in range(STEADY_EVERY_ROUNDS + 8):
+            before = len(busy.forms)
+            cluster = await source.poll_once()
+            asked_steady.append(len(steady & set(_asked(busy, before))))
+            assert cluster.summary is not None and cluster.summary.device_count == 24
+    assert asked_steady[0] == len(steady)
+    assert all(count <= 1 for count in asked_steady[1:])  # one at a time, in its turn
+    assert sum(asked_steady[STEADY_EVERY_ROUNDS:]) == len(steady)  # each again, once
