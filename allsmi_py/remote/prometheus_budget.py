@@ -8,9 +8,7 @@ with the same request takes its answer when it has come (Prometheus often needs 
 one round for a query over every process of a large cluster), instead of asking again and
 never seeing one. A part carried from an earlier round and still running is not waited for
 again: it has shown itself slower than a round, and would take every round's seconds. A
-dropped part shows last round's copy; the status line names it. A part asked with
-`wait=False` (what changes slowly) runs in the background from the start: a later round
-takes its answer, and until then it is neither waited for nor counted as dropped.
+dropped part shows last round's copy; the status line names it.
 A part that outlived its round rests, once answered, for as long as it took before it is
 asked again (`resting`): a query that takes Prometheus 15 s is not to keep it busy for good.
 """
@@ -74,8 +72,7 @@ class RoundBudget:
         self.problems: list[str] = []
 
     async def part(self, name: str, key: Hashable,
-                   start: Callable[[], Coroutine[Any, Any, T]], *,
-                   wait: bool = True) -> T | None:
+                   start: Callable[[], Coroutine[Any, Any, T]]) -> T | None:
         """The part's answer; None (and why noted) when it is dropped, failed or carried."""
         held = self.carried.tasks.pop(name, None)
         task: asyncio.Task[Any] | None = None
@@ -85,8 +82,7 @@ class RoundBudget:
                 _, task, started, ended = held
                 if not task.done():  # slower than a round already: not waited for again
                     self.carried.tasks[name] = held
-                    if wait:
-                        self.dropped.append(name)
+                    self.dropped.append(name)
                     return None
                 finished = ended[0] if ended else time.monotonic()
                 self.carried.rests[name] = (key, finished + (finished - started))
@@ -104,12 +100,11 @@ class RoundBudget:
             # a slow server the essentials alone may take the whole round).
             task = asyncio.ensure_future(within(bytes_left, start))
         seconds_left = self.deadline - time.monotonic()
-        if wait and not task.done() and seconds_left > 0:
+        if not task.done() and seconds_left > 0:
             await asyncio.wait({task}, timeout=seconds_left)
         if not task.done():
             self.carried.carry(name, key, task, started)
-            if wait:
-                self.dropped.append(name)
+            self.dropped.append(name)
             return None
         outcome: T | None = self._outcome(name, task)
         return outcome
