@@ -168,6 +168,11 @@ class Collector:
         self._subscribers.append(callback)
         return lambda: self._subscribers.remove(callback) if callback in self._subscribers else None
 
+    @property
+    def simulated_backends(self) -> frozenset[str]:
+        """The backends whose processes are simulated, not this host's (the mock)."""
+        return frozenset(s.backend.name for s in self._slots if s.backend.simulates_processes)
+
     def end_simulated_process(self, backend: str, pid: int, signum: int) -> bool | None:
         """End a process that backend `backend` simulates (signal 0: only ask). True: ended;
         False: it simulates no such process; None: that backend's processes are real ones."""
@@ -265,8 +270,7 @@ class Collector:
             devices.extend(readings)
         statuses.extend(self._unavailable)
         if self._workloads is not None:
-            simulated = {s.backend.name for s in self._slots if s.backend.simulates_processes}
-            devices = self._workloads.attach(devices, simulated, self._pod_devices)
+            devices = self._workloads.attach(devices, self.simulated_backends, self._pod_devices)
         host = self._finish_host(deadline)
         return NodeSnapshot(
             hostname=self.hostname,

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace, config: Config) -> int:
 
     use_price(energy_price(config))
     app = AllSmiApp(collector, alert_thresholds(args, config), theme=theme,
-                    process_actions=process_actions(args, config, readings))
+                    process_actions=process_actions(args, config, readings),
+                    simulated_backends=readings.simulated_backends)
     try:
         with alert_webhook(webhook, app.alerts):
             app.run()

@@ -58,10 +58,13 @@ class AllSmiApp(App[None]):
     def __init__(self, source: SnapshotSource | None = None,
                  thresholds: AlertThresholds | None = None, theme: str = "dark",
                  screen_factory: Callable[[], Screen[None]] | None = None,
-                 process_actions: ProcessSignaller | None = None) -> None:
-        """`process_actions`: what signals the local view's processes (None: no actions)."""
+                 process_actions: ProcessSignaller | None = None,
+                 simulated_backends: frozenset[str] = frozenset()) -> None:
+        """`process_actions`: what signals the local view's processes (None: no actions);
+        `simulated_backends`: those whose processes are not this host's (the mock)."""
         super().__init__()
         self.process_actions = process_actions
+        self.simulated_backends = simulated_backends
         self.source = source
         self.thresholds = thresholds or AlertThresholds()
         self.alerts = AlertEngine(self.thresholds)

@@ -1,5 +1,6 @@
 """Every process on the host (not only those on an accelerator), for the process table's
-host toggle. Read on a worker thread, never on the UI thread: psutil walks /proc."""
+host toggle and for the tree's ancestors of a GPU process. Read on a worker thread, never
+on the UI thread: psutil walks /proc."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ import psutil
 
 from allsmi_py.model import ProcessReading
 
+MAX_ANCESTOR_DEPTH = 64  # a chain of parents longer than this is no real one
 HOST_PROCESS_LIMIT = 2000  # a host can run 100k processes; the table and /proc walk stay bounded
 MAX_TEXT_CHARS = 4096  # a command line can be megabytes long; the table cuts at the edge anyway
 ATTRS = ["pid", "ppid", "name", "username", "cmdline", "cpu_percent", "memory_info",
@@ -58,6 +60,25 @@ def reading_of(info: dict[str, Any]) -> ProcessReading | None:
         user=_text(info.get("username")), command=_text(" ".join(words)),
         cpu_pct=_number(info.get("cpu_percent")), host_memory_bytes=rss,
         started_at_s=_number(info.get("create_time")), process_type="host")
+
+
+def ancestors(listed: HostProcessList, parents: Iterable[int | None],
+              known: Iterable[int]) -> list[ProcessReading]:
+    """The host processes above these parent pids, each once, nearest first: each chain up
+    to a pid in `known` (or already taken) or one the list does not hold, at most
+    MAX_ANCESTOR_DEPTH long (a cycle of ppids ends there too)."""
+    by_pid = {p.pid: p for p in listed.processes}
+    taken = set(known)
+    out: list[ProcessReading] = []
+    for pid in parents:
+        for _ in range(MAX_ANCESTOR_DEPTH):
+            process = None if pid is None or pid in taken else by_pid.get(pid)
+            if process is None:
+                break
+            taken.add(process.pid)
+            out.append(process)
+            pid = process.ppid
+    return out
 
 
 def read_host_processes(limit: int = HOST_PROCESS_LIMIT,

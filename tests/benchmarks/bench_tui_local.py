@@ -66,7 +66,8 @@ def local_app(devices: int, interval_s: float, state_dir: Path) -> AllSmiApp:
     config = load_config(environ={"ALLSMI_ENERGY_STATE_FILE": str(state_dir / "energy.json")})
     readings = build_collector(args, interval_s=interval_s, seed=1, config=config)
     collector = metered(readings, config)
-    return AllSmiApp(collector, process_actions=local.process_actions(args, config, readings))
+    return AllSmiApp(collector, process_actions=local.process_actions(args, config, readings),
+                     simulated_backends=readings.simulated_backends)
 
 
 async def key_latencies(app: AllSmiApp) -> list[float]:

@@ -37,7 +37,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("n", "sort processes by user name"),
     ("/", "filter processes: user, command, container, pod or namespace contains the text;"
           " Enter keeps it, Esc closes"),
-    ("t", "processes as a parent/child tree (siblings in the sort order) / a flat list"),
+    ("t", "processes as a parent/child tree (siblings in the sort order; a GPU process's "
+          "host ancestors too) / a flat list"),
     ("H", "processes: add every host process (first 2000, DEV 'host') / accelerator ones only"),
     ("", "with the process table focused, its bottom border shows the selected process's"
          " GPU memory and GPU% history"),

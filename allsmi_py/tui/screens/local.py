@@ -107,10 +107,14 @@ class LocalScreen(MonitorScreen):
 
     def on_mount(self) -> None:
         """Follow the app's snapshot; the table's subtitle names the action keys when bound."""
+        table = self.query_one("#processes", ProcessTable)
         if self.offers_actions:
-            table = self.query_one("#processes", ProcessTable)
             table.keys_hint = f"{table.keys_hint}  k K I s: signal"
             table.border_subtitle = table.keys_hint
+        simulated = self.monitor.simulated_backends
+        # a replay's processes are not this host's now: no ancestors read for them
+        in_replay = getattr(self.app, "replay", None) is not None
+        table.real_process = lambda row: not in_replay and row.backend not in simulated
         self.watch(self.app, "snapshot", self.show, init=True)
 
     def show(self, snapshot: NodeSnapshot | None) -> None:
@@ -130,13 +134,17 @@ class LocalScreen(MonitorScreen):
                                                     app.thresholds, marks)
         table = self.query_one("#processes", ProcessTable)
         table.show(snapshot)
-        if table.host:
+        if table.wants_host_list:
             self._read_host_processes()
         self.query_one("#alerts", AlertPanel).show(app.alerts.history)
 
     def action_tree(self) -> None:
-        """Toggle the process table's parent/child tree."""
-        self.query_one("#processes", ProcessTable).toggle_tree()
+        """Toggle the process table's parent/child tree (with the GPU processes' ancestors
+        read from the host, for processes that run on it)."""
+        table = self.query_one("#processes", ProcessTable)
+        table.toggle_tree()
+        if table.wants_host_list:
+            self._read_host_processes(now=True)
 
     def action_host_processes(self) -> None:
         """Toggle the host's other processes in the table (read now, then with each snapshot);

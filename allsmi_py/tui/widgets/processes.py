@@ -18,7 +18,7 @@ from textual.geometry import Size
 from textual.strip import Strip
 
 from allsmi_py.model import DeviceReading, NodeSnapshot, ProcessReading
-from allsmi_py.tui.host_processes import HostProcessList
+from allsmi_py.tui.host_processes import HostProcessList, ancestors
 from allsmi_py.tui.process_history import ProcessHistory
 from allsmi_py.tui.style import MUTED, fill_colour
 from allsmi_py.tui.widgets.line_table import HEADER_STYLE, Cell, Column, LineTable, fit
@@ -169,6 +169,8 @@ class ProcessTable(LineTable[ProcessRow]):
         self.filter_text = ""
         self.tree_view = False
         self.host = False
+        # whether a row's process runs on this host (the screen says; a simulated one not)
+        self.real_process: Callable[[ProcessRow], bool] = lambda _row: True
         self.history = ProcessHistory()
         self._on_devices: list[ProcessRow] = []
         self._host_list = HostProcessList()
@@ -194,11 +196,23 @@ class ProcessTable(LineTable[ProcessRow]):
         self._combine()
         self._redraw()
 
+    @property
+    def wants_host_list(self) -> bool:
+        """True while the host's processes are shown (`H`), or the tree has GPU processes
+        whose ancestors are on this host (not simulated ones: `real_process`)."""
+        return self.host or (self.tree_view and any(map(self.real_process, self._on_devices)))
+
     def _combine(self) -> None:
         self._all = self._on_devices
         if self.host:
             self._all = self._on_devices + host_rows(self._host_list, self._on_devices,
                                                      self._taken_at_s)
+        elif self.tree_view:  # like nvitop: the launchers above a GPU process, without `H`
+            above = ancestors(self._host_list, (r.process.ppid for r in self._on_devices
+                                                if self.real_process(r)),
+                              (r.process.pid for r in self._on_devices))
+            self._all = self._on_devices + host_rows(HostProcessList(tuple(above)),
+                                                     self._on_devices, self._taken_at_s)
         shows = any(r.process.workload is not None for r in self._all)
         if shows != self.shows_workloads:
             self.shows_workloads = shows
@@ -218,6 +232,7 @@ class ProcessTable(LineTable[ProcessRow]):
     def toggle_tree(self) -> None:
         """Draw the processes as a parent/child tree, or as a flat list again."""
         self.tree_view = not self.tree_view
+        self._combine()
         self._redraw(force=True)
 
     def toggle_host(self) -> None:

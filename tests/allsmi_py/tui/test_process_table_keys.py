@@ -54,6 +54,8 @@ def _commands(table: ProcessTable) -> list[str]:
 async def test_t_draws_the_parent_child_tree_and_t_again_the_flat_list() -> None:
     app = AllSmiApp()
     async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, LocalScreen)
+        app.screen.read_host = _FakeHost(HostProcessList())  # no ancestors from this host
         await _send(pilot, _snap(*PROCESSES))
         table = _table(app)
         assert [r.process.pid for r in table.shown] == [101, 200, 102, 100]  # GPU memory
@@ -141,8 +143,11 @@ async def test_h_adds_the_host_processes_read_off_the_ui_thread_and_h_again_remo
         await pilot.press("f")  # GPU users only still means GPU users only
         await pilot.pause()
         assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
-        await pilot.press("f", "H")
+        await pilot.press("f", "H")  # the host's processes go; the tree keeps the ancestors
         await _settle(pilot)
+        assert {r.process.pid for r in table.shown} == {1, 50, 100, 101, 102, 200}
+        await pilot.press("t")
+        await pilot.pause()
         assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
         assert "host" not in str(table.border_title)
         reads = len(fake.threads)
@@ -226,9 +231,60 @@ async def test_h_in_a_replay_reads_nothing_and_says_why(tmp_path: Path) -> None:
         await _settle(pilot)
         assert not fake.threads and not _table(app).host
         assert any("not in a replay" in str(n.message) for n in app._notifications)
+        await pilot.press("t")  # the tree, without ancestors read from this host now
+        await _settle(pilot)
+        assert _table(app).tree_view and not fake.threads
     recording.close()
 
 
 def test_the_help_screen_names_the_new_keys() -> None:
     keys = dict(KEYS)
     assert "tree" in keys["t"] and "host" in keys["H"]
+
+
+INIT = ProcessReading(pid=1, user="root", command="/sbin/init", process_type="host")
+SHELL = ProcessReading(pid=50, ppid=1, user="alice", command="bash", process_type="host")
+UNRELATED = ProcessReading(pid=77, ppid=1, user="bob", command="sshd", process_type="host")
+
+
+async def test_t_adds_the_gpu_processes_ancestors_from_the_host_and_t_again_drops_them(
+) -> None:
+    fake = _FakeHost(HostProcessList((INIT, SHELL, UNRELATED)))
+    app = AllSmiApp()
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, LocalScreen)
+        app.screen.read_host = fake
+        app.screen.host_read_gap_s = 0.0
+        await _send(pilot, _snap(*PROCESSES))
+        table = _table(app)
+        await pilot.press("t")
+        await _settle(pilot)
+        assert fake.threads and threading.main_thread() not in fake.threads
+        by_pid = {r.process.pid: r for r in table.shown}
+        assert set(by_pid) == {1, 50, 100, 101, 102, 200}  # not sshd: no GPU process's
+        assert by_pid[1].device == by_pid[50].device == HOST_DEVICE
+        assert _commands(table) == [
+            "/sbin/init", BRANCH + "vllm serve", LAST + "bash",
+            BLANK + LAST + "torchrun train.py", BLANK + BLANK + BRANCH + "python worker.py 0",
+            BLANK + BLANK + LAST + "python worker.py 1"]
+        await pilot.press("f")  # GPU memory users only: the ancestors hold none
+        await pilot.pause()
+        assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
+        await pilot.press("f", "t")
+        await _settle(pilot)
+        assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
+
+
+async def test_simulated_processes_get_no_ancestors_from_the_host() -> None:
+    fake = _FakeHost(HostProcessList((INIT, SHELL)))
+    app = AllSmiApp(simulated_backends=frozenset({"test"}))  # the factories' backend
+    async with app.run_test(size=(140, 40)) as pilot:
+        assert isinstance(app.screen, LocalScreen)
+        app.screen.read_host = fake
+        await _send(pilot, _snap(*PROCESSES))
+        await pilot.press("t")
+        await _settle(pilot)
+        await _send(pilot, _snap(*PROCESSES))
+        await _settle(pilot)
+        assert not fake.threads
+        assert {r.process.pid for r in _table(app).shown} == {100, 101, 102, 200}
