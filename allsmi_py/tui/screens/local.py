@@ -24,6 +24,7 @@ from allsmi_py.process_actions import (
 from allsmi_py.tui.host_processes import HostProcessList, read_host_processes
 from allsmi_py.tui.screens.base import MonitorScreen
 from allsmi_py.tui.screens.confirm_signal import ConfirmSignalScreen
+from allsmi_py.tui.screens.pick_signal import PickSignalScreen
 from allsmi_py.tui.screens.topology import TopologyScreen
 from allsmi_py.tui.widgets.alerts import AlertPanel
 from allsmi_py.tui.widgets.devices import DeviceGrid
@@ -41,9 +42,11 @@ SORT_KEYS = (("g", "gpu_mem", "Sort GPU-mem"), ("u", "gpu_util", "GPU%"), ("c", 
              ("m", "host_mem", "Mem"), ("p", "pid", "PID"), ("e", "time", "Time"),
              ("n", "user", "User"))
 # Process actions (issue 17), bound only when the app has them (never with --readonly):
-# k sends TERM as kill(1) does, K KILL and I INT as in nvitop, s asks for any signal.
+# k sends TERM as kill(1) does, K KILL and I INT as in nvitop, s asks for any signal by
+# name or number, S offers a list of them.
 ACTION_KEYS = (("k", "signal('TERM')", "TERM"), ("K", "signal('KILL')", "KILL"),
-               ("I", "signal('INT')", "INT"), ("s", "name_signal", "Signal…"))
+               ("I", "signal('INT')", "INT"), ("s", "name_signal", "Signal…"),
+               ("S", "pick_signal", "Signals…"))
 HOST_READER = "host-processes"  # the worker that reads the host's processes (off the UI thread)
 
 
@@ -109,7 +112,7 @@ class LocalScreen(MonitorScreen):
         """Follow the app's snapshot; the table's subtitle names the action keys when bound."""
         table = self.query_one("#processes", ProcessTable)
         if self.offers_actions:
-            table.keys_hint = f"{table.keys_hint}  k K I s: signal"
+            table.keys_hint = f"{table.keys_hint}  k K I s S: signal"
             table.border_subtitle = table.keys_hint
         simulated = self.monitor.simulated_backends
         # a replay's processes are not this host's now: no ancestors read for them
@@ -261,6 +264,18 @@ class LocalScreen(MonitorScreen):
         bar.border_title = escape(f"signal to {target.describe()}")
         bar.value = ""
         bar.focus()
+
+    def action_pick_signal(self) -> None:
+        """Offer a list of signals for the selected process; the one picked is confirmed."""
+        target = self._selected() if self.offers_actions else None
+        if target is None:
+            return
+
+        def picked(sig: signal.Signals | None) -> None:
+            if sig is not None:
+                self._confirm(target, sig)
+
+        self.app.push_screen(PickSignalScreen(target), picked)
 
     def _signal_named(self, bar: Input) -> None:
         target = self._signal_target

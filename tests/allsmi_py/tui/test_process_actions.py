@@ -10,7 +10,7 @@ from dataclasses import replace
 import psutil
 import pytest
 from textual.pilot import Pilot
-from textual.widgets import Input
+from textual.widgets import Input, OptionList
 
 from allsmi_py.collector import Collector
 from allsmi_py.model import ProcessReading
@@ -20,6 +20,7 @@ from allsmi_py.tui.cluster_app import ClusterApp
 from allsmi_py.tui.messages import SnapshotUpdated
 from allsmi_py.tui.screens.confirm_signal import ConfirmSignalScreen, confirm_text
 from allsmi_py.tui.screens.local import ACTION_KEYS, LocalScreen
+from allsmi_py.tui.screens.pick_signal import CHOICES, PickSignalScreen
 from allsmi_py.tui.widgets.processes import ProcessTable
 from backends.mock.backend import MockBackend
 from tests.allsmi_py.tui.cluster_factories import cluster_rounds
@@ -179,7 +180,7 @@ async def test_with_actions_the_keys_are_bound() -> None:
         await pilot.pause()
         bound = set(app.screen._bindings.key_to_bindings)
         assert set(ACTION_KEY_NAMES) <= bound
-        assert str(_table(app).border_subtitle).endswith("k K I s: signal")
+        assert str(_table(app).border_subtitle).endswith("k K I s S: signal")
 
 
 async def test_no_process_selected_says_so() -> None:
@@ -291,3 +292,49 @@ async def test_a_real_child_process_is_ended_from_the_view() -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+async def test_s_offers_a_list_of_signals_and_the_one_chosen_is_confirmed_then_sent() -> None:
+    kills = Kills()
+    app = AllSmiApp(process_actions=_signaller(kills))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("S")
+        await pilot.pause()
+        assert isinstance(app.screen, PickSignalScreen)
+        panel = app.screen.query_one("#pick-signal-panel")
+        assert "pid 4242" in str(panel.border_title)
+        listed = app.screen.query_one(OptionList)
+        assert [listed.get_option_at_index(i).id for i in range(listed.option_count)] == [
+            sig.name for sig, _ in CHOICES]
+        await pilot.press("down", "down", "enter")  # TERM, INT, KILL
+        await pilot.pause()
+        assert isinstance(app.screen, ConfirmSignalScreen)
+        assert app.screen.signal is signal.SIGKILL and kills.calls == []
+        await pilot.press("y")
+        await pilot.pause()
+        assert kills.calls == [(4242, int(signal.SIGKILL))]
+
+
+async def test_escape_leaves_the_list_of_signals_without_sending_one() -> None:
+    kills = Kills()
+    app = AllSmiApp(process_actions=_signaller(kills))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("S")
+        await pilot.pause()
+        assert isinstance(app.screen, PickSignalScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, LocalScreen) and kills.calls == []
+
+
+async def test_a_signal_picked_for_another_users_process_is_refused_before_asking() -> None:
+    kills = Kills()
+    app = AllSmiApp(process_actions=_signaller(kills, owner_uid=2000))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _ready(app, pilot)
+        await pilot.press("S", "enter")
+        await pilot.pause()
+        assert isinstance(app.screen, LocalScreen) and kills.calls == []
+        assert any("only its owner or root can signal it" in note for note in _notes(app))
