@@ -1,4 +1,5 @@
-"""GPU memory and GPU% history of each process on an accelerator, for the selected row.
+"""GPU memory, GPU%, CPU% and host memory history of each process on an accelerator, for
+the selected row (the table's border) and its metrics screen (Enter).
 
 Keyed by pid, device and start time: a pid the kernel reuses for another process starts a
 new series instead of continuing the old one. Series of processes gone from the snapshot
@@ -40,11 +41,14 @@ def series_key(row: ProcessOnDevice) -> str:
 
 
 class ProcessHistory:
-    """Two series per process on a device: GPU memory (bytes) and GPU utilization (%)."""
+    """Four series per process on a device: GPU memory (bytes), GPU utilization (%), CPU
+    (% of one logical CPU) and host memory (bytes)."""
 
     def __init__(self) -> None:
         self.memory = History(HISTORY_LENGTH)
         self.utilization = History(HISTORY_LENGTH)
+        self.cpu = History(HISTORY_LENGTH)
+        self.host_memory = History(HISTORY_LENGTH)
 
     def record(self, rows: Sequence[ProcessOnDevice]) -> None:
         """Push each row's readings; forget the processes no longer listed."""
@@ -52,10 +56,13 @@ class ProcessHistory:
         for row in rows[:MAX_TRACKED]:
             key = series_key(row)
             keys.append(key)
-            self.memory.push(key, row.process.gpu_memory_bytes)
-            self.utilization.push(key, row.process.gpu_utilization_pct)
-        self.memory.keep_only(keys)
-        self.utilization.keep_only(keys)
+            p = row.process
+            self.memory.push(key, p.gpu_memory_bytes)
+            self.utilization.push(key, p.gpu_utilization_pct)
+            self.cpu.push(key, p.cpu_pct)
+            self.host_memory.push(key, p.host_memory_bytes)
+        for series in (self.memory, self.utilization, self.cpu, self.host_memory):
+            series.keep_only(keys)
 
     def __len__(self) -> int:
         return len(self.memory)

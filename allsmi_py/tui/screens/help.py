@@ -52,6 +52,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("", "another user's process needs root; --readonly (local.readonly) removes k K I s S"),
     ("Tab", "move focus between the device cards and the process table"),
     ("Enter", "on a device card: throttle reasons, ECC, PCIe, encoder, NUMA, MIG (again: hide)"),
+    ("Enter", "on a process: its GPU memory, GPU%, CPU% and host memory over time (Esc: back)"),
     ("a  A", "show or hide the alert history"),
     ("o", "topology: devices by NUMA node and PCIe switch, NvLinks, the topo -m matrix"),
     ("T", "switch between dark and light theme"),

@@ -25,12 +25,14 @@ from allsmi_py.tui.host_processes import HostProcessList, read_host_processes
 from allsmi_py.tui.screens.base import MonitorScreen
 from allsmi_py.tui.screens.confirm_signal import ConfirmSignalScreen
 from allsmi_py.tui.screens.pick_signal import PickSignalScreen
+from allsmi_py.tui.screens.process_metrics import ProcessMetricsScreen
 from allsmi_py.tui.screens.topology import TopologyScreen
 from allsmi_py.tui.widgets.alerts import AlertPanel
 from allsmi_py.tui.widgets.devices import DeviceGrid
 from allsmi_py.tui.widgets.header import HeaderBar
 from allsmi_py.tui.widgets.hostbar import HostBar
-from allsmi_py.tui.widgets.processes import MAX_QUERY_CHARS, ProcessTable
+from allsmi_py.tui.widgets.line_table import LineTable
+from allsmi_py.tui.widgets.processes import HOST_DEVICE, MAX_QUERY_CHARS, ProcessTable
 from allsmi_py.tui.widgets.status import StatusPanel
 
 if TYPE_CHECKING:
@@ -179,6 +181,19 @@ class LocalScreen(MonitorScreen):
         self._host_reading = False
         if event.state is WorkerState.SUCCESS and isinstance(worker.result, HostProcessList):
             self.query_one("#processes", ProcessTable).show_host(worker.result)
+
+    def on_line_table_chosen(self, message: LineTable.Chosen) -> None:
+        """Enter on a process: its metrics screen (a process on an accelerator: the table
+        keeps their history)."""
+        table = message.table
+        row = table.current if isinstance(table, ProcessTable) else None
+        if row is None or not isinstance(table, ProcessTable):
+            return
+        if row.device == HOST_DEVICE:
+            self.notify("Metrics follow the processes on an accelerator, not host ones",
+                        severity="warning", markup=False)
+            return
+        self.app.push_screen(ProcessMetricsScreen(row, table.history))
 
     def action_gpu_only(self) -> None:
         """Toggle the GPU-users-only filter of the process table."""
