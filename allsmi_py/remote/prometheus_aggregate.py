@@ -296,15 +296,12 @@ class PrometheusAggregateSource(RoundSource):
     async def _users(self) -> tuple[tuple[UserTotal, ...], int]:
         (stats, _, _), (tops, _, _) = await _together(
             self._query(self.scope.users()), self._query(self.scope.top_process()))
-        reporting = 0
         memory: dict[str, float] = {}
         gpus: dict[str, dict[tuple[str, str], int]] = {}
         for s in stats:
             stat, value = label(s, STAT_LABEL), number(s) or 0.0
             user = clean_text(label(s, "user") or "(unknown)")
-            if stat == "reporting":
-                reporting = int(value)
-            elif stat == "memory":
+            if stat == "memory":
                 memory[user] = value
             elif stat == "gpu":
                 key = (clean_text(label(s, "instance")), clean_text(label(s, "device_uuid")))
@@ -319,6 +316,7 @@ class PrometheusAggregateSource(RoundSource):
                 clean_text(label(best, "command") or label(best, "name") or label(best, "pid")),
                 int(number(best) or 0)))
         users.sort(key=lambda u: (-u.gpu_memory_bytes, u.user))
+        reporting = len({instance for held in gpus.values() for instance, _ in held})
         return tuple(users), reporting
 
     async def _scrape_errors(self) -> dict[str, str]:

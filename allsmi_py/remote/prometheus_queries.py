@@ -155,15 +155,15 @@ class Scope:
         return self.selector(names, f"instance={quoted(instance)}")
 
     def users(self) -> str:
-        """Per user: GPU memory held (STAT_LABEL "memory"), the processes on each of their
-        GPUs ("gpu", by instance and device_uuid), and the nodes with processes ("reporting").
-        The per-GPU counts are the one part that grows with the cluster: one series per GPU
-        in use, which is why the Users tab is asked only while it is open."""
+        """Per user: GPU memory held (STAT_LABEL "memory") and the processes on each of
+        their GPUs ("gpu", by instance and device_uuid: the nodes with processes are theirs,
+        no third pass over every process). The per-GPU counts are the one part that grows
+        with the cluster: one series per GPU in use, which is why the Users tab is asked only
+        while it is open."""
         memory = self.selector(("all_smi_process_memory_used_bytes",))
         stats = {
             "memory": f"sum by (user) ({memory})",
             "gpu": f"count by (user, instance, device_uuid) ({memory})",
-            "reporting": f"count(count by (instance) ({memory}))",
         }
         return " or ".join(f'label_replace({expr}, "{STAT_LABEL}", "{name}", "", "")'
                            for name, expr in stats.items())

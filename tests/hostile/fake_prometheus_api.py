@@ -128,8 +128,7 @@ class FakePrometheusApi:
                     series("", 2, {"allsmi_stat": "gpu", "user": "alice", "instance": "node-0",
                                    "device_uuid": first}),
                     series("", 1, {"allsmi_stat": "gpu", "user": "alice", "instance": "node-1",
-                                   "device_uuid": second}),
-                    series("", 2, {"allsmi_stat": "reporting"})]
+                                   "device_uuid": second})]
         if promql.startswith("avg by (job, instance)"):
             return [series("", float("-inf") if self.mode == "nan" else _mean_utilization(snap),
                            {"job": "allsmi", "instance": name})

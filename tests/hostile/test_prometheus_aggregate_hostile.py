@@ -116,6 +116,7 @@ async def test_a_part_slower_than_the_budget_is_carried_to_the_next_round(
         await asyncio.sleep(SLOW_S)
         second = await source.poll_once()
     assert second.users is not None and [u.user for u in second.users] == ["alice"]
+    assert second.users_reporting == 2  # the nodes of the per-GPU counts: node-0, node-1
     assert second.cost is not None and USERS not in second.cost.dropped
     asked = [f["query"] for f in fake.forms if '"memory"' in f.get("query", "")]
     assert len(asked) == 1  # the first round's query answered the second round
