@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from textual.pilot import Pilot
+
 from allsmi_py.model import (
     BackendStatus,
     CpuReading,
@@ -14,6 +16,7 @@ from allsmi_py.model import (
     NodeSnapshot,
     ProcessReading,
 )
+from allsmi_py.tui.messages import SnapshotUpdated
 from backends.mock.backend import MockBackend
 
 T0 = 1_790_000_000.0  # a fixed Unix time for every snapshot
@@ -64,3 +67,15 @@ def snapshot(*devices: DeviceReading, taken_at_s: float = T0,
     """A snapshot of these devices on the fixed host."""
     return NodeSnapshot(hostname="test-host", taken_at_s=taken_at_s, devices=devices,
                         host=HOST, backends=backends, version="0.1.0")
+
+
+def processes_snapshot(*processes: ProcessReading, at: float = T0) -> NodeSnapshot:
+    """One device running these processes, the snapshot taken at `at`."""
+    return replace(snapshot(device(0, processes=processes)), taken_at_s=at)
+
+
+async def send(pilot: Pilot[None], snap: NodeSnapshot) -> None:
+    """Hand the app a snapshot as the collector would, and let it draw."""
+    pilot.app.post_message(SnapshotUpdated(snap))
+    await pilot.pause()
+    await pilot.pause()

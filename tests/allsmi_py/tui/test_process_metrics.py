@@ -5,30 +5,17 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from textual.pilot import Pilot
-
-from allsmi_py.model import NodeSnapshot, ProcessReading
+from allsmi_py.model import ProcessReading
 from allsmi_py.tui.app import AllSmiApp
 from allsmi_py.tui.host_processes import HostProcessList
-from allsmi_py.tui.messages import SnapshotUpdated
 from allsmi_py.tui.screens.local import LocalScreen
 from allsmi_py.tui.screens.process_metrics import ProcessMetrics, ProcessMetricsScreen
 from allsmi_py.tui.widgets.processes import HOST_DEVICE, ProcessTable
-from tests.allsmi_py.tui.factories import GIB, T0, device, snapshot
+from tests.allsmi_py.tui.factories import GIB, T0, processes_snapshot, send
 
 TRAINER = ProcessReading(pid=4242, user="alice", command="python train.py --lr 3e-4",
                          gpu_memory_bytes=4 * GIB, gpu_utilization_pct=40.0, cpu_pct=120.0,
                          host_memory_bytes=2 * GIB, started_at_s=T0 - 60)
-
-
-def _snap(*processes: ProcessReading, at: float = T0) -> NodeSnapshot:
-    return replace(snapshot(device(0, processes=processes)), taken_at_s=at)
-
-
-async def _send(pilot: Pilot[None], snap: NodeSnapshot) -> None:
-    pilot.app.post_message(SnapshotUpdated(snap))
-    await pilot.pause()
-    await pilot.pause()
 
 
 def _text(app: AllSmiApp) -> str:
@@ -38,7 +25,7 @@ def _text(app: AllSmiApp) -> str:
 async def test_enter_opens_the_process_s_metrics_and_they_follow_it_until_it_ends() -> None:
     app = AllSmiApp()
     async with app.run_test(size=(140, 40)) as pilot:
-        await _send(pilot, _snap(TRAINER))
+        await send(pilot, processes_snapshot(TRAINER))
         app.screen.query_one(ProcessTable).focus()
         await pilot.press("enter")
         await pilot.pause()
@@ -48,8 +35,8 @@ async def test_enter_opens_the_process_s_metrics_and_they_follow_it_until_it_end
         assert "GPU-MEM" in text and "4.0 GiB" in text and "120%" in text
         assert "the last 1 readings" in text
         hotter = replace(TRAINER, gpu_utilization_pct=90.0, gpu_memory_bytes=6 * GIB)
-        await _send(pilot, _snap(hotter, at=T0 + 2))
-        await _send(pilot, _snap(TRAINER, at=T0 + 4))
+        await send(pilot, processes_snapshot(hotter, at=T0 + 2))
+        await send(pilot, processes_snapshot(TRAINER, at=T0 + 4))
         text = _text(app)
         assert "the last 3 readings" in text
         gpu_line = next(line for line in text.splitlines() if line.startswith("GPU%"))
@@ -57,7 +44,7 @@ async def test_enter_opens_the_process_s_metrics_and_they_follow_it_until_it_end
         assert "mean       57%" in gpu_line
         memory_line = next(line for line in text.splitlines() if line.startswith("GPU-MEM"))
         assert "peak   6.0 GiB" in memory_line
-        await _send(pilot, _snap(at=T0 + 6))  # it ended
+        await send(pilot, processes_snapshot(at=T0 + 6))  # it ended
         assert "the process has ended" in _text(app)
         await pilot.press("escape")
         await pilot.pause()
@@ -71,7 +58,7 @@ async def test_a_host_process_has_no_metrics_screen_and_says_why() -> None:
         assert isinstance(screen, LocalScreen)
         bash = ProcessReading(pid=50, user="alice", command="bash", process_type="host")
         screen.read_host = lambda: HostProcessList((bash,))
-        await _send(pilot, _snap(TRAINER))
+        await send(pilot, processes_snapshot(TRAINER))
         await pilot.press("H")
         await app.workers.wait_for_complete()
         await pilot.pause()

@@ -9,18 +9,17 @@ from pathlib import Path
 
 from textual.pilot import Pilot
 
-from allsmi_py.model import NodeSnapshot, ProcessReading
+from allsmi_py.model import ProcessReading
 from allsmi_py.recording.reader import Recording
 from allsmi_py.tui.app import AllSmiApp
 from allsmi_py.tui.host_processes import HostProcessList
-from allsmi_py.tui.messages import SnapshotUpdated
 from allsmi_py.tui.replay import LocalReplayApp
 from allsmi_py.tui.screens.help import KEYS
 from allsmi_py.tui.screens.local import LocalScreen
 from allsmi_py.tui.widgets.process_tree import BLANK, BRANCH, LAST
 from allsmi_py.tui.widgets.processes import HOST_DEVICE, ProcessTable
 from tests.allsmi_py.recording.recordings import local_recording
-from tests.allsmi_py.tui.factories import GIB, T0, device, snapshot
+from tests.allsmi_py.tui.factories import GIB, T0, processes_snapshot, send
 
 LAUNCHER = ProcessReading(pid=100, ppid=50, user="alice", command="torchrun train.py",
                           gpu_memory_bytes=GIB, gpu_utilization_pct=5.0, started_at_s=T0 - 90)
@@ -31,16 +30,6 @@ WORKER_B = ProcessReading(pid=102, ppid=100, user="alice", command="python worke
 OTHER = ProcessReading(pid=200, ppid=1, user="bob", command="vllm serve",
                        gpu_memory_bytes=6 * GIB, started_at_s=T0 - 30)
 PROCESSES = (LAUNCHER, WORKER_A, WORKER_B, OTHER)
-
-
-def _snap(*processes: ProcessReading, at: float = T0) -> NodeSnapshot:
-    return replace(snapshot(device(0, processes=processes)), taken_at_s=at)
-
-
-async def _send(pilot: Pilot[None], snap: NodeSnapshot) -> None:
-    pilot.app.post_message(SnapshotUpdated(snap))
-    await pilot.pause()
-    await pilot.pause()
 
 
 def _table(app: AllSmiApp) -> ProcessTable:
@@ -56,7 +45,7 @@ async def test_t_draws_the_parent_child_tree_and_t_again_the_flat_list() -> None
     async with app.run_test(size=(140, 40)) as pilot:
         assert isinstance(app.screen, LocalScreen)
         app.screen.read_host = _FakeHost(HostProcessList())  # no ancestors from this host
-        await _send(pilot, _snap(*PROCESSES))
+        await send(pilot, processes_snapshot(*PROCESSES))
         table = _table(app)
         assert [r.process.pid for r in table.shown] == [101, 200, 102, 100]  # GPU memory
         await pilot.press("t")
@@ -71,7 +60,7 @@ async def test_t_draws_the_parent_child_tree_and_t_again_the_flat_list() -> None
         await pilot.press("p")
         await pilot.pause()
         assert [r.process.pid for r in table.shown] == [200, 100, 102, 101]
-        await _send(pilot, _snap(*PROCESSES))  # a new snapshot keeps the tree
+        await send(pilot, processes_snapshot(*PROCESSES))  # a new snapshot keeps the tree
         assert _commands(table)[2] == BRANCH + "python worker.py 1"
         await pilot.press("t")
         await pilot.pause()
@@ -85,7 +74,7 @@ async def test_t_with_a_cycle_of_ppids_and_a_self_parent_shows_every_process() -
              ProcessReading(pid=3, ppid=3, command="c", gpu_memory_bytes=3 * GIB))
     app = AllSmiApp()
     async with app.run_test(size=(140, 40)) as pilot:
-        await _send(pilot, _snap(*cycle))
+        await send(pilot, processes_snapshot(*cycle))
         await pilot.press("t")
         await pilot.pause()
         table = _table(app)
@@ -123,7 +112,7 @@ async def test_h_adds_the_host_processes_read_off_the_ui_thread_and_h_again_remo
         assert isinstance(app.screen, LocalScreen)
         app.screen.read_host = fake
         app.screen.host_read_gap_s = 0.0
-        await _send(pilot, _snap(*PROCESSES))
+        await send(pilot, processes_snapshot(*PROCESSES))
         table = _table(app)
         assert not fake.threads  # nothing is read until asked
         await pilot.press("H")
@@ -133,7 +122,7 @@ async def test_h_adds_the_host_processes_read_off_the_ui_thread_and_h_again_remo
         assert set(by_pid) == {1, 50, 100, 101, 102, 200}
         assert by_pid[50].device == HOST_DEVICE and by_pid[100].device == "0"  # not twice
         assert "with host processes (first 3 read)" in str(table.border_title)
-        await _send(pilot, _snap(*PROCESSES))  # each snapshot reads the host again
+        await send(pilot, processes_snapshot(*PROCESSES))  # each snapshot reads the host again
         await _settle(pilot)
         assert len(fake.threads) >= 2
         await pilot.press("t")  # the tree now reaches the GPU processes' host parents
@@ -151,7 +140,7 @@ async def test_h_adds_the_host_processes_read_off_the_ui_thread_and_h_again_remo
         assert {r.process.pid for r in table.shown} == {100, 101, 102, 200}
         assert "host" not in str(table.border_title)
         reads = len(fake.threads)
-        await _send(pilot, _snap(*PROCESSES))
+        await send(pilot, processes_snapshot(*PROCESSES))
         await _settle(pilot)
         assert len(fake.threads) == reads  # off: no more reads
 
@@ -164,7 +153,7 @@ async def test_a_failing_host_read_leaves_the_table_as_it_was() -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         assert isinstance(app.screen, LocalScreen)
         app.screen.read_host = broken
-        await _send(pilot, _snap(*PROCESSES))
+        await send(pilot, processes_snapshot(*PROCESSES))
         await pilot.press("H")
         await _settle(pilot)
         table = _table(app)
@@ -178,7 +167,7 @@ async def test_the_selected_process_s_history_is_in_the_border_while_the_table_h
     async with app.run_test(size=(140, 40)) as pilot:
         for step, used in enumerate((2, 4, 8)):
             worker = replace(WORKER_A, gpu_memory_bytes=used * GIB)
-            await _send(pilot, _snap(LAUNCHER, worker, at=T0 + step))
+            await send(pilot, processes_snapshot(LAUNCHER, worker, at=T0 + step))
         table = _table(app)
         assert "t: tree" in str(table.border_subtitle)  # not focused: the key hints
         table.focus()
@@ -191,7 +180,8 @@ async def test_the_selected_process_s_history_is_in_the_border_while_the_table_h
         assert str(table.border_subtitle).startswith("pid 100 on 0")
         # the pid is reused by another process: its history starts again
         reused = replace(LAUNCHER, command="other", started_at_s=T0 + 50, gpu_memory_bytes=GIB)
-        await _send(pilot, _snap(reused, replace(WORKER_A, gpu_memory_bytes=8 * GIB), at=T0 + 60))
+        await send(pilot, processes_snapshot(
+            reused, replace(WORKER_A, gpu_memory_bytes=8 * GIB), at=T0 + 60))
         assert table.history.memory.values(f"100:0:{T0 + 50}") == [GIB]
         assert str(table.border_subtitle).startswith("pid 100 on 0")
         await pilot.press("tab")
@@ -210,7 +200,7 @@ async def test_host_reads_are_spaced_by_the_gap_but_h_reads_at_once() -> None:
         await _settle(pilot)
         assert len(fake.threads) == 1
         for _ in range(3):
-            await _send(pilot, _snap(*PROCESSES))
+            await send(pilot, processes_snapshot(*PROCESSES))
             await _settle(pilot)
         assert len(fake.threads) == 1  # within the gap: the snapshots read nothing
         await pilot.press("H", "H")  # off and on again: read now
@@ -255,7 +245,7 @@ async def test_t_adds_the_gpu_processes_ancestors_from_the_host_and_t_again_drop
         assert isinstance(app.screen, LocalScreen)
         app.screen.read_host = fake
         app.screen.host_read_gap_s = 0.0
-        await _send(pilot, _snap(*PROCESSES))
+        await send(pilot, processes_snapshot(*PROCESSES))
         table = _table(app)
         await pilot.press("t")
         await _settle(pilot)
@@ -281,10 +271,10 @@ async def test_simulated_processes_get_no_ancestors_from_the_host() -> None:
     async with app.run_test(size=(140, 40)) as pilot:
         assert isinstance(app.screen, LocalScreen)
         app.screen.read_host = fake
-        await _send(pilot, _snap(*PROCESSES))
+        await send(pilot, processes_snapshot(*PROCESSES))
         await pilot.press("t")
         await _settle(pilot)
-        await _send(pilot, _snap(*PROCESSES))
+        await send(pilot, processes_snapshot(*PROCESSES))
         await _settle(pilot)
         assert not fake.threads
         assert {r.process.pid for r in _table(app).shown} == {100, 101, 102, 200}
