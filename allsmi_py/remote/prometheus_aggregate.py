@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import httpx
 
 from allsmi_py.model import ClusterNode, DeviceReading, NodeSnapshot, NodeStatus
+from allsmi_py.remote.aggregate import ClusterSummary
 from allsmi_py.remote.prometheus_budget import Carried, RoundBudget, within
 from allsmi_py.remote.prometheus_http import PrometheusApi, PrometheusFailure
 from allsmi_py.remote.prometheus_overview import (
@@ -42,6 +43,7 @@ from allsmi_py.remote.prometheus_overview import (
     scalars,
 )
 from allsmi_py.remote.prometheus_page import (
+    Page,
     is_ranked,
     node_page,
     parse_nodes,
@@ -178,19 +180,8 @@ class PrometheusAggregateSource(RoundSource):
         page: tuple[tuple[str, DeviceReading], ...] = ()
         page_nodes: dict[str, NodeSnapshot] = {}
         fetched = None
-        # The Users tab hides the device table, and a ranked page not due this round (nor
-        # still coming from an earlier one) is kept: last round's page is shown.
-        if request.users:
-            pass
-        elif not is_ranked(request):
-            self._page_key = page_key
-            fetched = await budget.part(PAGE, page_key, lambda: node_page(
-                self._query, self.scope, request, sorted(means), summary, eval_s))
-        elif isinstance(first.ranked, list) or self._carried.key_of(PAGE) == page_key:
-            self._page_key = page_key
-            picked = first.ranked if isinstance(first.ranked, list) else []
-            fetched = await budget.part(PAGE, page_key, lambda: ranked_page(
-                self._query, self.scope, picked, eval_s))
+        if not request.users:  # the Users tab hides the device table: last page kept
+            fetched = await self._page(budget, request, page_key, first, summary)
         if fetched is not None:
             page, page_nodes = fetched
         elif last is not None:
@@ -234,6 +225,23 @@ class PrometheusAggregateSource(RoundSource):
             page=tuple((positions[name], d) for name, d in page if name in positions),
             users=users, users_reporting=reporting, cost=cost, request=request)
         return self._last
+
+    async def _page(self, budget: RoundBudget, request: PageRequest, page_key: tuple[object, ...],
+                    first: _Essentials, summary: ClusterSummary) -> Page | None:
+        """The page's part: in node order, or the devices this round's ranking picked; None
+        (last round's page kept) for a ranked page not due this round nor still coming."""
+        if not is_ranked(request):
+            self._page_key = page_key
+            return await budget.part(PAGE, page_key, lambda: node_page(
+                self._query, self.scope, request, sorted(first.means), summary, first.eval_s))
+        ranked = first.ranked
+        if isinstance(ranked, list):
+            self._page_key = page_key
+            return await budget.part(PAGE, page_key, lambda: ranked_page(
+                self._query, self.scope, ranked, first.eval_s))
+        if self._carried.key_of(PAGE) == page_key:  # no ranking now: the one still coming
+            return await budget.part(PAGE, page_key, _never_started)
+        return None
 
     def _node(self, name: str, down: bool, snapshot: NodeSnapshot | None, error: str | None,
               eval_s: float) -> ClusterNode:
@@ -353,6 +361,10 @@ async def _together(*calls: Awaitable[T]) -> list[T]:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def _never_started() -> Page:
+    raise AssertionError("a part carried with the same key is collected, not started again")
 
 
 def _counts(vector: list[dict[str, Any]]) -> dict[str, int]:
