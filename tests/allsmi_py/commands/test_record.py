@@ -63,17 +63,19 @@ def test_records_a_mock_node_until_the_duration(tmp_path: Path,
 def test_keyframe_every_sets_how_often_a_whole_frame_is_written(tmp_path: Path) -> None:
     path = tmp_path / "node.rec"
     assert main(["record", "-o", str(path), "--mock", "h100:2", "--interval", "0.05",
-                 "--duration", "0.32", "--keyframe-every", "2"]) == 0
+                 "--duration", "1.0", "--keyframe-every", "2"]) == 0
     with Recording(path) as recording:
         kinds = bytes(recording._kinds)
-        assert len(kinds) >= 4 and kinds.startswith(b"KDK")
+        # Frame count depends on a loaded machine's timing; the pattern must not.
+        assert len(kinds) >= 3
+        assert kinds == (b"KD" * len(kinds))[:len(kinds)]
         assert all(isinstance(recording.snapshot(i), NodeSnapshot) for i in range(len(kinds)))
 
 
 def test_records_a_cluster_served_by_the_mock_server(tmp_path: Path, served: _Served) -> None:
     path = tmp_path / "cluster.rec"
     assert main(["record", "-o", str(path), "--hosts", *served.hosts, "--interval", "0.2",
-                 "--duration", "0.5", "--timeout", "5"]) == 0
+                 "--duration", "1.0", "--timeout", "5"]) == 0
     with Recording(path) as recording:
         assert recording.header.kind == "cluster"
         assert len(recording) >= 2
