@@ -27,7 +27,7 @@ from allsmi_py.remote.values import label_int
 
 UNIX_TIME_FLOOR_S = 1e9  # 2001-09-09 in Unix time; 31.7 years as an elapsed time
 FUTURE_SLACK_S = 300.0  # a start this far after our clock is a wrong clock, not a start
-_ANE_FIELD = "ane_power_w"
+ANE_FIELD = "ane_power_w"
 _INDEX_LABELS = ("gpu_index", "device_id")  # all-smi's view: gpu_index, then device_id
 
 
@@ -61,8 +61,8 @@ def is_apple(fields: Mapping[str, Any]) -> bool:
 
 def drop_not_applicable_ane(fields: dict[str, Any]) -> None:
     """Remove all-smi's "not applicable" ANE 0 from a device that has no ANE."""
-    if fields.get(_ANE_FIELD) == 0 and not is_apple(fields):
-        del fields[_ANE_FIELD]
+    if fields.get(ANE_FIELD) == 0 and not is_apple(fields):
+        del fields[ANE_FIELD]
 
 
 def owner_by_index(devices: Mapping[str, Mapping[str, Any]]) -> dict[int, str]:

@@ -20,7 +20,8 @@ from allsmi_py.model import ClusterNode, NodeSnapshot, NodeStatus
 from allsmi_py.remote.body import CHUNK_BYTES, BadEncoding, BodyTooLarge, read_capped
 from allsmi_py.remote.exposition import ParseError
 from allsmi_py.remote.hosts import Target
-from allsmi_py.remote.nodes import NotOurs, snapshot_from_json, snapshot_from_text
+from allsmi_py.remote.nodes import NotOurs, snapshot_from_json, snapshot_from_next_text
+from allsmi_py.remote.text_delta import TextTemplate
 
 DEFAULT_MAX_BODY_BYTES = 10_000_000
 _RETRY_BACKOFF_S = (0.05, 0.1, 0.2)
@@ -54,6 +55,7 @@ class _NodeMemory:
     last_ok_at_s: float | None = None
     last_state: str | None = None
     body: bytes = b""  # the body `snapshot` was decoded from
+    template: TextTemplate | None = None  # what each line of a text `body` filled
 
 
 class ScrapeClient:
@@ -183,7 +185,7 @@ class ScrapeClient:
                 if memory.source == "json" and body == memory.body and memory.snapshot:
                     return memory.snapshot, "json"
                 snapshot = snapshot_from_json(body)
-                memory.body = body
+                memory.body, memory.template = body, None
                 return snapshot, "json"
             except _Fallback:
                 pass
@@ -197,8 +199,10 @@ class ScrapeClient:
         if memory.source == "text" and body == memory.body and memory.snapshot:
             return memory.snapshot, "text"
         try:
-            snapshot = snapshot_from_text(body, target.address)
-            memory.body = body
+            snapshot, template = snapshot_from_next_text(
+                body, target.address, memory.body,
+                memory.template if memory.source == "text" else None)
+            memory.body, memory.template = body, template
             return snapshot, "text"
         except ParseError as exc:
             raise _Outcome("bad_payload", f"/metrics: {exc}") from None

@@ -50,15 +50,27 @@ class ParseError(RemoteError):
 
 def parse_samples(text: str | bytes, *, strict: bool = True) -> list[Sample]:
     """Every sample in an exposition; ParseError on a bad line (strict) or on no sample at all."""
-    if isinstance(text, bytes | bytearray | memoryview):
-        try:
-            text = bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise ParseError(f"body is not UTF-8 (byte {exc.start})") from None
+    text = decoded(text)
     fast = _parse_plain(text)
     if fast is not None:
         return fast
     return _parse_lines(text, strict)
+
+
+def decoded(text: str | bytes | bytearray | memoryview) -> str:
+    """The body as text; ParseError when it is not UTF-8."""
+    if isinstance(text, str):
+        return text
+    try:
+        return bytes(text).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ParseError(f"body is not UTF-8 (byte {exc.start})") from None
+
+
+def plain_samples(text: str) -> list[Sample] | None:
+    """The samples of a body in the plain form, one per line that is not empty or a comment,
+    in order; None for any other body (parse_samples reads it, or says what is wrong)."""
+    return _parse_plain(text)
 
 
 def _parse_plain(text: str) -> list[Sample] | None:

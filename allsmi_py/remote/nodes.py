@@ -14,6 +14,7 @@ from allsmi_py.plausible import guard_snapshot
 from allsmi_py.remote.checked import checked_snapshot
 from allsmi_py.remote.exposition import ParseError
 from allsmi_py.remote.parse import parse_node_text
+from allsmi_py.remote.text_delta import TextTemplate, decode_with_template, patched
 
 
 class NotOurs(Exception):
@@ -40,3 +41,14 @@ def snapshot_from_json(body: bytes) -> NodeSnapshot:
 def snapshot_from_text(body: bytes, address: str) -> NodeSnapshot:
     """A Prometheus exposition to a NodeSnapshot; ParseError when it is unreadable."""
     return guard_snapshot(parse_node_text(body, fallback_hostname=address))
+
+
+def snapshot_from_next_text(body: bytes, address: str, last_body: bytes,
+                            template: TextTemplate | None
+                            ) -> tuple[NodeSnapshot, TextTemplate | None]:
+    """snapshot_from_text for a node's next body: made from its last one when only values
+    changed (text_delta.py, `template` made from `last_body`), else decoded whole; and the
+    template for the body after it."""
+    made = patched(last_body, body, template) if template is not None else None
+    parsed, template = made if made is not None else decode_with_template(body, address)
+    return guard_snapshot(parsed), template

@@ -48,7 +48,8 @@ from allsmi_py.remote.rules import (
 from allsmi_py.remote.text import clean_text
 from allsmi_py.remote.values import Dropped, label_int
 
-__all__ = ["ParseError", "parse_node_text", "snapshot_from_samples"]
+__all__ = ["ENERGY_FIELD", "MAX_DEVICES", "MAX_DISKS", "ParseError", "device_uuid",
+           "device_workloads", "parse_node_text", "snapshot_from_samples"]
 
 _NODE, _GPU, _NPU = SCOPES["node"], SCOPES["device"], SCOPES["npu"]
 _PROCESS, _DISK, _CPU = SCOPES["process"], SCOPES["disk"], SCOPES["cpu"]
@@ -61,9 +62,9 @@ _INDEX_LABELS = tuple(dict.fromkeys([*(s.index_label for s in _DEVICE_SCOPES), "
 _PROCESS_TEXT = tuple(label for label in _PROCESS.labels
                       if label in ProcessReading.__dataclass_fields__
                       and label != _PROCESS.key_label)
-_MAX_DEVICES = 4096
-_ENERGY_FIELD = "energy_consumed_j"  # all_smi_energy_consumed_joules_total, scope gpu or cpu
-_MAX_DISKS = 4096
+MAX_DEVICES = 4096
+ENERGY_FIELD = "energy_consumed_j"  # all_smi_energy_consumed_joules_total, scope gpu or cpu
+MAX_DISKS = 4096
 _MAX_SOCKETS = 4096
 _MAX_PROCESSES = 50_000
 _NEW: dict[str, Any] = {}  # "not seen yet", apart from None ("seen, not a process")
@@ -91,7 +92,7 @@ def _plain_device_fields() -> dict[str, tuple[str, Callable[[float], Any]]]:
     return {name: (rule.field, rule.convert) for name, rule in rules().items()
             if rule.scope == "device" and rule is not DEVICE_INFO
             and rule is not DEVICE_WORKLOAD and not rule.detail and not rule.label
-            and rule.field != _ENERGY_FIELD}
+            and rule.field != ENERGY_FIELD}
 
 
 def parse_node_text(body: str | bytes, fallback_hostname: str = "") -> NodeSnapshot:
@@ -145,8 +146,8 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
             dropped.add(name, value)
             continue
         scope = rule.scope
-        if rule.field == _ENERGY_FIELD and labels.get("scope") == "cpu":
-            cpu.setdefault(_ENERGY_FIELD, converted)  # the host CPU's: no device named
+        if rule.field == ENERGY_FIELD and labels.get("scope") == "cpu":
+            cpu.setdefault(ENERGY_FIELD, converted)  # the host CPU's: no device named
             continue
         if scope == "device":
             # A device's label block is one cached object for all its families: find the
@@ -182,7 +183,7 @@ def snapshot_from_samples(samples: Iterable[Sample], fallback_hostname: str = ""
             if mount is not None:
                 disk = disks.get(mount)
                 if disk is None:
-                    if len(disks) >= _MAX_DISKS:
+                    if len(disks) >= MAX_DISKS:
                         continue
                     disk = disks[mount] = {"mount_point": clean_text(mount)}
                 disk[rule.field] = converted
@@ -212,14 +213,16 @@ def _first(labels: Mapping[str, str], names: tuple[str, ...]) -> str:
     return ""
 
 
-def _uuid_of(labels: Mapping[str, str]) -> str:
+def device_uuid(labels: Mapping[str, str]) -> str:
+    """The device a label block names, as sent ("" when none)."""
     return _first(labels, _UUID_LABELS)
 
 
 def _new_device(labels: Mapping[str, str]) -> dict[str, Any]:
     """A device's first fields from its labels; index None when no label gives it."""
     kind = "npu" if _NPU.name_label in labels and _GPU.name_label not in labels else "gpu"
-    return {"uuid": clean_text(_uuid_of(labels)), "name": clean_text(_first(labels, _NAME_LABELS)),
+    return {"uuid": clean_text(device_uuid(labels)),
+            "name": clean_text(_first(labels, _NAME_LABELS)),
             "index": label_int(_first(labels, _INDEX_LABELS)), "kind": kind,
             "backend": clean_text(labels.get("backend") or "remote")}
 
@@ -259,8 +262,8 @@ class _Facts:
     workload: Callable[[Mapping[str, str]], WorkloadReading | None]
 
 
-_WORKED_OUT = _Facts(_uuid_of, _new_device, _info_of, _device_workload)
-_KEPT = _Facts(FactStore(_uuid_of), FactStore(_new_device), FactStore(_info_of),
+_WORKED_OUT = _Facts(device_uuid, _new_device, _info_of, _device_workload)
+_KEPT = _Facts(FactStore(device_uuid), FactStore(_new_device), FactStore(_info_of),
                FactStore(_device_workload))
 
 
@@ -271,7 +274,7 @@ def _device(devices: dict[str, dict[str, Any]], labels: Mapping[str, str],
         return None
     device = devices.get(uuid)
     if device is None:
-        if not creates or len(devices) >= _MAX_DEVICES:
+        if not creates or len(devices) >= MAX_DEVICES:
             return None
         device = dict(facts.new_device(labels))  # the kept one stays as it was made
         if device["index"] is None:
@@ -310,6 +313,23 @@ def _apply_device(device: dict[str, Any], rule: Rule, labels: Mapping[str, str],
             device[rule.field] = clean_text(level)
         return
     device[rule.field] = value
+
+
+def device_workloads(samples: Iterable[Sample], positions: Mapping[str, int]
+                     ) -> dict[int, tuple[WorkloadReading, ...]] | None:
+    """The pod containers pod-family samples give each device, by the device's position in
+    `positions` (by uuid as sent), in the order and under the cap the route keeps; None when
+    a value is refused (the whole decode counts it)."""
+    held: dict[int, dict[str, Any]] = {}
+    for _name, labels, value in samples:
+        converted = DEVICE_WORKLOAD.convert(value)
+        if converted is None:
+            return None
+        position = positions.get(_KEPT.uuid(labels))
+        if position is not None:
+            _apply_device(held.setdefault(position, {}), DEVICE_WORKLOAD, labels, converted,
+                          _KEPT)
+    return {position: tuple(fields["workloads"]) for position, fields in held.items()}
 
 
 def _process_base(labels: Mapping[str, str]) -> dict[str, Any] | None:
@@ -354,7 +374,7 @@ def _build(hostname: str, devices: dict[str, dict[str, Any]], cpu: dict[str, Any
     built.sort(key=lambda d: d.index)
     host = None
     # energy alone names no host: Prometheus' honor_labels twin of a node carries only that
-    if (cpu and built) or set(cpu) - {_ENERGY_FIELD} or memory or disks:
+    if (cpu and built) or set(cpu) - {ENERGY_FIELD} or memory or disks:
         host = HostReading(cpu=CpuReading(**cpu), memory=MemoryReading(**memory),
                            disks=tuple(DiskReading(**d) for d in disks.values()))
     note = dropped.note()
