@@ -33,7 +33,7 @@ read as 0.0. Limits and totals are checked first, so a value is only ever capped
 plausible one.
 """
 
-from allsmi_py.plausible.guard import MAX_PROBLEMS, guard, guard_snapshot
+from allsmi_py.plausible.guard import MAX_PROBLEMS, guard, guard_changed, guard_snapshot
 from allsmi_py.plausible.rules import (
     MODELS,
     RULES,
@@ -46,4 +46,4 @@ from allsmi_py.plausible.rules import (
 )
 
 __all__ = ["MAX_PROBLEMS", "MODELS", "RULES", "SENTINELS", "UNRULED", "Rule", "guard",
-           "guard_snapshot", "numeric_fields", "rules_for", "shown"]
+           "guard_changed", "guard_snapshot", "numeric_fields", "rules_for", "shown"]

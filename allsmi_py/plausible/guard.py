@@ -184,3 +184,29 @@ def guard_snapshot(snapshot: NodeSnapshot) -> NodeSnapshot:
                                                             strict=True)):
         return snapshot
     return dataclasses.replace(snapshot, devices=devices, host=host)
+
+
+_PARTIAL: dict[tuple[type, frozenset[str]], Screen] = {}
+_PARTIAL_MAX = 4096
+# Readings with nothing to guard, within or without (a device's pod containers)
+_INERT = frozenset(model for model in RULES if not RULES[model] and not NESTED[model])
+
+
+def guard_changed(reading: ReadingT, changed: frozenset[str]) -> ReadingT:
+    """guard(reading) for a reading that is one `guard` returned as it was, with only the
+    fields `changed` new (the text path's patched rounds): only those and the fields they
+    cap are screened again; anything suspect, or a reading within, takes the whole guard."""
+    model = _model_of(reading)
+    if model is None or any(getattr(reading, name) not in (None, ())
+                            for name, (kind, _) in NESTED[model].items() if kind not in _INERT):
+        return guard(reading)
+    key = (model, changed)
+    screen = _PARTIAL.get(key)
+    if screen is None:
+        rules = RULES[model]
+        affected = {name: rule for name, rule in rules.items()
+                    if name in changed or not changed.isdisjoint(rule[0].against)}
+        if len(_PARTIAL) >= _PARTIAL_MAX:
+            _PARTIAL.clear()
+        screen = _PARTIAL[key] = _screen(model, affected)
+    return guard(reading) if screen(reading) else reading

@@ -9,8 +9,10 @@ an all-smi node's 4294967295 W becomes None and a line in the device's `problems
 
 from __future__ import annotations
 
+import dataclasses
+
 from allsmi_py.model import NodeSnapshot, has_snapshot_marker
-from allsmi_py.plausible import guard_snapshot
+from allsmi_py.plausible import guard, guard_changed, guard_snapshot
 from allsmi_py.remote.checked import checked_snapshot
 from allsmi_py.remote.exposition import ParseError
 from allsmi_py.remote.parse import parse_node_text
@@ -50,5 +52,34 @@ def snapshot_from_next_text(body: bytes, address: str, last_body: bytes,
     changed (text_delta.py, `template` made from `last_body`), else decoded whole; and the
     template for the body after it."""
     made = patched(last_body, body, template) if template is not None else None
-    parsed, template = made if made is not None else decode_with_template(body, address)
-    return guard_snapshot(parsed), template
+    if made is None:
+        parsed, template = decode_with_template(body, address)
+        guarded = guard_snapshot(parsed)
+    else:
+        parsed, template = made
+        guarded = _guard_patched(parsed, template)
+    if template is not None:
+        template.clean = tuple(g is p for g, p in zip(guarded.devices, parsed.devices,
+                                                       strict=True))
+    return guarded, template
+
+
+def _guard_patched(parsed: NodeSnapshot, template: TextTemplate) -> NodeSnapshot:
+    """guard_snapshot(parsed), where a device the guard let through last round is screened
+    again only in the fields the patch changed (plausible.guard_changed)."""
+    changed = template.changed or {}
+    clean = template.clean
+    devices = []
+    for position, device in enumerate(parsed.devices):
+        was_clean = position < len(clean) and clean[position]
+        fields = changed.get(position)
+        if was_clean and fields is None:
+            devices.append(device)  # the very object the guard let through
+        elif was_clean and fields is not None:
+            devices.append(guard_changed(device, fields))
+        else:
+            devices.append(guard(device))
+    host = guard(parsed.host) if parsed.host is not None else None
+    if host is parsed.host and all(a is b for a, b in zip(devices, parsed.devices, strict=True)):
+        return parsed
+    return dataclasses.replace(parsed, devices=tuple(devices), host=host)

@@ -101,6 +101,10 @@ class TextTemplate:
     parsed: NodeSnapshot  # before the plausibility guard
     device_fields: list[dict[str, Any]]  # each device's fields that are not their default
     device_at: dict[str, int]  # position in parsed.devices by the uuid label as sent
+    # Set by the caller: which devices the plausibility guard let through as they were
+    clean: tuple[bool, ...] = ()
+    # Fields made new in `parsed` by position, when a patch made it (None: decoded whole)
+    changed: dict[int, frozenset[str]] | None = None
 
 
 @lru_cache(maxsize=1)
@@ -347,6 +351,7 @@ def _made(template: TextTemplate, changes: dict[tuple[str, int], dict[str, Any]]
             return None
     devices = list(parsed.devices)
     fields_now = list(template.device_fields)
+    changed: dict[int, frozenset[str]] = {}
     for position in range(len(devices)):
         change = changes.get(("device", position))
         held = workloads.get(position, ()) if workloads is not None else None
@@ -357,6 +362,7 @@ def _made(template: TextTemplate, changes: dict[tuple[str, int], dict[str, Any]]
             fields["workloads"] = held
         fields_now[position] = fields
         devices[position] = DeviceReading(**fields)
+        changed[position] = frozenset(change or ()) | ({"workloads"} if held else frozenset())
     host = parsed.host
     if host is not None and any(reading != "device" for reading, _ in changes):
         cpu, memory = changes.get(("cpu", 0)), changes.get(("memory", 0))
@@ -372,4 +378,5 @@ def _made(template: TextTemplate, changes: dict[tuple[str, int], dict[str, Any]]
         return None
     snapshot = dataclasses.replace(parsed, taken_at_s=time.time(), devices=tuple(devices),
                                    host=host)
-    return snapshot, TextTemplate(slots, span, snapshot, fields_now, template.device_at)
+    return snapshot, TextTemplate(slots, span, snapshot, fields_now, template.device_at,
+                                  template.clean, changed)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import random
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,9 +26,11 @@ from allsmi_py.plausible import (
     RULES,
     UNRULED,
     guard,
+    guard_changed,
     numeric_fields,
     rules_for,
 )
+from backends.mock.backend import MockBackend
 
 GIB = 1024**3
 
@@ -233,3 +237,18 @@ def test_the_collector_guards_the_host_reading() -> None:
         snapshot = collector.tick()
     assert snapshot.host is not None and snapshot.host.cpu.utilization_pct is None
     assert snapshot.host.problems == ("cpu.utilization_pct: 4294967295 is a sentinel",)
+
+
+def test_guard_changed_is_guard_for_a_reading_guard_let_through() -> None:
+    rng = random.Random(5)
+    values = [0, 0.5, 50.0, -1, 65535, 4294967295, 1e9, -0.0, 2**44, 1999.0, float("nan"), None]
+    for device in MockBackend(spec="h100:2,mi300x:1,rngd:1", seed=3).read():
+        device = dataclasses.replace(device, processes=())
+        assert guard(device) is device
+        numeric = [f.name for f in dataclasses.fields(device)
+                   if isinstance(getattr(device, f.name), int | float)
+                   and not isinstance(getattr(device, f.name), bool) and f.name != "index"]
+        for _ in range(300):
+            picked = rng.sample(numeric, rng.randint(1, 3))
+            changed = dataclasses.replace(device, **{n: rng.choice(values) for n in picked})
+            assert guard_changed(changed, frozenset(picked)) == guard(changed), picked

@@ -299,3 +299,17 @@ def test_random_edits_give_the_whole_decode_or_none() -> None:
         made_count += 1
         _same(made[0], parse_node_text(body, "n:1"))
     assert made_count > 40  # edits of values alone are patched
+
+
+def test_next_text_rounds_guard_like_the_whole_decode_as_values_turn_implausible() -> None:
+    # each value stays within values.py's bound, so only the plausibility guard refuses it
+    turns = [("} 300\n", "} 65535\n"), ("} 300\n", "} 300\n"), ("} 50\n", "} 99\n"),
+             ("} 1000\n", "} 4294967295\n"), ("} 300\n", "} 1999\n"), ("} 60\n", "} 0\n")]
+    body = BODY.encode()
+    snapshot, template = snapshot_from_next_text(body, "n:1", b"", None)
+    for old, new in turns * 2:
+        last, body = body, BODY.replace(old, new).encode()
+        snapshot, template = snapshot_from_next_text(body, "n:1", last, template)
+        whole = snapshot_from_text(body, "n:1")
+        assert snapshot == dataclasses.replace(whole, taken_at_s=snapshot.taken_at_s), new
+    assert template is not None and template.changed is not None  # the patch made them
