@@ -97,7 +97,7 @@ class TextTemplate:
     """What the last body of one node filled, line by line, and what it made."""
 
     slots: list[Slot | None]  # one per line of the body (text.split("\n"))
-    workload_lines: tuple[int, int] | None  # [start, end) of the pod family's lines
+    workload_lines: tuple[int, int] | None  # [start, end): the pod family, comments too
     parsed: NodeSnapshot  # before the plausibility guard
     device_fields: list[dict[str, Any]]  # each device's fields that are not their default
     device_at: dict[str, int]  # position in parsed.devices by the uuid label as sent
@@ -194,11 +194,16 @@ def _template(lines: list[str], samples: Sequence[exposition.Sample],
             earlier = slots[index]
             if earlier is not None and earlier.kind == PATCH:
                 slots[index] = _checked(earlier.convert)
-    span = None
     if workload_at:
-        span = (workload_at[0], workload_at[-1] + 1)
-        if len(workload_at) != span[1] - span[0]:
+        first, end = workload_at[0], workload_at[-1] + 1
+        if len(workload_at) != end - first:
             return None  # pod lines apart from each other: not one section to read again
+        while first > 0 and lines[first - 1].startswith("#"):
+            first -= 1  # the family's HELP and TYPE, which go when its last pod goes
+        span = (first, end)
+    else:  # no pod now: the exporter writes the family last when it has one
+        end = len(lines) - 1 if lines[-1] == "" else len(lines)
+        span = (end, end)
     return TextTemplate([s if s is None else _shared(s) for s in slots], span, parsed,
                         [_fields_of(d) for d in parsed.devices], device_at)
 
@@ -276,22 +281,23 @@ def patched(old_body: bytes, body: bytes, template: TextTemplate
     if span is None:
         if grown or not _patch_lines(lines, old, slots, 0, 0, len(old), changes):
             return None
-        new_slots, new_span, pods = slots, None, ""
+        new_slots, new_span, pods = slots, None, None
     else:
         start, end = span
         new_end = end + grown
-        if new_end <= start:
-            return None  # the pod family emptied: the whole decode finds out what else did
-        family = _workload_family() + "{"
-        pod_lines = lines[start:new_end]
-        if not all(line.startswith(family) for line in pod_lines):
+        if new_end < start:
             return None
+        family = _workload_family() + "{"
+        section = lines[start:new_end]
+        kinds = [None if not line or line[0] == "#" else _WORKLOAD if line.startswith(family)
+                 else _EXACT for line in section]
+        if _EXACT in kinds:
+            return None  # another family's line where the pods are
         if not (_patch_lines(lines, old, slots, 0, 0, start, changes)
                 and _patch_lines(lines, old, slots, new_end, end, len(old), changes)):
             return None
-        new_slots = slots if not grown else [*slots[:start], *[_WORKLOAD] * len(pod_lines),
-                                             *slots[end:]]
-        new_span, pods = (start, new_end), "\n".join(pod_lines)
+        new_slots = [*slots[:start], *kinds, *slots[end:]]
+        new_span, pods = (start, new_end), "\n".join(section)
     return _made(template, changes, pods, new_slots, new_span)
 
 
@@ -337,12 +343,13 @@ def _patch_lines(lines: list[str], old: list[str], slots: list[Slot | None], at:
     return True
 
 
-def _made(template: TextTemplate, changes: dict[tuple[str, int], dict[str, Any]], pods: str,
+def _made(template: TextTemplate, changes: dict[tuple[str, int], dict[str, Any]],
+          pods: str | None,
           slots: list[Slot | None], span: tuple[int, int] | None
           ) -> tuple[NodeSnapshot, TextTemplate] | None:
     parsed = template.parsed
     workloads = None
-    if pods:
+    if pods is not None:  # the pod family read again, from none to every line
         samples = exposition.plain_samples(pods)
         if samples is None:
             return None

@@ -148,7 +148,7 @@ def test_pod_lines_that_come_and_go_are_read_again() -> None:
     ("# TYPE all_smi_gpu_utilization gauge\n",
      "all_smi_gpu_temperature_celsius{gpu_uuid=\"GPU-0\"} 40\n", "a comment turned sample"),
     ('pod="train-0",namespace="ml",container="trainer"} 1\n', "",
-     "the pod family emptied"),
+     "a pod line cut short"),
     ("} 20\n", "} 20\xff\n", "not UTF-8"),
 ])
 def test_edits_the_patch_cannot_take_decode_whole(old: str, new: str, why: str) -> None:
@@ -313,3 +313,18 @@ def test_next_text_rounds_guard_like_the_whole_decode_as_values_turn_implausible
         whole = snapshot_from_text(body, "n:1")
         assert snapshot == dataclasses.replace(whole, taken_at_s=snapshot.taken_at_s), new
     assert template is not None and template.changed is not None  # the patch made them
+
+
+def test_the_pod_family_gone_whole_and_back_is_patched() -> None:
+    step = [0]
+    node = SimNode(NodePlan(0, "node-0001", 0, "h100:4"), 7, 5.0, 1.8e9, False, lambda: step[0])
+    bodies = []
+    for i, pods in enumerate([(POD,), (), (), (POD, SERVE), (SERVE,), ()]):
+        step[0] = i
+        snapshot = node.snapshot()
+        devices = tuple(dataclasses.replace(d, workloads=pods if d.index == 1 else ())
+                        for d in snapshot.devices)
+        body = render_prometheus(dataclasses.replace(snapshot, devices=devices)).encode()
+        assert (b"# TYPE allsmi_device_pod_info" in body) == bool(pods)
+        bodies.append(body)
+    assert _follow(bodies) == len(bodies) - 1  # the family's HELP and TYPE go and come too
